@@ -1,0 +1,80 @@
+"""Renderers: caret text for people, JSON-ready dicts for tools."""
+from __future__ import annotations
+
+from ..source import SourceFile, display_width
+from .codes import CODES
+from .model import Diagnostic
+
+_SEVERITY = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
+_HINT = {"zh": "提示", "en": "hint"}
+_NOTE = {"zh": "说明", "en": "note"}
+_INCLUDED = {"zh": "引用自", "en": "included from"}
+
+
+def render_text(diag: Diagnostic, sources: dict[str, SourceFile], lang: str = "zh", color: bool = False) -> str:
+    """Render like a compiler: header, location, source line, caret underline, hint."""
+    sev = _SEVERITY[lang][diag.severity]
+    head = f"{sev}[{diag.code}]: {diag.message(lang)}"
+    if color:
+        tint = "\033[1;31m" if diag.is_error else "\033[1;33m"
+        head = f"{tint}{sev}[{diag.code}]\033[0m\033[1m: {diag.message(lang)}\033[0m"
+    sp = diag.span
+    lines = [head, f"  --> {sp.file}:{sp.line}:{sp.column}"]
+    src = sources.get(sp.file)
+    if src is not None:
+        lines.extend(_excerpt(src, sp.line, sp.column, sp.end_line, sp.end_column, color, diag.is_error))
+    for label in diag.labels:
+        note = label.zh if lang == "zh" else label.en
+        lines.append(f"  = {_NOTE[lang]}: {note} ({label.span.file}:{label.span.line}:{label.span.column})")
+    for f in diag.chain:
+        lines.append(f"  = {_INCLUDED[lang]} {f}")
+    hint = diag.hint_text(lang)
+    if hint:
+        lines.append(f"  = {_HINT[lang]}: {hint}")
+    return "\n".join(lines)
+
+
+def _excerpt(src: SourceFile, line: int, col: int, end_line: int, end_col: int, color: bool, is_error: bool) -> list[str]:
+    text = src.line_text(line)
+    gutter = str(line)
+    pad = " " * len(gutter)
+    last = end_col if end_line == line else len(text) + 1
+    last = max(last, col + 1)
+    before = display_width(text[: col - 1])
+    width = max(1, display_width(text[col - 1 : last - 1]))
+    caret = "^" * width
+    if color:
+        caret = ("\033[1;31m" if is_error else "\033[1;33m") + caret + "\033[0m"
+    return [f"{pad} |", f"{gutter} | {text}", f"{pad} | {' ' * before}{caret}"]
+
+
+def render_all(diags: list[Diagnostic], sources: dict[str, SourceFile], lang: str = "zh", color: bool = False) -> str:
+    return "\n\n".join(render_text(d, sources, lang, color) for d in diags)
+
+
+def to_dict(diag: Diagnostic, lang: str = "zh") -> dict:
+    """The JSON shape of a diagnostic (see schemas/diagnostic.schema.json)."""
+    return {
+        "code": diag.code,
+        "slug": CODES[diag.code].slug,
+        "severity": diag.severity,
+        "message": diag.message(lang),
+        "file": diag.span.file,
+        "line": diag.span.line,
+        "column": diag.span.column,
+        "end_line": diag.span.end_line,
+        "end_column": diag.span.end_column,
+        "hint": diag.hint_text(lang),
+        "labels": [
+            {"message": lb.zh if lang == "zh" else lb.en, **lb.span.to_dict()} for lb in diag.labels
+        ],
+        "chain": list(diag.chain),
+    }
+
+
+def summary_line(diags: list[Diagnostic], lang: str = "zh") -> str:
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+    if lang == "zh":
+        return f"{errors} 个错误，{warnings} 个警告"
+    return f"{errors} error(s), {warnings} warning(s)"

@@ -1,0 +1,121 @@
+"""Syntax: text → Lark parse tree → AST, with every syntax error reported as a diagnostic."""
+from __future__ import annotations
+
+import re
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..diagnostics import DiagnosticSink, Hint
+from ..source import SourceFile
+from . import ast
+from .build import AstBuilder
+from .parser import get_parser
+
+# Lines that start a top-level declaration: where recovery may restart after a syntax error.
+_TOP = re.compile(
+    r"^(ruleset|title|description|owner|applies|extends|use|settings|input|let|def|indicator|bonus|"
+    r"penalty|grade|alert|output|override|remove|test)\b",
+    re.M,
+)
+_DECLARED = re.compile(r"^(?:input|let|def|output|(?:bonus\s+|penalty\s+)?indicator)\s+(`[^`\n]+`|[^\s:=(（：＝{]+)", re.M)
+
+_TERMINAL_WORDS = {
+    "NAME": ("名称", "a name"), "QUOTED_NAME": ("`名称`", "a `name`"), "NUMBER": ("数字", "a number"),
+    "PERCENT": ("百分数", "a percentage"), "STRING": ("字符串", "a string"), "DATE": ("日期", "a date"),
+    "_NL": ("换行", "a new line"), "_SEMI": (";", ";"), "_COMMA": (",", ","), "_LBRACE": ("{", "{"),
+    "_RBRACE": ("}", "}"), "_LPAR": ("(", "("), "_RPAR": (")", ")"), "_COLON": (":", ":"),
+    "_EQ": ("=", "="), "_ARROW": ("->", "->"), "CMP": ("比较符号", "a comparison"), "MINUS": ("-", "-"),
+    "ADD_OP": ("+", "+"), "MUL_OP": ("* /", "* /"), "_DOT": (".", "."), "RANGE_OPEN": ("[", "["),
+    "_RBRACK": ("]", "]"), "$END": ("文件结尾", "end of file"), "VBAR": ("|", "|"),
+}
+
+
+def _describe(terminals, lang: str) -> str:
+    words = []
+    for t in sorted(terminals):
+        if t in _TERMINAL_WORDS:
+            words.append(_TERMINAL_WORDS[t][0 if lang == "zh" else 1])
+        elif t.isupper() and not t.startswith("_") and not t.startswith("__"):
+            words.append(t.lower())
+    words = list(dict.fromkeys(words))
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    return ", ".join(words) if lang == "en" else "、".join(words)
+
+
+def _expected_args(terms) -> dict:
+    return {"expected": _describe(terms, "zh"), "expected_en": _describe(terms, "en")}
+
+
+def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set[str]]:
+    """Parse one file. Returns the module built from every declaration that parsed, and the
+    names declared in the parts that did not (so that semantics does not cascade errors)."""
+    parser = get_parser()
+    try:
+        tree = parser.parse(src.text, start="start")
+        return AstBuilder(src).transform(tree), set()
+    except UnexpectedInput:
+        pass
+    # Recovery: parse each top-level declaration on its own, with the rest blanked out so that
+    # positions stay those of the real file.
+    starts = [m.start() for m in _TOP.finditer(src.text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    starts.append(len(src.text))
+    decls, broken = [], set()
+    for a, b in zip(starts, starts[1:]):
+        chunk = src.text[a:b]
+        if not chunk.strip():
+            continue
+        masked = _blank(src.text[:a]) + chunk
+        try:
+            tree = parser.parse(masked, start="start")
+            decls.extend(AstBuilder(src).transform(tree).decls)
+        except UnexpectedInput as err:
+            _report(err, src, sink)
+            broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
+    return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
+
+
+def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink) -> None:
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream
+        ch = src.text[pos] if pos < len(src.text) else ""
+        hint = None
+        if ch in "“”‘’'":
+            hint = Hint("字符串请用英文双引号 \"…\"，带特殊字符的名称请用反引号 `…`",
+                        "strings use straight double quotes \"…\"; names with special characters go in backticks `…`")
+        elif ch in "%％":
+            hint = Hint("百分数写在数字后面，如 95%", "a percent sign follows a number, as in 95%")
+        sink.error("PR101", src.span(pos, pos + 1), hint, char=repr(ch))
+        return
+    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        tok = err.token
+        expected = err.expected if hasattr(err, "expected") else set()
+        hint = _hint_for(tok, expected)
+        start = tok.start_pos if tok.start_pos is not None else 0
+        end = tok.end_pos if tok.end_pos is not None else start + 1
+        sink.error("PR102", src.span(start, max(end, start + 1)), hint,
+                   token=repr(str(tok)) if tok.type != "_NL" else "换行", **_expected_args(expected))
+        return
+    expected = getattr(err, "expected", set()) or set()
+    end = len(src.text.rstrip())
+    sink.error("PR103", src.span(max(0, end - 1), end), None, **_expected_args(expected))
+
+
+def _hint_for(tok, expected) -> Hint | None:
+    if "_RBRACE" in expected and tok.type in ("INDICATOR", "INPUT", "LET", "GRADE", "ALERT", "OUTPUT", "TEST"):
+        return Hint("上一个块可能缺少右花括号 }", "the block above may be missing a closing }")
+    if tok.type == "NUMBER" and "PERCENT" in expected:
+        return Hint("百分数要带 %，如 95%", "percentages need a %, as in 95%")
+    if tok.type == "_NL" and expected & {"NUMBER", "NAME", "_LPAR", "MINUS"}:
+        return Hint("表达式在行尾没有写完；换行续写时请把运算符留在上一行末尾",
+                    "the expression is incomplete at the end of the line; to wrap, end the line with the operator")
+    return None
+
+
+__all__ = ["parse_module", "ast"]
