@@ -1,0 +1,195 @@
+"""The Python API: load → compile → evaluate. A facade over the pipeline; no logic of its own
+beyond turning raw results into models."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from . import ir
+from .backends.result import RawResult
+from .compiler import Compilation, compile_source
+from .diagnostics import Diagnostic, render_all
+from .models import AlertResult, EvaluationResult, FieldProblem, Flag, IndicatorResult, RecordError, RulesetInfo
+from .runtime.convert import FieldError, convert_record
+from .runtime.missing import Missing
+from .runtime.numbers import format_fixed, format_percent, format_plain, to_decimal
+from .source import SourceFile
+
+
+class CompileError(Exception):
+    """Raised by compile()/load() when a rule file has errors; carries every diagnostic."""
+
+    def __init__(self, compilation: Compilation, lang: str = "zh"):
+        self.compilation = compilation
+        self.diagnostics: list[Diagnostic] = compilation.diagnostics
+        self.sources = compilation.sources
+        super().__init__(render_all([d for d in self.diagnostics if d.is_error], self.sources, lang))
+
+
+def compile(text: str, path: str | None = None) -> "Ruleset":  # noqa: A001 - the public name the issue gives
+    """Compile rule text. Raises CompileError with all diagnostics if there are errors."""
+    src = SourceFile(path or "<rules>", text)
+    return _finish(compile_source(src, _file_loader))
+
+
+def load(path: str | Path) -> "Ruleset":
+    """Read and compile a rule file (and the files it extends or uses)."""
+    return _finish(compile_source(SourceFile.read(path), _file_loader))
+
+
+def check(path: str | Path) -> Compilation:
+    """Compile without raising: the diagnostics, for `perfrules check` and editors."""
+    return compile_source(SourceFile.read(path), _file_loader)
+
+
+def _file_loader(path: str) -> SourceFile:
+    return SourceFile.read(path)
+
+
+def _finish(comp: Compilation) -> "Ruleset":
+    if not comp.ok:
+        raise CompileError(comp)
+    return Ruleset(comp)
+
+
+class Ruleset:
+    """A compiled ruleset. Compile once, evaluate many times."""
+
+    def __init__(self, comp: Compilation):
+        self.program: ir.Program = comp.program
+        self.diagnostics = comp.diagnostics  # warnings only
+        self.sources = comp.sources
+        self.info = RulesetInfo(id=self.program.id, version=self.program.version,
+                                content_hash=self.program.content_hash, title=self.program.title)
+        self._row = None
+
+    # ---- metadata
+    @property
+    def id(self) -> str:
+        return self.program.id
+
+    @property
+    def version(self) -> str:
+        return self.program.version
+
+    @property
+    def content_hash(self) -> str:
+        return self.program.content_hash
+
+    @property
+    def inputs(self) -> list[ir.InputSpec]:
+        return self.program.inputs
+
+    # ---- evaluation
+    @property
+    def row_evaluator(self):
+        """The compiled row evaluator (generated Python), built on first use."""
+        if self._row is None:
+            from .backends.rowwise import RowEvaluator
+            self._row = RowEvaluator(self.program)
+        return self._row
+
+    def python_source(self) -> str:
+        return self.row_evaluator.source
+
+    def evaluate_raw(self, record: Mapping, *, as_of: date | None = None, backend: str = "row") -> tuple[RawResult | None, list[FieldError]]:
+        env, errors = convert_record(self.program.inputs, record)
+        if errors:
+            return None, errors
+        if backend == "reference":
+            from .backends.reference import evaluate
+            return evaluate(self.program, env, as_of), []
+        return self.row_evaluator(env, as_of), []
+
+    def evaluate_one(self, record: Mapping, *, as_of: date | str | None = None, record_id: str | None = None,
+                     row: int | None = None, backend: str = "row") -> EvaluationResult:
+        """Score one record (a mapping of input name or alias → value).
+
+        Values may be numbers, decimal strings, or '95%' strings for percent inputs. A value that
+        cannot be understood makes the result an error record naming the field and why.
+        """
+        raw, errors = self.evaluate_raw(record, as_of=_as_date(as_of), backend=backend)
+        return self.to_result(raw, errors, record_id=record_id, row=row)
+
+    def evaluate(self, records: Iterable[Mapping], *, as_of: date | str | None = None, backend: str = "row") -> list[EvaluationResult]:
+        d = _as_date(as_of)
+        return [self.evaluate_one(r, as_of=d, backend=backend) for r in records]
+
+    # ---- results
+    def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> EvaluationResult:
+        if raw is None:
+            err = RecordError(
+                code="PR801",
+                message="；".join(e.text("zh") for e in errors),
+                message_en="; ".join(e.text("en") for e in errors),
+                fields=[FieldProblem(field=e.field, message=e.message_zh, message_en=e.message_en,
+                                     raw=None if e.raw is None else str(e.raw)) for e in errors],
+            )
+            return EvaluationResult(record_id=record_id, row=row, ok=False, error=err, ruleset=self.info)
+        p = self.program
+        s = p.settings
+        inds = []
+        for ind in p.indicators:
+            value = raw.values.get(ind.id)
+            score = raw.scores.get(ind.id)
+            inds.append(IndicatorResult.model_construct(
+                path=ind.dotted, name=ind.name, code=ind.code, level=len(ind.path), kind=ind.kind,
+                weight=to_decimal(ind.weight, _places(ind.weight)), leaf=ind.is_leaf,
+                value=_value_text(value), display=_display(value, ind),
+                score=None if score is None else to_decimal(score, s.places, s.rounding),
+                excluded=ind.id in raw.excluded,
+                flags=[Flag.model_construct(code=c, message=zh, message_en=en) for c, zh, en in raw.flags.get(ind.id, ())],
+            ))
+        error = None
+        if raw.error is not None:
+            code, zh, en = raw.error
+            error = RecordError(code=code, message=zh, message_en=en)
+        total_grade = raw.grades.get("total")
+        return EvaluationResult.model_construct(
+            record_id=record_id, row=row, ok=error is None, error=error,
+            total=None if raw.total is None else to_decimal(raw.total, s.places, s.rounding),
+            grade=total_grade,
+            group_grades={k: v for k, v in raw.grades.items() if k != "total"},
+            indicators=inds,
+            alerts=[AlertResult.model_construct(name=n, level=lv, message=m) for n, lv, m in raw.alerts],
+            outputs={k: _value_text(v) for k, v in raw.outputs.items()},
+            ruleset=self.info,
+        )
+
+
+def _places(x) -> int:
+    from .runtime.numbers import decimal_places
+    n = decimal_places(x)
+    return n if n is not None else 4
+
+
+def _value_text(v) -> str | None:
+    if v is None or isinstance(v, Missing):
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return v
+    return format_plain(v, 10)
+
+
+def _display(v, ind: ir.Indicator) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, Missing):
+        return "—"
+    if isinstance(v, (str, bool, date)):
+        return _value_text(v)
+    if ind.unit == "%" or (ind.value is not None and ind.value.type.kind == "percent"):
+        return format_percent(v, 2)
+    text = format_fixed(v, 2)
+    return text + (ind.unit or "") if ind.unit and ind.unit != "%" else text
+
+
+def _as_date(v) -> date | None:
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v))

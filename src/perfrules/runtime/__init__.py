@@ -1,0 +1,1 @@
+"""The runtime: the one place that owns numbers, missing values, rounding and time progress."""

@@ -1,0 +1,94 @@
+"""Input values → exact runtime values, by declared type. A value that cannot be understood is
+a field error naming the field and why; a blank is missing (or the declared default)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Mapping
+
+from ..io.cells import CellError, is_blank, parse_bool, parse_date, parse_decimal, parse_text
+from .missing import Missing
+from .numbers import format_plain
+
+# A percent input given as a bare number above this is almost surely "95" meaning 95%.
+BARE_PERCENT_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message_zh: str
+    message_en: str
+    raw: object = None
+
+    def text(self, lang: str = "zh") -> str:
+        return f"{self.field}：{self.message_zh}" if lang == "zh" else f"{self.field}: {self.message_en}"
+
+
+_ABSENT = object()
+
+
+def lookup(record: Mapping, spec) -> object:
+    if spec.name in record:
+        return record[spec.name]
+    for alias in spec.aliases:
+        if alias in record:
+            return record[alias]
+    return _ABSENT
+
+
+def convert_value(spec, raw):
+    """One input value: returns the runtime value, or raises FieldError."""
+    t = spec.type
+    if raw is _ABSENT or is_blank(raw):
+        return spec.default if spec.has_default else Missing("input_missing", spec.name)
+    try:
+        if t.numeric:
+            value = _number(spec, raw)
+        elif t.kind == "bool":
+            value = parse_bool(raw)
+        elif t.kind == "date":
+            value = parse_date(raw, allow_serial=isinstance(raw, (int, float)) and not isinstance(raw, bool))
+        else:
+            value = parse_text(raw)
+            if t.kind == "choice" and value not in t.choices:
+                raise FieldError(spec.name, f"{value!r} 不是可选值（{'、'.join(t.choices)}）",
+                                 f"{value!r} is not one of {', '.join(t.choices)}", raw)
+    except CellError as err:
+        raise FieldError(spec.name, err.message_zh, err.message_en, raw) from None
+    if value is None:
+        return spec.default if spec.has_default else Missing("input_missing", spec.name)
+    return value
+
+
+def _number(spec, raw) -> Fraction:
+    kind = spec.type.kind
+    parsed = parse_decimal(raw)
+    if parsed is None:
+        return None
+    value, had_pct = parsed
+    if had_pct and kind in ("amount", "count"):
+        raise FieldError(spec.name, f"{kind} 类型不接受百分数 {raw!r}", f"a {kind} cannot be a percentage: {raw!r}", raw)
+    if kind == "percent" and not had_pct and abs(value) > BARE_PERCENT_LIMIT:
+        raise FieldError(spec.name, f"{raw!r} 看起来漏了 %：百分比请写 0.95 或 95%",
+                         f"{raw!r} looks like a percentage without %: write 0.95 or 95%", raw)
+    if kind == "count" and (value < 0 or value.denominator != 1):
+        raise FieldError(spec.name, f"{raw!r} 不是非负整数", f"{raw!r} is not a whole number ≥ 0", raw)
+    if spec.range is not None:
+        lo, hi, closed = spec.range
+        if value < lo or value > hi or (not closed and value == hi):
+            end = "]" if closed else ")"
+            raise FieldError(spec.name, f"{raw!r} 超出范围 [{format_plain(lo)}, {format_plain(hi)}{end}",
+                             f"{raw!r} is outside [{format_plain(lo)}, {format_plain(hi)}{end}", raw)
+    return value
+
+
+def convert_record(inputs, record: Mapping) -> tuple[dict, list[FieldError]]:
+    """All inputs of a record: (env with 'in:NAME' keys, every field error found)."""
+    env, errors = {}, []
+    for spec in inputs:
+        try:
+            env["in:" + spec.name] = convert_value(spec, lookup(record, spec))
+        except FieldError as err:
+            errors.append(err)
+    return env, errors

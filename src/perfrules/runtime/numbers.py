@@ -1,0 +1,72 @@
+"""Exact numbers: decimal text in, fractions inside, decimal text out; rounding done once."""
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+ROUNDING_MODES = ("half_up", "half_even", "truncate")
+
+
+def round_fraction(x: Fraction, places: int, mode: str = "half_up") -> Fraction:
+    """Round an exact value to `places` decimals.
+
+    half_up is 四舍五入 (ties away from zero, as finance documents mean it); half_even is
+    GB/T 8170's 五成双; truncate drops the rest (toward zero).
+    """
+    scale = 10**places
+    scaled = x * scale
+    sign = -1 if scaled < 0 else 1
+    mag = abs(scaled)
+    whole, rest = divmod(mag.numerator, mag.denominator)
+    if mode == "truncate":
+        q = whole
+    else:
+        twice = 2 * rest
+        if twice > mag.denominator:
+            q = whole + 1
+        elif twice < mag.denominator:
+            q = whole
+        elif mode == "half_up":
+            q = whole + 1
+        else:  # half_even
+            q = whole + (whole & 1)
+    return Fraction(sign * q, scale)
+
+
+def to_decimal(x: Fraction, places: int, mode: str = "half_up") -> Decimal:
+    """The decimal with exactly `places` digits after the point (already rounded values stay)."""
+    r = round_fraction(x, places, mode)
+    q = r.numerator * (10**places) // r.denominator
+    return Decimal(q).scaleb(-places)
+
+
+def format_fixed(x: Fraction, places: int = 2, mode: str = "half_up") -> str:
+    return f"{to_decimal(x, places, mode):f}"
+
+
+def format_percent(x: Fraction, places: int = 2) -> str:
+    return format_fixed(x * 100, places) + "%"
+
+
+def format_plain(x: Fraction, max_places: int = 10) -> str:
+    """Shortest decimal text for an exact value, up to max_places (then rounded half up)."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    d = to_decimal(x, max_places)
+    text = f"{d:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def decimal_places(x: Fraction) -> int | None:
+    """How many decimals x needs exactly (None if it is not a finite decimal)."""
+    den = x.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    return max(twos, fives) if den == 1 else None

@@ -1,0 +1,29 @@
+"""序时进度 (time progress) under the conventions finance bureaus use."""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from fractions import Fraction
+
+CONVENTIONS = ("by_month", "by_day", "by_day365", "quarters")
+
+
+def time_progress(d: date, convention: str = "by_day") -> Fraction:
+    """Share of the year elapsed at date d (Fraction in [0, 1]).
+
+    by_month: month / 12 (the month of d counts as complete);
+    by_day: days elapsed including 1 January and d / days in the year (leap-aware);
+    by_day365: the same days / 365, capped at 1;
+    quarters: 25% for each quarter end (3-31, 6-30, 9-30, 12-31) reached on or before d.
+    """
+    if convention == "by_month":
+        return Fraction(d.month, 12)
+    day_of_year = d.timetuple().tm_yday
+    if convention == "by_day":
+        return Fraction(day_of_year, 366 if calendar.isleap(d.year) else 365)
+    if convention == "by_day365":
+        return min(Fraction(day_of_year, 365), Fraction(1))
+    if convention == "quarters":
+        ends = [date(d.year, 3, 31), date(d.year, 6, 30), date(d.year, 9, 30), date(d.year, 12, 31)]
+        return Fraction(sum(1 for e in ends if d >= e), 4)
+    raise ValueError(f"unknown time progress convention {convention!r}")

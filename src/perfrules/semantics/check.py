@@ -1,0 +1,471 @@
+"""The ruleset checker: a parsed module → a Program (the IR), reporting every problem found."""
+from __future__ import annotations
+
+import hashlib
+import re
+from fractions import Fraction
+
+from .. import ir
+from ..diagnostics import DiagnosticSink, Hint, Label
+from ..runtime.numbers import format_plain
+from ..source import SourceFile, Span
+from ..syntax import ast as A
+from ..syntax.parser import get_parser
+from .expressions import PLACEHOLDER, Ctx, ExprChecker
+from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest
+from .order import order_steps
+from .scoring import ScoreChecker
+from .tests import build_tests
+
+
+class RulesetChecker:
+    """Checks one (composed) module. Use `check()`; read diagnostics from the sink."""
+
+    def __init__(self, module: A.Module, sources: dict[str, SourceFile], sink: DiagnosticSink, broken: set[str] = frozenset()):
+        self.module = module
+        self.sources = sources
+        self.sink = sink
+        self.broken = set(broken)
+        self.settings = ir.Settings()
+        self.inputs: dict[str, tuple[ir.InputSpec, A.InputDecl]] = {}
+        self.lets: dict[str, A.LetDecl] = {}
+        self.let_ir: dict[str, ir.Expr] = {}
+        self.let_stack: list[str] = []
+        self.defs: dict[str, A.DefDecl] = {}
+        self.indicators: list[ir.Indicator] = []
+        self.grade_decls: list[A.GradeDecl] = []
+        self.used_inputs: set[str] = set()
+        self.used_lets: set[str] = set()
+        self.used_defs: set[str] = set()
+        self._decl_of: dict[int, A.IndicatorDecl] = {}
+        self._share: dict[int, Fraction] = {}  # the weight as written under `weights share`
+        self.exprs = ExprChecker(self, sink)
+        self.scores = ScoreChecker(self.exprs, sink)
+
+    # ---- services for the expression checker
+    def text_of(self, span: Span) -> str:
+        src = self.sources.get(span.file)
+        return src.snippet(span) if src else ""
+
+    def total_grade_names(self) -> tuple[str, ...] | None:
+        for g in self.grade_decls:
+            if g.target is None:
+                return tuple(dict.fromkeys(b.name.text for b in g.bands))
+        return None
+
+    def is_value_name(self, name: str, ctx: Ctx) -> bool:
+        return name in ctx.params or name in self.lets or name in self.inputs
+
+    def population_call(self, node: A.Call, fname: str, ctx: Ctx):
+        self.sink.error("PR204", node.func.span, Hint("总体函数（rank、max_of…）尚未实现", "population functions (rank, max_of, …) are not implemented yet"), name=fname)
+        return PLACEHOLDER
+
+    def resolve(self, node: A.Ref, ctx: Ctx) -> ir.Expr:
+        parts = [p.text for p in node.parts]
+        if len(parts) == 1:
+            name = parts[0]
+            if name in ctx.params:
+                return ctx.params[name]
+            if name in self.lets:
+                return self._let(name, node)
+            if name in self.inputs:
+                self.used_inputs.add(name)
+                return ir.Slot(self.inputs[name][0].type, f"in:{name}")
+            if name in ("as_of", "评价时点"):
+                return ir.Slot(ir.DATE, "as_of")
+        attr = None
+        if len(parts) > 1 and parts[-1] in ("score", "value", "得分", "值"):
+            attr = "value" if parts[-1] in ("value", "值") else "score"
+            parts = parts[:-1]
+        found = self.find_indicators(parts)
+        if len(found) == 1:
+            ind = found[0]
+            if attr == "value":
+                if ind.value is None:
+                    self.sink.error("PR404", node.span, name=ind.name)
+                    return PLACEHOLDER
+                return ir.Slot(ind.value.type, f"val:{ind.id}")
+            return ir.Slot(ir.NUMBER, f"score:{ind.id}")
+        if len(found) > 1:
+            self.sink.error("PR203", node.span, Hint("写出上级路径，如 " + found[0].dotted, "write the path, e.g. " + found[0].dotted),
+                            name=node.dotted, candidates=[i.dotted for i in found])
+            return PLACEHOLDER
+        if node.parts[0].text in self.broken:
+            return PLACEHOLDER  # declared in a part that did not parse: already reported
+        names = list(self.inputs) + list(self.lets) + [i.name for i in self.indicators] + list(ctx.params)
+        self.sink.error("PR201", node.span, suggest(node.dotted, names), name=node.dotted)
+        return PLACEHOLDER
+
+    def find_indicators(self, parts: list[str]) -> list[ir.Indicator]:
+        n = len(parts)
+        return [i for i in self.indicators if list(i.path[-n:]) == parts]
+
+    def _let(self, name: str, node: A.Ref) -> ir.Expr:
+        self.used_lets.add(name)
+        return self._ensure_let(name, node)
+
+    def _ensure_let(self, name: str, node: A.Ref) -> ir.Expr:
+        if name in self.let_ir:
+            return ir.Slot(self.let_ir[name].type, f"let:{name}")
+        if name in self.let_stack:
+            chain = " → ".join(self.let_stack[self.let_stack.index(name):] + [name])
+            self.sink.error("PR207", node.span, chain=chain)
+            return PLACEHOLDER
+        self.let_stack.append(name)
+        e = self.exprs.expr(self.lets[name].expr, Ctx())
+        self.let_stack.pop()
+        self.let_ir[name] = e
+        return ir.Slot(e.type, f"let:{name}")
+
+    # ---- the whole file
+    def check(self) -> ir.Program:
+        decls = self.module.decls
+        meta = {"id": "", "version": "", "title": "", "applies": ()}
+        for d in decls:
+            if isinstance(d, A.RulesetDecl):
+                meta["id"], meta["version"] = d.id, d.version or ""
+            elif isinstance(d, A.MetaDecl):
+                meta[d.key] = d.value
+            elif isinstance(d, A.AppliesDecl):
+                meta["applies"] = tuple(meta["applies"]) + d.names
+        for d in decls:
+            if isinstance(d, A.SettingsDecl):
+                self._settings(d)
+        self._declare_values(decls)
+        self.grade_decls = [d for d in decls if isinstance(d, A.GradeDecl)]
+        top = self._tree([d for d in decls if isinstance(d, A.IndicatorDecl)])
+        for name in self.lets:
+            self._ensure_let(name, A.Ref(self.lets[name].name.span, (self.lets[name].name,)))
+        self._leaves()
+        grades = self._grades()
+        alerts = [self._alert(d) for d in decls if isinstance(d, A.AlertDecl)]
+        outputs = self._outputs(decls)
+        tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)])
+        steps = order_steps(self, top, grades)
+        self._lint()
+        text = "\n".join(self.sources[k].text for k in sorted(self.sources))
+        return ir.Program(
+            id=meta["id"], version=meta["version"], title=meta.get("title", ""),
+            content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+            settings=self.settings, inputs=[spec for spec, _ in self.inputs.values()],
+            indicators=self.indicators, top=top, steps=steps, grades=grades, alerts=alerts,
+            outputs=outputs, tests=tests, applies_to=tuple(meta["applies"]),
+            meta={k: v for k, v in meta.items() if k in ("description", "owner")},
+        )
+
+    # ---- settings
+    def _settings(self, d: A.SettingsDecl) -> None:
+        s = dict(self.settings.__dict__)
+        seen: dict[str, Span] = {}
+        for item in d.items:
+            key = item.key.text
+            if key in seen:
+                self.sink.error("PR211", item.key.span, what=key)
+                continue
+            seen[key] = item.key.span
+            nums = [a for a in item.args if isinstance(a, A.Num)]
+            if key in ("rounding", "舍入"):
+                for w, arg in ((a.text, a) for a in item.args if isinstance(a, A.Name)):
+                    if w in ROUNDING:
+                        s["rounding"] = ROUNDING[w]
+                    elif w in ("total_only", "仅总分"):
+                        s["total_only"] = True
+                    else:
+                        self._unknown(arg, "舍入方式 / rounding", {**ROUNDING, "total_only": 1})
+                if nums:
+                    places = nums[0].value
+                    if places.denominator != 1 or not 0 <= places <= 10:
+                        self.sink.error("PR210", nums[0].span, what="小数位数应为 0–10 的整数", what_en="decimal places must be a whole number 0–10")
+                    else:
+                        s["places"] = int(places)
+            elif key in ("missing", "缺失"):
+                self._mode(item, MISSING_MODES, "缺失处理 / missing", s, "missing")
+            elif key in ("time_progress", "序时进度"):
+                self._mode(item, TIME_PROGRESS, "序时进度口径 / time progress", s, "time_progress")
+            elif key in ("total", "总分"):
+                if len(nums) != 1 or nums[0].value <= 0:
+                    self.sink.error("PR210", item.span, what="total 后应为一个正数", what_en="total takes one positive number")
+                else:
+                    s["total"] = nums[0].value
+            else:
+                self._unknown(item.key, "设置项 / setting", {"rounding": 1, "missing": 1, "time_progress": 1, "total": 1})
+        self.settings = ir.Settings(**s)
+
+    def _mode(self, item: A.Setting, vocab: dict, what: str, s: dict, field: str) -> None:
+        args = [a for a in item.args if isinstance(a, A.Name)]
+        if len(args) != 1:
+            self.sink.error("PR210", item.span, what=f"{item.key.text} 后应写一个取值：{choices_text(vocab)}",
+                            what_en=f"{item.key.text} takes one of: {choices_text(vocab)}")
+            return
+        if args[0].text not in vocab:
+            self._unknown(args[0], what, vocab)
+        else:
+            s[field] = vocab[args[0].text]
+
+    def _unknown(self, name: A.Name, what: str, vocab: dict) -> None:
+        self.sink.error("PR206", name.span, suggest(name.text, vocab), what=what, word=name.text, choices=choices_text(vocab))
+
+    # ---- inputs, lets, defs
+    def _declare_values(self, decls) -> None:
+        first: dict[str, Span] = {}
+
+        def claim(name: A.Name) -> bool:
+            if name.text in first:
+                self.sink.error("PR202", name.span, labels=[Label(first[name.text], "首次定义于此", "first defined here")], name=name.text)
+                return False
+            first[name.text] = name.span
+            return True
+
+        for d in decls:
+            if isinstance(d, A.InputDecl) and claim(d.name):
+                self.inputs[d.name.text] = (self._input(d), d)
+            elif isinstance(d, A.LetDecl) and claim(d.name):
+                self.lets[d.name.text] = d
+            elif isinstance(d, A.DefDecl) and claim(d.name):
+                self.defs[d.name.text] = d
+
+    def _input(self, d: A.InputDecl) -> ir.InputSpec:
+        kind = TYPE_NAMES.get(d.type.text)
+        if kind is None:
+            self._unknown(d.type, "类型 / type", TYPE_NAMES)
+            kind = "unknown"
+        choices: tuple[str, ...] = ()
+        if kind == "choice":
+            choices = tuple(c.text if isinstance(c, A.Name) else c.value for c in d.choices)
+            if not choices:
+                self.sink.error("PR210", d.type.span, what="choice 需要列出可选值，如 choice(优秀, 良好)",
+                                what_en="choice needs its options, e.g. choice(优秀, 良好)")
+            dup = {c for c in choices if choices.count(c) > 1}
+            if dup:
+                self.sink.error("PR202", d.type.span, name=", ".join(sorted(dup)))
+        elif d.choices:
+            self.sink.error("PR210", d.type.span, what=f"{d.type.text} 类型不带可选值", what_en=f"type {d.type.text} takes no options")
+        t = ir.Type(kind, choices)
+        spec = {"name": d.name.text, "type": t}
+        seen = set()
+        for opt in d.options:
+            if opt.kind in seen:
+                self.sink.error("PR211", opt.span, what=opt.kind)
+                continue
+            seen.add(opt.kind)
+            if opt.kind == "label":
+                spec["label"] = opt.value
+            elif opt.kind == "aliases":
+                spec["aliases"] = opt.value
+            elif opt.kind == "range":
+                lo, hi, closed = opt.value
+                if not t.numeric:
+                    self.sink.error("PR305", opt.span, reason=f"{t} 类型不能设范围 / a {t} input has no range")
+                elif lo.value > hi.value:
+                    self.sink.error("PR305", opt.span, reason=f"下限 {lo.text} 大于上限 {hi.text} / lower bound above upper")
+                else:
+                    spec["range"] = (lo.value, hi.value, closed)
+            elif opt.kind == "default":
+                value = self._default(opt.value, t)
+                if value is not None:
+                    spec["default"], spec["has_default"] = value, True
+        return ir.InputSpec(**spec)
+
+    def _default(self, lit, t: ir.Type):
+        ok = None
+        if isinstance(lit, A.Num) and t.numeric:
+            ok = lit.value
+            if t.kind == "count" and (lit.value < 0 or lit.value.denominator != 1):
+                ok = None
+        elif isinstance(lit, A.Str) and t.kind in ("text", "choice"):
+            ok = lit.value if t.kind == "text" or lit.value in t.choices else None
+        elif isinstance(lit, A.Name) and t.kind == "choice" and lit.text in t.choices:
+            ok = lit.text
+        elif isinstance(lit, A.DateLit) and t.kind == "date":
+            ok = lit.value
+        elif isinstance(lit, A.BoolLit) and t.kind == "bool":
+            ok = lit.value
+        if ok is None and t.kind != "unknown":
+            shown = getattr(lit, "text", None) or str(getattr(lit, "value", ""))
+            self.sink.error("PR304", lit.span, value=shown, type=str(t))
+        return ok
+
+    # ---- the indicator tree
+    def _tree(self, decls: list[A.IndicatorDecl]) -> list[int]:
+        codes: dict[str, Span] = {}
+        top = self._children(decls, None, (), codes)
+        total = self.settings.total
+        normal = [self.indicators[i] for i in top if self.indicators[i].kind == "normal"]
+        if normal:
+            s = sum((i.weight for i in normal), Fraction(0))
+            if s != total:
+                span = decls[0].name.span
+                self.sink.error("PR402", span, Hint("调整一级指标分值，或用 settings { total N } 声明总分",
+                                                    "adjust the top-level weights, or declare settings { total N }"),
+                                sum=format_plain(s), total=format_plain(total), diff=format_plain(s - total))
+        return top
+
+    def _children(self, decls, parent: ir.Indicator | None, path: tuple, codes: dict) -> list[int]:
+        ids, seen = [], {}
+        share = False
+        if parent is not None:
+            decl = self._decl_of[parent.id]
+            mode = decl.first("weights")
+            if mode is not None:
+                word = mode.value.text
+                if word in ("share", "比例", "percent"):
+                    share = True
+                elif word not in ("points", "分值"):
+                    self._unknown(mode.value, "权重方式 / weights", {"points": 1, "share": 1})
+        for d in decls:
+            if d.name.text in seen:
+                self.sink.error("PR202", d.name.span, labels=[Label(seen[d.name.text], "首次定义于此", "first defined here")], name=d.name.text)
+                continue
+            seen[d.name.text] = d.name.span
+            ids.append(self._indicator(d, parent, path, codes, share))
+        if parent is not None and ids:
+            self._check_child_weights(parent, [self.indicators[i] for i in ids], share)
+        return ids
+
+    def _indicator(self, d: A.IndicatorDecl, parent, path, codes, share: bool) -> int:
+        weight = Fraction(0)
+        if d.kind == "normal" and d.weight_kind != "weight":
+            self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"), weight="—")
+        elif d.kind != "normal" and d.weight_kind != "max":
+            self.sink.error("PR406", d.name.span, Hint(f"加减分项写成 {d.kind} indicator 名称 max 上限 {{ … }}",
+                                                      f"write {d.kind} indicator NAME max CAP {{ … }}"), weight="—")
+        elif d.weight is not None:
+            weight = d.weight.value
+            if weight <= 0:
+                self.sink.error("PR406", d.weight.span, weight=d.weight.text)
+        raw_weight = weight
+        if share and parent is not None:
+            share_of = weight if (d.weight is not None and d.weight.percent) else weight / 100
+            weight = parent.weight * share_of
+        code_stmt = d.first("code")
+        code = code_stmt.value.value if code_stmt else None
+        if code:
+            if code in codes:
+                self.sink.error("PR407", code_stmt.span, code=code, other=f"{codes[code].line}:{codes[code].column}")
+            else:
+                codes[code] = code_stmt.span
+        missing = self.settings.missing
+        mstmt = d.first("missing")
+        if mstmt is not None:
+            if mstmt.value.text in MISSING_MODES:
+                missing = MISSING_MODES[mstmt.value.text]
+            else:
+                self._unknown(mstmt.value, "缺失处理 / missing", MISSING_MODES)
+        unit = d.first("unit")
+        ind = ir.Indicator(
+            id=len(self.indicators), path=path + (d.name.text,), name=d.name.text, code=code,
+            kind=d.kind, weight=weight, parent=parent.id if parent else None, missing=missing,
+            unit=unit.value.value if unit else None, span=d.name.span,
+        )
+        self._share[ind.id] = raw_weight
+        self.indicators.append(ind)
+        self._decl_of[ind.id] = d
+        if d.children:
+            ind.children = self._children(d.children, ind, ind.path, codes)
+            for kind in ("value", "score"):
+                st = d.first(kind)
+                if st is not None:
+                    self.sink.error("PR405", st.span, name=d.name.text, what=kind)
+        elif d.first("score") is None:
+            self.sink.error("PR403", d.name.span, Hint("加上 score …，例如 score ratio(target: 100%)",
+                                                      "add a score rule, e.g. score ratio(target: 100%)"), name=d.name.text)
+        return ind.id
+
+    def _check_child_weights(self, parent: ir.Indicator, kids: list[ir.Indicator], share: bool) -> None:
+        normal = [k for k in kids if k.kind == "normal"]
+        if not normal:
+            return
+        if share:
+            written = [self._share[k.id] if self._decl_of[k.id].weight.percent else self._share[k.id] / 100
+                       for k in normal if self._decl_of[k.id].weight is not None]
+            s = sum(written, Fraction(0))
+            if s != 1:
+                self.sink.error("PR408", parent.span, parent=parent.name, sum=format_plain(s * 100) + "%", diff=format_plain((s - 1) * 100) + "%")
+            return
+        s = sum((k.weight for k in normal), Fraction(0))
+        if s != parent.weight:
+            self.sink.error("PR401", parent.span, labels=[Label(k.span, f"{k.name}：{format_plain(k.weight)}", f"{k.name}: {format_plain(k.weight)}") for k in normal],
+                            parent=parent.name, sum=format_plain(s), weight=format_plain(parent.weight), diff=format_plain(s - parent.weight))
+
+    def _leaves(self) -> None:
+        for ind in self.indicators:
+            if not ind.is_leaf:
+                continue
+            d = self._decl_of[ind.id]
+            vst = d.first("value")
+            if vst is not None:
+                ind.value = self.exprs.expr(vst.value, Ctx(leaf=ind, in_value=True))
+        for ind in self.indicators:
+            d = self._decl_of[ind.id]
+            sst = d.first("score")
+            if not ind.is_leaf or sst is None:
+                continue
+            vtype = ind.value.type if ind.value is not None else None
+            ind.score = self.scores.form(sst.value, Ctx(leaf=ind, value_type=vtype))
+
+    # ---- grades, alerts, outputs
+    def _grades(self) -> list[ir.Grade]:
+        from .grades import check_grade
+        return [g for g in (check_grade(self, d) for d in self.grade_decls) if g is not None]
+
+    def _alert(self, d: A.AlertDecl) -> ir.Alert:
+        level = LEVELS.get(d.level.text)
+        if level is None:
+            self._unknown(d.level, "预警级别 / alert level", LEVELS)
+            level = "warning"
+        cond = self.exprs.boolean(d.cond, Ctx())
+        parts = self._template(d.message) if d.message else ()
+        return ir.Alert(d.name.text, level, cond, parts)
+
+    _PLACE = re.compile(r"\{([^{}:]+)(?::([A-Za-z0-9_]+))?\}")
+
+    def _template(self, msg: A.Str) -> tuple[ir.TemplatePart, ...]:
+        """Split a message into text and {expr:fmt} parts; each expr is parsed at its real position."""
+        src = self.sources[msg.span.file]
+        raw = src.snippet(msg.span)
+        text = msg.value
+        base = msg.span.start + 1 if raw[:1] in ('"', "“") else msg.span.start
+        parts, last = [], 0
+        for m in self._PLACE.finditer(text):
+            if m.start() > last:
+                parts.append(ir.TemplatePart(text=text[last:m.start()]))
+            offset = base + m.start(1)
+            masked = re.sub(r"[^\n]", " ", src.text[:offset]) + m.group(1)
+            try:
+                from ..syntax.build import AstBuilder
+                tree = get_parser().parse(masked, start="expr")
+                node = AstBuilder(src).transform(tree)
+                e = self.exprs.expr(node, Ctx())
+            except Exception as err:  # noqa: BLE001 - any parse failure is a user error here
+                span = src.span(offset, offset + len(m.group(1)))
+                self.sink.error("PR105", span, reason=type(err).__name__)
+                e = PLACEHOLDER
+            parts.append(ir.TemplatePart(expr=e, fmt=m.group(2) or ""))
+            last = m.end()
+        if last < len(text):
+            parts.append(ir.TemplatePart(text=text[last:]))
+        return tuple(parts)
+
+    def _outputs(self, decls) -> list[ir.Output]:
+        out, seen = [], {}
+        for d in decls:
+            if not isinstance(d, A.OutputDecl):
+                continue
+            if d.name.text in seen:
+                self.sink.error("PR202", d.name.span, name=d.name.text)
+                continue
+            seen[d.name.text] = True
+            out.append(ir.Output(d.name.text, self.exprs.expr(d.expr, Ctx())))
+        return out
+
+    # ---- lint
+    def _lint(self) -> None:
+        for name, (spec, decl) in self.inputs.items():
+            if name not in self.used_inputs:
+                self.sink.warning("PR601", decl.name.span, name=name)
+        for name, decl in self.lets.items():
+            if name not in self.used_lets:
+                self.sink.warning("PR602", decl.name.span, name=name)
+        for name, decl in self.defs.items():
+            if name not in self.used_defs:
+                self.sink.warning("PR602", decl.name.span, name=name)

@@ -1,0 +1,325 @@
+"""Expression checking: AST expressions → typed IR expressions, with names resolved.
+
+Every problem is reported to the sink and replaced by an UNKNOWN-typed placeholder, so one
+mistake does not cascade into a screenful of follow-on errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .. import ir
+from ..diagnostics import DiagnosticSink, Hint
+from ..source import Span
+from ..syntax import ast as A
+from .names import TIME_PROGRESS, choices_text, suggest
+
+POPULATION = ("rank", "max_of", "min_of", "mean_of", "percentile_of")
+
+# name: (min args, max args or None)
+BUILTINS = {
+    "min": (1, None), "max": (1, None), "abs": (1, 1), "round": (1, 2), "floor": (1, 1), "ceil": (1, 1),
+    "coalesce": (2, None), "is_missing": (1, 1), "time_progress": (1, 2), "year": (1, 1), "month": (1, 1),
+}
+
+PLACEHOLDER = ir.Const(ir.UNKNOWN, Fraction(0))
+
+
+@dataclass
+class Ctx:
+    """Where an expression stands: inside which leaf, with which def parameters."""
+
+    leaf: ir.Indicator | None = None
+    value_type: ir.Type | None = None  # the leaf's value type, None if it has no value
+    in_value: bool = False  # translating the leaf's own `value` (where `value` is circular)
+    params: dict = field(default_factory=dict)
+    def_stack: tuple = ()
+
+
+def unify(types: list[ir.Type]) -> ir.Type:
+    known = [t for t in types if t.kind != "unknown"]
+    if not known:
+        return ir.UNKNOWN
+    if all(t.numeric for t in known):
+        kinds = {t.kind for t in known}
+        return known[0] if len(kinds) == 1 else ir.NUMBER
+    first = known[0]
+    if all(t.kind == first.kind for t in known):
+        return first
+    if all(t.kind in ("text", "choice") for t in known):
+        return ir.TEXT
+    return ir.UNKNOWN
+
+
+class ExprChecker:
+    """Translates expressions. The owner (the ruleset checker) supplies name look-ups."""
+
+    def __init__(self, owner, sink: DiagnosticSink):
+        self.o = owner
+        self.sink = sink
+
+    # ---- entry points
+    def expr(self, node: A.Expr, ctx: Ctx) -> ir.Expr:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node, ctx)
+
+    def boolean(self, node: A.Expr, ctx: Ctx) -> ir.Expr:
+        e = self.expr(node, ctx)
+        if e.type.kind not in ("bool", "unknown"):
+            self.sink.error("PR302", node.span, type=str(e.type))
+        return e
+
+    def numeric(self, node: A.Expr, ctx: Ctx, what=("数值", "the value")) -> ir.Expr:
+        e = self.expr(node, ctx)
+        if not e.type.numeric and e.type.kind != "unknown":
+            self.sink.error("PR303", node.span, what=what[0], what_en=what[1], type=str(e.type))
+        return e
+
+    # ---- literals
+    def _Num(self, n: A.Num, ctx):
+        return ir.Const(ir.PERCENT if n.percent else ir.NUMBER, n.value)
+
+    def _Str(self, n: A.Str, ctx):
+        if n.value.startswith("\0bad-date:"):
+            text = n.value.split(":", 1)[1]
+            self.sink.error("PR104", n.span, text=text, reason="不是有效日期 / not a valid date")
+            return PLACEHOLDER
+        return ir.Const(ir.TEXT, n.value)
+
+    def _DateLit(self, n, ctx):
+        return ir.Const(ir.DATE, n.value)
+
+    def _BoolLit(self, n, ctx):
+        return ir.Const(ir.BOOL, n.value)
+
+    def _Full(self, n, ctx):
+        if ctx.leaf is None:
+            self.sink.error("PR208", n.span, name="full", where="指标的 value/score 中 / inside an indicator")
+            return PLACEHOLDER
+        return ir.Const(ir.NUMBER, ctx.leaf.weight)
+
+    def _ValueRef(self, n, ctx):
+        if ctx.leaf is None:
+            self.sink.error("PR208", n.span, name="value", where="指标的 score 中 / inside an indicator's score")
+            return PLACEHOLDER
+        if ctx.in_value:
+            self.sink.error("PR207", n.span, chain=f"{ctx.leaf.name}.value → value")
+            return PLACEHOLDER
+        if ctx.value_type is None:
+            self.sink.error("PR404", n.span, name=ctx.leaf.name)
+            return PLACEHOLDER
+        return ir.Slot(ctx.value_type, f"val:{ctx.leaf.id}")
+
+    def _TotalRef(self, n, ctx):
+        return ir.Slot(ir.NUMBER, "total")
+
+    def _GradeRef(self, n, ctx):
+        names = self.o.total_grade_names()
+        if names is None:
+            self.sink.error("PR201", n.span, Hint("先写 grade by total { … }", "declare grade by total { … } first"), name="grade")
+            return PLACEHOLDER
+        return ir.Slot(ir.Type("choice", names), "grade")
+
+    # ---- names
+    def _Ref(self, n: A.Ref, ctx):
+        return self.o.resolve(n, ctx)
+
+    # ---- operators
+    def _Neg(self, n: A.Neg, ctx):
+        e = self.expr(n.operand, ctx)
+        if not e.type.numeric and e.type.kind != "unknown":
+            self.sink.error("PR301", n.span, op="-", left="", right=str(e.type))
+            return PLACEHOLDER
+        return ir.Neg(e.type, e)
+
+    def _Binary(self, n: A.Binary, ctx):
+        left, right = self.expr(n.left, ctx), self.expr(n.right, ctx)
+        lt, rt = left.type, right.type
+        if not ((lt.numeric or lt.kind == "unknown") and (rt.numeric or rt.kind == "unknown")):
+            self.sink.error("PR301", n.span, op=n.op, left=str(lt), right=str(rt))
+            return PLACEHOLDER
+        if n.op in "+-" and lt.kind == rt.kind:
+            t = lt
+        else:
+            t = ir.NUMBER
+        subject = self.o.text_of(n.right.span) if n.op == "/" else ""
+        return ir.Arith(t, n.op, left, right, subject)
+
+    def _Compare(self, n: A.Compare, ctx):
+        left = self.expr(n.left, ctx)
+        right = self._maybe_label(n.right, left.type, ctx)
+        if isinstance(n.left, A.Ref) and right.type.kind == "choice" and len(n.left.parts) == 1:
+            left = self._maybe_label(n.left, right.type, ctx)
+        self._check_comparable(n.op, left, right, n.span)
+        return ir.Cmp(ir.BOOL, n.op, left, right)
+
+    def _maybe_label(self, node: A.Expr, other: ir.Type, ctx) -> ir.Expr:
+        """A bare name compared with a choice is one of its labels (综合考评等次 == 优秀)."""
+        if other.kind == "choice" and isinstance(node, A.Ref) and len(node.parts) == 1:
+            text = node.parts[0].text
+            if not self.o.is_value_name(text, ctx):
+                if text not in other.choices:
+                    self.sink.error("PR209", node.span, suggest(text, other.choices), value=text,
+                                    input=str(other), choices=", ".join(other.choices))
+                    return PLACEHOLDER
+                return ir.Const(other, text)
+        return self.expr(node, ctx)
+
+    def _check_comparable(self, op, left: ir.Expr, right: ir.Expr, span: Span) -> None:
+        lt, rt = left.type, right.type
+        if "unknown" in (lt.kind, rt.kind):
+            return
+        if lt.numeric and rt.numeric:
+            return
+        textual = ("text", "choice")
+        if lt.kind in textual and rt.kind in textual and op in ("==", "!="):
+            for side, const in ((lt, right), (rt, left)):
+                if side.kind == "choice" and isinstance(const, ir.Const) and const.value not in side.choices:
+                    self.sink.error("PR209", span, value=const.value, input=str(side), choices=", ".join(side.choices))
+            return
+        if lt.kind == rt.kind and lt.kind in ("date", "bool", "text"):
+            if lt.kind != "date" and op not in ("==", "!="):
+                self.sink.error("PR301", span, op=op, left=str(lt), right=str(rt))
+            return
+        self.sink.error("PR301", span, op=op, left=str(lt), right=str(rt))
+
+    def _BoolOp(self, n: A.BoolOp, ctx):
+        return ir.Logic(ir.BOOL, n.op, self.boolean(n.left, ctx), self.boolean(n.right, ctx))
+
+    def _Not(self, n: A.Not, ctx):
+        return ir.Not(ir.BOOL, self.boolean(n.operand, ctx))
+
+    def _If(self, n: A.If, ctx):
+        c = self.boolean(n.cond, ctx)
+        a, b = self.expr(n.then, ctx), self.expr(n.orelse, ctx)
+        t = unify([a.type, b.type])
+        if t.kind == "unknown" and "unknown" not in (a.type.kind, b.type.kind):
+            self.sink.error("PR301", n.span, op="if … then … else", left=str(a.type), right=str(b.type))
+        return ir.If(t, c, a, b)
+
+    def _Match(self, n: A.Match, ctx):
+        subject = self.expr(n.subject, ctx)
+        st = subject.type
+        cases, default, seen = [], None, {}
+        for i, case in enumerate(n.cases):
+            values = []
+            for pat in case.patterns:
+                if pat.is_otherwise:
+                    if i != len(n.cases) - 1:
+                        self.sink.error("PR508", case.span, what="otherwise 之后的分支永远不会命中",
+                                        what_en="cases after otherwise can never match")
+                    continue
+                v = self._pattern_value(pat, st, ctx)
+                if v is None:
+                    continue
+                if v in seen:
+                    self.sink.error("PR508", pat.span, what=f"{v} 重复出现，后一个永远不会命中",
+                                    what_en=f"{v} appears twice; the later one never matches")
+                seen[v] = True
+                values.append(v)
+            result = self.expr(case.result, ctx)
+            if any(p.is_otherwise for p in case.patterns):
+                default = result
+            else:
+                cases.append(ir.MatchCase(tuple(values), result))
+        results = [c.result.type for c in cases] + ([default.type] if default else [])
+        if st.kind == "choice" and default is None:
+            missing = [c for c in st.choices if c not in seen]
+            if missing:
+                self.sink.error("PR509", n.span, missing=", ".join(missing))
+        return ir.Match(unify(results), subject, tuple(cases), default)
+
+    def _pattern_value(self, pat: A.Pattern, st: ir.Type, ctx):
+        if pat.name is not None:
+            text = pat.name.text
+            if st.kind == "choice" and text not in st.choices:
+                self.sink.error("PR209", pat.span, suggest(text, st.choices), value=text, input=str(st),
+                                choices=", ".join(st.choices))
+                return None
+            if st.numeric:
+                self.sink.error("PR508", pat.span, what=f"数值不能与名称 {text} 匹配", what_en=f"a number cannot match the name {text}")
+                return None
+            return text
+        lit = pat.literal
+        if isinstance(lit, A.Num):
+            if not st.numeric and st.kind != "unknown":
+                self.sink.error("PR508", pat.span, what=f"{st} 不能与数字匹配", what_en=f"{st} cannot match a number")
+            return lit.value
+        if isinstance(lit, A.Str):
+            return lit.value
+        if isinstance(lit, A.BoolLit):
+            return lit.value
+        return None
+
+    # ---- calls
+    def _Call(self, n: A.Call, ctx):
+        fname = n.func.dotted
+        if fname in self.o.defs:
+            return self._user_call(n, fname, ctx)
+        if fname == "ratio":
+            self.sink.error("PR205", n.span, name="ratio", reason="ratio(…) 只能作为整个评分规则：score ratio(target: …) / ratio(…) is a whole score rule")
+            return PLACEHOLDER
+        if fname in POPULATION:
+            return self.o.population_call(n, fname, ctx)
+        if fname not in BUILTINS:
+            self.sink.error("PR204", n.func.span, suggest(fname, list(BUILTINS) + list(self.o.defs)), name=fname)
+            return PLACEHOLDER
+        lo, hi = BUILTINS[fname]
+        if any(a.name is not None for a in n.args):
+            self.sink.error("PR205", n.span, name=fname, reason="不接受命名参数 / takes no named arguments")
+            return PLACEHOLDER
+        if len(n.args) < lo or (hi is not None and len(n.args) > hi):
+            want = str(lo) if lo == hi else f"{lo}–{hi if hi is not None else '…'}"
+            self.sink.error("PR205", n.span, name=fname, reason=f"需要 {want} 个参数，给了 {len(n.args)} 个 / takes {want}, got {len(n.args)}")
+            return PLACEHOLDER
+        if fname == "time_progress":
+            return self._time_progress(n, ctx)
+        args = tuple(self.expr(a.expr, ctx) for a in n.args)
+        types = [a.type for a in args]
+        if fname in ("min", "max", "abs", "floor", "ceil", "round"):
+            for a, t in zip(n.args, types):
+                if not t.numeric and t.kind != "unknown":
+                    self.sink.error("PR303", a.span, what=f"{fname} 的参数", what_en=f"an argument of {fname}", type=str(t))
+            if fname == "round":
+                options = (self.o.settings.rounding,)
+                if len(args) == 1:
+                    args = args + (ir.Const(ir.NUMBER, Fraction(self.o.settings.places)),)
+                return ir.Call(types[0] if types[0].numeric else ir.NUMBER, fname, args, options)
+            return ir.Call(unify(types) if fname in ("min", "max") else types[0], fname, args)
+        if fname == "coalesce":
+            return ir.Call(unify(types), fname, args)
+        if fname == "is_missing":
+            return ir.Call(ir.BOOL, fname, args)
+        # year / month
+        if types[0].kind not in ("date", "unknown"):
+            self.sink.error("PR301", n.span, op=fname, left="", right=str(types[0]))
+        return ir.Call(ir.NUMBER, fname, args)
+
+    def _time_progress(self, n: A.Call, ctx):
+        d = self.expr(n.args[0].expr, ctx)
+        if d.type.kind not in ("date", "unknown"):
+            self.sink.error("PR301", n.args[0].span, op="time_progress", left="", right=str(d.type))
+        convention = self.o.settings.time_progress
+        if len(n.args) == 2:
+            arg = n.args[1].expr
+            word = arg.dotted if isinstance(arg, A.Ref) else ""
+            if word not in TIME_PROGRESS:
+                self.sink.error("PR206", arg.span, suggest(word, TIME_PROGRESS), what="序时进度口径 / time progress",
+                                word=word or "?", choices=choices_text(TIME_PROGRESS))
+            else:
+                convention = TIME_PROGRESS[word]
+        return ir.Call(ir.PERCENT, "time_progress", (d,), (convention,))
+
+    def _user_call(self, n: A.Call, fname: str, ctx: Ctx):
+        decl = self.o.defs[fname]
+        if fname in ctx.def_stack:
+            self.sink.error("PR207", n.span, chain=" → ".join(ctx.def_stack + (fname,)))
+            return PLACEHOLDER
+        if len(n.args) != len(decl.params) or any(a.name is not None for a in n.args):
+            self.sink.error("PR205", n.span, name=fname,
+                            reason=f"需要 {len(decl.params)} 个参数 / takes {len(decl.params)} argument(s)")
+            return PLACEHOLDER
+        self.o.used_defs.add(fname)
+        bound = {p.text: self.expr(a.expr, ctx) for p, a in zip(decl.params, n.args)}
+        inner = Ctx(ctx.leaf, ctx.value_type, ctx.in_value, bound, ctx.def_stack + (fname,))
+        return self.expr(decl.body, inner)

@@ -1,0 +1,163 @@
+"""Sets of real numbers as unions of intervals, for band coverage and overlap analysis."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+INF = None  # an open end at ±infinity
+
+
+@dataclass(frozen=True)
+class Interval:
+    lo: Fraction | None  # None: -infinity
+    lo_closed: bool
+    hi: Fraction | None  # None: +infinity
+    hi_closed: bool
+
+    def is_empty(self) -> bool:
+        if self.lo is None or self.hi is None:
+            return False
+        if self.lo > self.hi:
+            return True
+        return self.lo == self.hi and not (self.lo_closed and self.hi_closed)
+
+
+def from_cmp(op: str, x: Fraction) -> list[Interval]:
+    if op == ">=":
+        return [Interval(x, True, None, False)]
+    if op == ">":
+        return [Interval(x, False, None, False)]
+    if op == "<=":
+        return [Interval(None, False, x, True)]
+    if op == "<":
+        return [Interval(None, False, x, False)]
+    if op == "==":
+        return [Interval(x, True, x, True)]
+    return [Interval(None, False, x, False), Interval(x, False, None, False)]  # !=
+
+
+ALL = [Interval(None, False, None, False)]
+
+
+def _lo_key(iv: Interval):
+    return (iv.lo is not None, iv.lo if iv.lo is not None else 0, not iv.lo_closed)
+
+
+def normalize(ivs: list[Interval]) -> list[Interval]:
+    """Sorted, disjoint, merged."""
+    ivs = sorted((i for i in ivs if not i.is_empty()), key=_lo_key)
+    out: list[Interval] = []
+    for iv in ivs:
+        if out and _touches(out[-1], iv):
+            last = out[-1]
+            hi, hc = _max_hi(last, iv)
+            out[-1] = Interval(last.lo, last.lo_closed, hi, hc)
+        else:
+            out.append(iv)
+    return out
+
+
+def _touches(a: Interval, b: Interval) -> bool:
+    """Whether b (starting at or after a) overlaps or abuts a with no gap."""
+    if a.hi is None or b.lo is None:
+        return True
+    if b.lo < a.hi:
+        return True
+    if b.lo == a.hi:
+        return a.hi_closed or b.lo_closed
+    return False
+
+
+def _max_hi(a: Interval, b: Interval):
+    if a.hi is None or b.hi is None:
+        return None, False
+    if a.hi > b.hi:
+        return a.hi, a.hi_closed
+    if b.hi > a.hi:
+        return b.hi, b.hi_closed
+    return a.hi, a.hi_closed or b.hi_closed
+
+
+def complement(ivs: list[Interval]) -> list[Interval]:
+    ivs = normalize(ivs)
+    out: list[Interval] = []
+    cur_lo, cur_closed = None, False
+    for iv in ivs:
+        if iv.lo is not None:
+            out.append(Interval(cur_lo, cur_closed, iv.lo, not iv.lo_closed))
+        if iv.hi is None:
+            return normalize(out)
+        cur_lo, cur_closed = iv.hi, not iv.hi_closed
+    out.append(Interval(cur_lo, cur_closed, None, False))
+    return normalize(out)
+
+
+def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    out = []
+    for x in a:
+        for y in b:
+            lo, lc = _max_lo(x, y)
+            hi, hc = _min_hi(x, y)
+            out.append(Interval(lo, lc, hi, hc))
+    return normalize(out)
+
+
+def _max_lo(a, b):
+    if a.lo is None:
+        return b.lo, b.lo_closed
+    if b.lo is None:
+        return a.lo, a.lo_closed
+    if a.lo > b.lo:
+        return a.lo, a.lo_closed
+    if b.lo > a.lo:
+        return b.lo, b.lo_closed
+    return a.lo, a.lo_closed and b.lo_closed
+
+
+def _min_hi(a, b):
+    if a.hi is None:
+        return b.hi, b.hi_closed
+    if b.hi is None:
+        return a.hi, a.hi_closed
+    if a.hi < b.hi:
+        return a.hi, a.hi_closed
+    if b.hi < a.hi:
+        return b.hi, b.hi_closed
+    return a.hi, a.hi_closed and b.hi_closed
+
+
+def difference(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    return intersect(a, complement(b))
+
+
+def is_empty(ivs: list[Interval]) -> bool:
+    return not normalize(ivs)
+
+
+def sample(ivs: list[Interval]) -> Fraction | None:
+    """A point inside the set, preferring a round one, for 'for example …' in diagnostics."""
+    for iv in normalize(ivs):
+        if iv.lo is None and iv.hi is None:
+            return Fraction(0)
+        if iv.lo is None:
+            return iv.hi if iv.hi_closed else iv.hi - 1
+        if iv.hi is None:
+            return iv.lo if iv.lo_closed else iv.lo + 1
+        if iv.lo_closed:
+            return iv.lo
+        if iv.hi_closed:
+            return iv.hi
+        return (iv.lo + iv.hi) / 2
+    return None
+
+
+def describe(ivs: list[Interval], show) -> str:
+    parts = []
+    for iv in normalize(ivs):
+        if iv.lo is not None and iv.hi is not None and iv.lo == iv.hi:
+            parts.append(f"= {show(iv.lo)}")
+            continue
+        lo = "(-∞" if iv.lo is None else ("[" if iv.lo_closed else "(") + show(iv.lo)
+        hi = "+∞)" if iv.hi is None else show(iv.hi) + ("]" if iv.hi_closed else ")")
+        parts.append(f"{lo}, {hi}")
+    return " ∪ ".join(parts) if parts else "∅"

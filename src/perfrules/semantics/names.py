@@ -1,0 +1,43 @@
+"""Keyword vocabularies and 'did you mean' suggestions."""
+from __future__ import annotations
+
+import difflib
+
+from ..diagnostics import Hint
+
+TYPE_NAMES = {
+    "number": "number", "数值": "number", "数字": "number",
+    "amount": "amount", "金额": "amount",
+    "count": "count", "计数": "count", "个数": "count",
+    "percent": "percent", "百分比": "percent", "比率": "percent",
+    "bool": "bool", "是否": "bool",
+    "text": "text", "文本": "text",
+    "date": "date", "日期": "date",
+    "choice": "choice", "选项": "choice",
+}
+ROUNDING = {"half_up": "half_up", "四舍五入": "half_up", "half_even": "half_even", "五成双": "half_even",
+            "truncate": "truncate", "截断": "truncate"}
+MISSING_MODES = {"zero": "zero", "零分": "zero", "exclude": "exclude", "不适用": "exclude", "error": "error", "报错": "error"}
+TIME_PROGRESS = {"by_month": "by_month", "按月": "by_month", "by_day": "by_day", "按日": "by_day",
+                 "by_day365": "by_day365", "quarters": "quarters", "按季": "quarters"}
+LEVELS = {"info": "info", "提醒": "info", "warning": "warning", "预警": "warning", "severe": "severe", "严重": "severe"}
+COUNTING = {"continuous": "continuous", "连续": "continuous", "whole": "whole", "整数": "whole",
+            "started": "started", "不足1按1": "started"}
+EITHER_MODES = {"available": "available", "better": "better", "择优": "better"}
+
+
+def suggest(word: str, candidates) -> Hint | None:
+    """'did you mean …?' for the closest candidate names, if any are close."""
+    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
+    if not close:
+        # Chinese names often differ by one character: try containment too.
+        close = [c for c in candidates if len(word) >= 2 and (word in c or c in word)][:3]
+    if not close:
+        return None
+    zh = "是否想写 " + "、".join(close) + "？"
+    en = "did you mean " + ", ".join(close) + "?"
+    return Hint(zh, en)
+
+
+def choices_text(vocab: dict) -> str:
+    return ", ".join(dict.fromkeys(k for k in vocab if k.isascii()))

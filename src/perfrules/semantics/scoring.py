@@ -1,0 +1,183 @@
+"""Scoring forms: AST score rules → IR, with the band, point and linear checks."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .. import ir
+from ..diagnostics import DiagnosticSink
+from ..runtime.numbers import format_plain
+from ..syntax import ast as A
+from . import intervals as iv
+from .expressions import PLACEHOLDER, Ctx, ExprChecker
+from .fold import const_value
+from .names import COUNTING, EITHER_MODES, choices_text, suggest
+
+
+def show_number(x: Fraction, percent: bool) -> str:
+    return format_plain(x * 100, 4) + "%" if percent else format_plain(x, 4)
+
+
+class ScoreChecker:
+    def __init__(self, exprs: ExprChecker, sink: DiagnosticSink):
+        self.x = exprs
+        self.sink = sink
+
+    def form(self, node: A.ScoreForm, ctx: Ctx) -> ir.ScoreForm:
+        return getattr(self, "_" + type(node).__name__)(node, ctx)
+
+    # ---- helpers
+    def _points(self, node: A.Expr, ctx: Ctx) -> ir.Expr:
+        e = self.x.numeric(node, ctx, ("得分", "points"))
+        v = const_value(e)
+        full = ctx.leaf.weight
+        if isinstance(v, Fraction):
+            if v > full:
+                self.sink.error("PR504", node.span, points=format_plain(v), full=format_plain(full))
+            elif v < 0:
+                self.sink.error("PR505", node.span, points=format_plain(v))
+        return e
+
+    def _value(self, span, ctx: Ctx) -> ir.Expr | None:
+        if ctx.value_type is None:
+            self.sink.error("PR404", span, name=ctx.leaf.name)
+            return None
+        return ir.Slot(ctx.value_type, f"val:{ctx.leaf.id}")
+
+    # ---- forms
+    def _ScoreExpr(self, node: A.ScoreExpr, ctx: Ctx) -> ir.ScoreForm:
+        e = node.expr
+        if isinstance(e, A.Call) and e.func.dotted == "ratio":
+            return self._ratio(e, ctx)
+        return ir.ExprScore(self.x.numeric(e, ctx, ("评分结果", "a score")))
+
+    def _ratio(self, call: A.Call, ctx: Ctx) -> ir.ScoreForm:
+        target, reverse = None, False
+        for arg in call.args:
+            name = arg.name.text if arg.name else None
+            if name is None and isinstance(arg.expr, A.Ref) and arg.expr.dotted in ("reverse", "反向"):
+                reverse = True
+            elif name in (None, "target", "目标") and target is None:
+                target = arg.expr
+            elif name in ("reverse", "反向"):
+                v = arg.expr
+                reverse = isinstance(v, A.BoolLit) and v.value
+            else:
+                self.sink.error("PR205", arg.span, name="ratio", reason="可用参数：target、reverse / takes target and reverse")
+        if target is None:
+            self.sink.error("PR205", call.span, name="ratio", reason="缺少 target / target is required")
+            return ir.ExprScore(PLACEHOLDER)
+        self._value(call.span, ctx)
+        t = self.x.numeric(target, ctx, ("目标值", "the target"))
+        tv = const_value(t)
+        if isinstance(tv, Fraction) and tv <= 0 and not reverse:
+            self.sink.error("PR510", target.span, what="正向比例计分的目标值应大于 0",
+                            what_en="the target of a ratio must be positive")
+        return ir.RatioScore(t, reverse)
+
+    def _Bands(self, node: A.Bands, ctx: Ctx) -> ir.ScoreForm:
+        value = None
+        bands, otherwise = [], None
+        covered: list[iv.Interval] | None = []  # None once a band is not a constant interval
+        percent = ctx.value_type is not None and ctx.value_type.kind == "percent"
+        for i, band in enumerate(node.bands):
+            cond = band.cond
+            points = self._points(band.points, ctx)
+            if otherwise is not None:
+                self.sink.error("PR502", band.span, range="otherwise")
+                continue
+            if cond.kind == "otherwise":
+                otherwise = points
+                continue
+            if cond.kind == "expr":
+                bands.append(ir.Band(self.x.boolean(cond.expr, ctx), points))
+                covered = None
+                continue
+            value = value or self._value(cond.span, ctx)
+            if value is None:
+                return ir.BandsScore((), None)
+            if cond.kind == "cmp":
+                bound = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
+                expr = ir.Cmp(ir.BOOL, cond.op, value, bound)
+                b = const_value(bound)
+                this = iv.from_cmp(cond.op, b) if isinstance(b, Fraction) else None
+                percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+            else:  # range [lo, hi] or [lo, hi)
+                lo = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
+                hi = self.x.numeric(cond.hi, ctx, ("分档界限", "a band bound"))
+                hi_op = "<=" if cond.hi_closed else "<"
+                expr = ir.Logic(ir.BOOL, "and", ir.Cmp(ir.BOOL, ">=", value, lo), ir.Cmp(ir.BOOL, hi_op, value, hi))
+                a, b = const_value(lo), const_value(hi)
+                ok = isinstance(a, Fraction) and isinstance(b, Fraction)
+                this = [iv.Interval(a, True, b, cond.hi_closed)] if ok else None
+                percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+            bands.append(ir.Band(expr, points))
+            if covered is None or this is None:
+                covered = None
+                continue
+            if iv.is_empty(this):
+                self.sink.error("PR501", cond.span)
+            elif iv.is_empty(iv.difference(this, covered)):
+                shown = iv.describe(iv.intersect(this, covered), lambda x: show_number(x, percent))
+                self.sink.error("PR502", cond.span, range=shown)
+            covered = iv.normalize(covered + this)
+        if otherwise is None and covered is not None and bands:
+            domain = self._domain(ctx)
+            gap = iv.difference(domain, covered)
+            if not iv.is_empty(gap):
+                example = iv.sample(gap)
+                self.sink.error("PR503", node.span, example=show_number(example, percent) if example is not None else "?")
+        return ir.BandsScore(tuple(bands), otherwise)
+
+    def _domain(self, ctx: Ctx) -> list[iv.Interval]:
+        t = ctx.value_type
+        if t is not None and t.kind == "count":
+            return [iv.Interval(Fraction(0), True, None, False)]
+        return iv.ALL
+
+    def _Linear(self, node: A.Linear, ctx: Ctx) -> ir.ScoreForm:
+        self._value(node.span, ctx)
+        xs, ps, prev = [], [], None
+        for p in node.points:
+            x = self.x.numeric(p.x, ctx, ("取值点", "a point"))
+            v = const_value(x)
+            if isinstance(v, Fraction) and isinstance(prev, Fraction) and v <= prev:
+                self.sink.error("PR506", p.x.span, prev=format_plain(prev), this=format_plain(v))
+            prev = v
+            xs.append(x)
+            ps.append(self._points(p.points, ctx))
+        if len(xs) < 2:
+            self.sink.error("PR510", node.span, what="linear 至少需要两个点", what_en="linear needs at least two points")
+        return ir.LinearScore(tuple(xs), tuple(ps))
+
+    def _Deduct(self, node: A.Deduct, ctx: Ctx) -> ir.ScoreForm:
+        self._value(node.span, ctx)
+        points = self.x.numeric(node.points, ctx, ("扣分", "points"))
+        unit = self.x.numeric(node.unit, ctx, ("单位", "the unit"))
+        threshold = self.x.numeric(node.threshold, ctx, ("界限", "the threshold"))
+        u = const_value(unit)
+        if isinstance(u, Fraction) and u <= 0:
+            self.sink.error("PR510", node.unit.span, what="per 后的单位应大于 0", what_en="the unit after per must be positive")
+        counting = "continuous"
+        if node.counting is not None:
+            word = node.counting.text
+            if word not in COUNTING:
+                self.sink.error("PR206", node.counting.span, suggest(word, COUNTING), what="计数方式 / counting",
+                                word=word, choices=choices_text(COUNTING))
+            else:
+                counting = COUNTING[word]
+        return ir.DeductScore(points, unit, node.direction, threshold, counting)
+
+    def _Checklist(self, node: A.Checklist, ctx: Ctx) -> ir.ScoreForm:
+        items = [ir.Band(self.x.boolean(it.cond, ctx), self._points(it.points, ctx)) for it in node.items]
+        return ir.ChecklistScore(tuple(items))
+
+    def _Either(self, node: A.Either, ctx: Ctx) -> ir.ScoreForm:
+        mode = "available"
+        if node.mode is not None:
+            word = node.mode.text
+            if word not in EITHER_MODES:
+                self.sink.error("PR206", node.mode.span, suggest(word, EITHER_MODES), what="择一方式 / either mode",
+                                word=word, choices=choices_text(EITHER_MODES))
+            else:
+                mode = EITHER_MODES[word]
+        return ir.EitherScore(self.form(node.first, ctx), self.form(node.second, ctx), mode)
