@@ -1,0 +1,847 @@
+"""Reading tabular data files as a stream of raw records.
+
+``open_records(path)`` returns a :class:`RecordSource`: the cleaned header
+names are available at once (``.columns``) so columns can be matched to rule
+inputs before any data row is read, and iterating yields :class:`Record`
+objects one at a time so that very large files stay within bounded memory
+(CSV, JSONL, XLSX, Parquet and Arrow IPC stream; plain JSON is parsed whole).
+
+Values are *raw*: strings for CSV, native cell values for XLSX/JSON/Parquet.
+Cleaning happens later, per input type, in :mod:`perfrules.io.cells`.
+
+Rules common to every format:
+
+* ``Record.row`` is the 1-based number a person would use to find the row:
+  the physical line for CSV/TSV/JSONL (header = line 1, so the first data
+  row of a plain CSV is 2; a quoted field spanning lines reports the line the
+  row starts on), the sheet row for XLSX, the record index for JSON, Parquet
+  and Arrow.
+* ``Record.values`` has a key for every column (missing cells are ``None``).
+  JSONL records may carry extra keys that first appear after the lines
+  scanned for the header (see :data:`JSONL_SCAN_LINES`).
+* Rows whose cells are all empty (``None`` or whitespace) are skipped and
+  counted in ``RecordSource.skipped`` (the count is complete once iteration
+  has finished; it restarts with each new iteration).
+* A row that cannot be read (too many cells, undecodable bytes, malformed
+  JSON line…) does not abort reading: it is yielded as a record with
+  ``values=None`` and ``error``/``error_en``/``error_code`` set, and counted
+  in ``RecordSource.errors``.
+* Header names are stripped of a BOM and surrounding whitespace; an empty
+  name becomes ``列<letter>`` (e.g. ``列C``) and a repeated name gets a
+  suffix (``金额``, ``金额_2``). Trailing empty header cells are dropped.
+
+XLSX specifics: the workbook is opened with openpyxl in read-only,
+``data_only`` mode, so formula cells give the value Excel last saved (a file
+written by a program and never opened in Excel may have no cached values and
+give ``None``). The header is the first non-empty row. Read-only mode does
+not expose merged ranges: a merged header cell gives its text to the first
+column and the other columns of the merge get ``列<letter>`` names. Only a
+single header row is supported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ReaderError, short_repr
+
+__all__ = [
+    "Record",
+    "RecordSource",
+    "FORMATS",
+    "JSONL_SCAN_LINES",
+    "detect_format",
+    "detect_encoding",
+    "open_records",
+]
+
+#: Canonical format names and the file extensions that select them.
+FORMATS: dict[str, tuple[str, ...]] = {
+    "csv": (".csv",),
+    "tsv": (".tsv", ".tab"),
+    "xlsx": (".xlsx", ".xlsm"),
+    "json": (".json",),
+    "jsonl": (".jsonl", ".ndjson"),
+    "parquet": (".parquet", ".pq"),
+    "arrow": (".arrow", ".feather", ".ipc"),
+}
+_ALIASES = {"ndjson": "jsonl", "feather": "arrow", "ipc": "arrow", "xlsm": "xlsx", "pq": "parquet"}
+_BY_SUFFIX = {ext: fmt for fmt, exts in FORMATS.items() for ext in exts}
+
+#: How many non-blank JSONL lines are scanned to build ``.columns``.
+JSONL_SCAN_LINES = 1000
+
+# Rows per Arrow record batch: bounds memory while keeping per-batch
+# overhead negligible.
+_BATCH_ROWS = 8192
+
+# Encoding sniffing: bytes per step, bytes checked after the first non-ASCII
+# byte, and the most we examine before settling on UTF-8 for an all-ASCII
+# file. Small steps keep the transient memory small.
+_SNIFF_CHUNK = 64 << 10
+_SNIFF_AFTER_NON_ASCII = 1 << 20
+_SNIFF_LIMIT = 32 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One data row.
+
+    Attributes:
+        row: 1-based row/line number as a person would find it in the file.
+        values: column name → raw value, or ``None`` for an error record.
+        error: Chinese description when the row could not be read.
+        error_en: the same in English.
+        error_code: stable slug, e.g. ``too_many_cells``, ``bad_encoding``,
+            ``bad_json``, ``not_an_object``, ``csv_syntax``.
+    """
+
+    row: int
+    values: dict[str, Any] | None
+    error: str | None = None
+    error_en: str | None = None
+    error_code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the row was read (``values`` is not ``None``)."""
+        return self.error is None
+
+
+def _error_record(row: int, code: str, zh: str, en: str) -> Record:
+    return Record(row, None, zh, en, code)
+
+
+# --- format and encoding detection ------------------------------------------
+
+
+def detect_format(path: str | Path) -> str:
+    """Return the canonical format name for ``path`` from its extension.
+
+    One of ``csv``, ``tsv``, ``xlsx``, ``json``, ``jsonl``, ``parquet``,
+    ``arrow`` (see :data:`FORMATS`).
+
+    Raises:
+        ReaderError: code ``unknown_format`` (or ``xls_not_supported``).
+    """
+    suffix = Path(path).suffix.lower()
+    fmt = _BY_SUFFIX.get(suffix)
+    if fmt is not None:
+        return fmt
+    if suffix == ".xls":
+        raise ReaderError(
+            "xls_not_supported",
+            f"不支持旧版 Excel .xls 文件：{path}；请在 Excel/WPS 中另存为 .xlsx",
+            f"old Excel .xls files are not supported: {path}; save it as .xlsx",
+            path,
+        )
+    known = ", ".join(sorted(_BY_SUFFIX))
+    raise ReaderError(
+        "unknown_format",
+        f"无法根据扩展名判断文件格式：{path}（支持 {known}）",
+        f"cannot tell the file format from the extension of {path} (supported: {known})",
+        path,
+    )
+
+
+def _canonical_format(fmt: str) -> str:
+    key = fmt.lower().lstrip(".")
+    key = _ALIASES.get(key, key)
+    if key not in FORMATS:
+        known = ", ".join(FORMATS)
+        raise ReaderError(
+            "unknown_format", f"未知的数据格式：{fmt!r}（支持 {known}）", f"unknown data format {fmt!r} (supported: {known})"
+        )
+    return key
+
+
+def detect_encoding(path: str | Path) -> str:
+    """Guess the text encoding of a CSV/TSV file without reading it all.
+
+    A BOM decides (``utf-8-sig``, ``utf-16``, ``utf-32``). Otherwise the bytes
+    go through a strict UTF-8 decoder in small chunks, from the start until
+    1 MiB past the first non-ASCII byte (or the end of the file): if all of it
+    decodes, the file is ``utf-8``, else ``gb18030`` (a superset of GBK and
+    GB2312, what Excel and WPS on Chinese Windows write). A file that is pure
+    ASCII as far as we look (32 MiB) is reported as ``utf-8``.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        # UTF-32 LE's BOM starts with UTF-16 LE's, so test it first.
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            return "utf-32"
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        chunk = head + fh.read(_SNIFF_CHUNK - len(head))
+        seen = 0
+        non_ascii_at = -1
+        while chunk:
+            seen += len(chunk)
+            try:
+                # The decoded text is discarded; only validity matters.
+                decoder.decode(chunk, final=False)
+            except UnicodeDecodeError:
+                return "gb18030"
+            if non_ascii_at < 0 and not chunk.isascii():
+                non_ascii_at = seen
+            if non_ascii_at >= 0 and seen - non_ascii_at >= _SNIFF_AFTER_NON_ASCII:
+                return "utf-8"
+            if non_ascii_at < 0 and seen >= _SNIFF_LIMIT:
+                return "utf-8"
+            chunk = fh.read(_SNIFF_CHUNK)
+        try:
+            decoder.decode(b"", final=True)  # a truncated sequence at EOF
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+# --- shared row helpers -------------------------------------------------------
+
+
+def column_letter(index: int) -> str:
+    """Excel column letter for a 1-based column index (1 → A, 27 → AA)."""
+    letters = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _header_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an XLSX header 2023 arrives as 2023.0
+    return str(value).strip().strip("\ufeff\u200b").strip()
+
+
+def clean_header(raw_names: Sequence[object]) -> list[str]:
+    """Turn raw header cells into unique, non-empty column names."""
+    names = [_header_text(v) for v in raw_names]
+    while names and not names[-1]:
+        names.pop()
+    result: list[str] = []
+    taken: set[str] = set()
+    for i, name in enumerate(names, 1):
+        if not name:
+            name = f"列{column_letter(i)}"
+        if name in taken:
+            n = 2
+            while f"{name}_{n}" in taken:
+                n += 1
+            name = f"{name}_{n}"
+        taken.add(name)
+        result.append(name)
+    return result
+
+
+def _is_empty_cell(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _is_empty_row(cells: Iterable[object]) -> bool:
+    return all(_is_empty_cell(v) for v in cells)
+
+
+def _row_record(row: int, columns: list[str], cells: Sequence[object]) -> Record:
+    """Build a record from positional cells, padding or rejecting extras."""
+    width = len(columns)
+    if len(cells) > width:
+        extra = cells[width:]
+        if not _is_empty_row(extra):
+            shown = short_repr([v for v in extra if not _is_empty_cell(v)][:3])
+            return _error_record(
+                row,
+                "too_many_cells",
+                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}）",
+                f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown})",
+            )
+        cells = cells[:width]
+    values = dict(zip(columns, cells))
+    if len(cells) < width:
+        for name in columns[len(cells) :]:
+            values[name] = None
+    return Record(row, values)
+
+
+# --- RecordSource -------------------------------------------------------------
+
+
+class RecordSource:
+    """An opened data file: header now, records on iteration.
+
+    Attributes:
+        path: the file.
+        format: canonical format name.
+        columns: cleaned header names, in file order.
+        encoding: text encoding used (CSV/TSV/JSON/JSONL), else ``None``.
+        sheet: worksheet title (XLSX), else ``None``.
+        skipped: empty rows skipped by the latest iteration.
+        errors: error records yielded by the latest iteration.
+
+    Iterating again re-reads the file from the start. Use as a context
+    manager (or call :meth:`close`) to release open files promptly.
+    """
+
+    format: str = ""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.columns: list[str] = []
+        self.encoding: str | None = None
+        self.sheet: str | None = None
+        self.skipped = 0
+        self.errors = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        self.skipped = 0
+        self.errors = 0
+        for record in self._records():
+            if record.error is not None:
+                self.errors += 1
+            yield record
+
+    def _records(self) -> Iterator[Record]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release file handles held by the source (safe to call twice)."""
+
+    def __enter__(self) -> RecordSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.format} {str(self.path)!r} columns={len(self.columns)}>"
+
+
+# --- CSV / TSV ------------------------------------------------------------------
+
+
+def _line_safe(encoding: str) -> bool:
+    """True when b"\\n" only ever encodes a newline (not UTF-16/32)."""
+    name = codecs.lookup(encoding).name
+    return not name.startswith(("utf-16", "utf-32"))
+
+
+class _CsvSource(RecordSource):
+    def __init__(self, path: Path, fmt: str, encoding: str | None) -> None:
+        super().__init__(path)
+        self.format = fmt
+        self._delimiter = "\t" if fmt == "tsv" else ","
+        if encoding is None:
+            encoding = detect_encoding(path)
+        else:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise ReaderError(
+                    "unknown_encoding", f"未知的文本编码：{encoding!r}", f"unknown text encoding {encoding!r}", path
+                ) from None
+        self.encoding = encoding
+        self._header_line = 0
+        with contextlib.closing(self._rows()) as rows:
+            self._read_header(rows)
+        if not self.columns:
+            raise ReaderError("no_header", f"文件中没有表头行：{path}", f"no header row found in {path}", path)
+
+    def _read_header(self, rows: Iterator[tuple[int, list[str], tuple[str, str] | None]]) -> None:
+        for start, cells, problem in rows:
+            if problem is not None:
+                code, detail = problem
+                if code == "bad_encoding":
+                    raise self._decode_error(start)
+                raise ReaderError(
+                    code,
+                    f"表头行（第{start}行）CSV格式错误：{detail}",
+                    f"header line {start}: CSV syntax error: {detail}",
+                    self.path,
+                )
+            if not _is_empty_row(cells):
+                self.columns = clean_header(cells)
+                self._header_line = start
+                return
+
+    def _decode_error(self, line: int) -> ReaderError:
+        return ReaderError(
+            "bad_encoding",
+            f"第{line}行无法按 {self.encoding} 解码；请用 --encoding 指定文件编码（如 gb18030 或 utf-8）",
+            f"line {line} cannot be decoded as {self.encoding}; pass --encoding (e.g. gb18030 or utf-8)",
+            self.path,
+        )
+
+    def _rows(self) -> Iterator[tuple[int, list[str], tuple[str, str] | None]]:
+        """Yield (first physical line, cells, problem) for every CSV row.
+
+        ``problem`` is ``None`` or ``(code, detail)`` with code
+        ``bad_encoding`` (some line of the row had undecodable bytes) or
+        ``csv_syntax``.
+        """
+        assert self.encoding is not None
+        bad_lines: set[int] = set()
+        with open(self.path, "rb") as fh:
+            if _line_safe(self.encoding):
+                # Decode line by line so that one bad byte spoils only its
+                # own row instead of aborting a long import.
+                lines: Iterator[str] = _decode_lines(fh, self.encoding, bad_lines)
+            else:
+                lines = io.TextIOWrapper(fh, encoding=self.encoding, newline="")
+            reader = csv.reader(lines, delimiter=self._delimiter)
+            previous = 0  # physical line where the previous row ended
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield previous + 1, [], ("csv_syntax", str(exc))
+                    previous = reader.line_num
+                    continue
+                except UnicodeDecodeError:  # only for UTF-16/32 text streams
+                    raise self._decode_error(previous + 1) from None
+                end = reader.line_num
+                problem = None
+                if bad_lines:
+                    span = range(previous + 1, end + 1)
+                    if any(n in bad_lines for n in span):
+                        problem = ("bad_encoding", "")
+                    bad_lines.difference_update(span)
+                yield previous + 1, cells, problem
+                previous = end
+
+    def _records(self) -> Iterator[Record]:
+        columns = self.columns
+        for start, cells, problem in self._rows():
+            if start <= self._header_line:
+                continue
+            if problem is not None:
+                code, detail = problem
+                if code == "bad_encoding":
+                    yield _error_record(
+                        start,
+                        code,
+                        f"第{start}行无法按 {self.encoding} 解码（文件编码可能不对，可用 --encoding 指定）",
+                        f"line {start} cannot be decoded as {self.encoding} (wrong encoding? use --encoding)",
+                    )
+                else:
+                    yield _error_record(
+                        start, code, f"第{start}行CSV格式错误：{detail}", f"line {start}: CSV syntax error: {detail}"
+                    )
+                continue
+            if _is_empty_row(cells):
+                self.skipped += 1
+                continue
+            yield _row_record(start, columns, cells)
+
+
+def _decode_lines(fh: Iterable[bytes], encoding: str, bad_lines: set[int]) -> Iterator[str]:
+    for number, raw in enumerate(fh, 1):
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError:
+            bad_lines.add(number)
+            yield raw.decode(encoding, "replace")
+
+
+# --- XLSX ---------------------------------------------------------------------
+
+
+class _XlsxSource(RecordSource):
+    format = "xlsx"
+
+    def __init__(self, path: Path, sheet: str | int | None) -> None:
+        super().__init__(path)
+        try:
+            import openpyxl
+        except ImportError as exc:  # pragma: no cover - depends on install
+            raise _missing_dependency("openpyxl", "xlsx", path) from exc
+        try:
+            self._workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many unrelated types
+            raise ReaderError(
+                "bad_xlsx", f"无法打开 Excel 文件 {path}：{exc}", f"cannot open Excel file {path}: {exc}", path
+            ) from exc
+        try:
+            self._sheet = self._pick_sheet(sheet)
+            self.sheet = self._sheet.title
+            # The stored <dimension> is often wrong or huge (formatting down to
+            # row 1048576); without it openpyxl yields exactly the stored rows.
+            self._sheet.reset_dimensions()
+            self._header_row = 0
+            with contextlib.closing(self._rows()) as rows:
+                for number, cells in rows:
+                    if not _is_empty_row(cells):
+                        self.columns = clean_header(cells)
+                        self._header_row = number
+                        break
+            if not self.columns:
+                raise ReaderError(
+                    "no_header",
+                    f"工作表“{self.sheet}”是空的：{path}",
+                    f"worksheet {self.sheet!r} is empty in {path}",
+                    path,
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def _pick_sheet(self, sheet: str | int | None) -> Any:
+        wb = self._workbook
+        names = wb.sheetnames
+        if sheet is None:
+            return wb.worksheets[0]
+        if isinstance(sheet, str):
+            if sheet in names:
+                return wb[sheet]
+            folded = {n.strip().casefold(): n for n in names}
+            if sheet.strip().casefold() in folded:
+                return wb[folded[sheet.strip().casefold()]]
+            if sheet.strip().isdigit():
+                sheet = int(sheet.strip())
+        if isinstance(sheet, int) and not isinstance(sheet, bool) and 1 <= sheet <= len(names):
+            return wb.worksheets[sheet - 1]
+        listed = "、".join(names)
+        raise ReaderError(
+            "no_such_sheet",
+            f"找不到工作表 {sheet!r}；文件中的工作表：{listed}",
+            f"no worksheet {sheet!r}; the workbook has: {', '.join(names)}",
+            self.path,
+        )
+
+    def _rows(self) -> Iterator[tuple[int, tuple[object, ...]]]:
+        # openpyxl fills rows missing from the XML with empty tuples, so the
+        # enumeration index is the sheet row number.
+        yield from enumerate(self._sheet.iter_rows(values_only=True), 1)
+
+    def _records(self) -> Iterator[Record]:
+        columns = self.columns
+        for number, cells in self._rows():
+            if number <= self._header_row:
+                continue
+            if _is_empty_row(cells):
+                self.skipped += 1
+                continue
+            yield _row_record(number, columns, cells)
+
+    def close(self) -> None:
+        wb = getattr(self, "_workbook", None)
+        if wb is not None:
+            wb.close()
+            self._workbook = None
+
+
+def _missing_dependency(module: str, fmt: str, path: Path) -> ReaderError:
+    return ReaderError(
+        "missing_dependency",
+        f"读取 {fmt} 文件需要安装 {module}（pip install 'perfrules[data]'）",
+        f"reading {fmt} files needs {module} (pip install 'perfrules[data]')",
+        path,
+    )
+
+
+# --- JSON / JSONL ----------------------------------------------------------------
+
+
+def _loads(data: bytes, encoding: str | None) -> Any:
+    import orjson
+
+    if encoding is not None and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        return orjson.loads(data.decode(encoding))
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    return orjson.loads(data)
+
+
+class _KeyedSource(RecordSource):
+    """Shared logic for sources whose rows are JSON objects."""
+
+    def _set_columns(self, raw_keys: list[str]) -> None:
+        self.columns = clean_header(raw_keys)
+        # clean_header drops trailing empty names; keep the mapping total.
+        self._rename = dict(zip(raw_keys, self.columns))
+
+    def _object_record(self, row: int, obj: object) -> Record | None:
+        """Record for one JSON value; ``None`` (and counted) when empty."""
+        if not isinstance(obj, dict):
+            return _error_record(
+                row,
+                "not_an_object",
+                f"第{row}条记录不是对象（{{\"列名\": 值}}）：{short_repr(obj)}",
+                f"record {row} is not an object: {short_repr(obj)}",
+            )
+        if _is_empty_row(obj.values()):
+            self.skipped += 1
+            return None
+        values: dict[str, Any] = dict.fromkeys(self.columns)
+        rename = self._rename
+        for key, value in obj.items():
+            name = rename.get(key)
+            if name is None:
+                name = _header_text(key) or str(key)
+            values[name] = value
+        return Record(row, values)
+
+
+def _union_keys(objects: Iterable[object]) -> list[str]:
+    seen: dict[str, None] = {}
+    for obj in objects:
+        if isinstance(obj, dict):
+            for key in obj:
+                if key not in seen:
+                    seen[key] = None
+    return list(seen)
+
+
+class _JsonSource(_KeyedSource):
+    format = "json"
+
+    def __init__(self, path: Path, encoding: str | None) -> None:
+        super().__init__(path)
+        self.encoding = encoding or "utf-8"
+        try:
+            data = _loads(path.read_bytes(), encoding)
+        except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
+            raise ReaderError(
+                "bad_json", f"JSON 文件格式错误：{path}：{exc}", f"malformed JSON in {path}: {exc}", path
+            ) from exc
+        if isinstance(data, dict) and isinstance(data.get("records"), list):
+            data = data["records"]
+        if not isinstance(data, list):
+            raise ReaderError(
+                "bad_json_shape",
+                f"JSON 文件应为对象数组，或 {{\"records\": [...]}}：{path}",
+                f'JSON file must be an array of objects or {{"records": [...]}}: {path}',
+                path,
+            )
+        self._data = data
+        self._set_columns(_union_keys(data))
+
+    def _records(self) -> Iterator[Record]:
+        for index, obj in enumerate(self._data, 1):
+            record = self._object_record(index, obj)
+            if record is not None:
+                yield record
+
+
+class _JsonlSource(_KeyedSource):
+    format = "jsonl"
+
+    def __init__(self, path: Path, encoding: str | None) -> None:
+        super().__init__(path)
+        self.encoding = encoding or "utf-8"
+        self._given_encoding = encoding
+        with contextlib.closing(self._lines()) as lines:
+            sample = [obj for _number, obj in itertools.islice(lines, JSONL_SCAN_LINES) if obj is not _BLANK]
+        self._set_columns(_union_keys(sample))
+
+    def _lines(self) -> Iterator[tuple[int, object]]:
+        """Yield (line number, parsed object, ``_BLANK`` or ``_Bad``)."""
+        with open(self.path, "rb") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    yield number, _BLANK
+                    continue
+                try:
+                    yield number, _loads(line, self._given_encoding)
+                except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
+                    yield number, _Bad(str(exc))
+
+    def _records(self) -> Iterator[Record]:
+        for number, obj in self._lines():
+            if obj is _BLANK:
+                self.skipped += 1
+                continue
+            if isinstance(obj, _Bad):
+                yield _error_record(
+                    number,
+                    "bad_json",
+                    f"第{number}行不是合法的 JSON：{obj.detail}",
+                    f"line {number} is not valid JSON: {obj.detail}",
+                )
+                continue
+            record = self._object_record(number, obj)
+            if record is not None:
+                yield record
+
+
+class _Bad:
+    __slots__ = ("detail",)
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+
+_BLANK = object()
+
+
+# --- Parquet / Arrow IPC -----------------------------------------------------------
+
+
+class _ArrowSource(RecordSource):
+    """Iterates Arrow record batches; subclasses provide ``_batches``."""
+
+    def _set_schema(self, schema: Any) -> None:
+        self._raw_names = list(schema.names)
+        self.columns = clean_header(self._raw_names)
+        # Keep positions for all raw columns even if clean_header dropped a
+        # trailing unnamed one; such a column gets its letter name instead.
+        while len(self.columns) < len(self._raw_names):
+            self.columns.append(f"列{column_letter(len(self.columns) + 1)}")
+
+    def _batches(self) -> Iterator[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _records(self) -> Iterator[Record]:
+        columns = self.columns
+        row = 0
+        for batch in self._batches():
+            # Column-wise conversion is much faster than batch.to_pylist()
+            # and keeps duplicate column names apart.
+            data = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            for cells in zip(*data):
+                row += 1
+                if _is_empty_row(cells):
+                    self.skipped += 1
+                    continue
+                yield Record(row, dict(zip(columns, cells)))
+
+
+class _ParquetSource(_ArrowSource):
+    format = "parquet"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as exc:  # pragma: no cover
+            raise _missing_dependency("pyarrow", "parquet", path) from exc
+        try:
+            self._file = pq.ParquetFile(path)
+        except Exception as exc:
+            raise ReaderError(
+                "bad_parquet", f"无法打开 Parquet 文件 {path}：{exc}", f"cannot open Parquet file {path}: {exc}", path
+            ) from exc
+        self._set_schema(self._file.schema_arrow)
+
+    def _batches(self) -> Iterator[Any]:
+        return self._file.iter_batches(batch_size=_BATCH_ROWS)
+
+    def close(self) -> None:
+        f = getattr(self, "_file", None)
+        if f is not None:
+            f.close()
+            self._file = None
+
+
+class _IpcSource(_ArrowSource):
+    format = "arrow"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:  # pragma: no cover
+            raise _missing_dependency("pyarrow", "arrow", path) from exc
+        self._stream = False
+        try:
+            source, reader = self._open()
+            try:
+                self._set_schema(reader.schema)
+            finally:
+                source.close()
+        except Exception as exc:
+            raise ReaderError(
+                "bad_arrow",
+                f"无法打开 Arrow/Feather 文件 {path}（仅支持 Arrow IPC 与 Feather v2）：{exc}",
+                f"cannot open Arrow/Feather file {path} (Arrow IPC and Feather v2 only): {exc}",
+                path,
+            ) from exc
+
+    def _open(self) -> tuple[Any, Any]:
+        """Return (memory map, IPC reader); the caller closes the map."""
+        import pyarrow as pa
+
+        # The IPC *file* format (Feather v2) allows random access; some
+        # tools write the *stream* format to ".arrow" files too.
+        source = pa.memory_map(str(self.path))
+        try:
+            if not self._stream:
+                try:
+                    return source, pa.ipc.open_file(source)
+                except pa.ArrowInvalid:
+                    self._stream = True
+                    source.seek(0)
+            return source, pa.ipc.open_stream(source)
+        except BaseException:
+            source.close()
+            raise
+
+    def _batches(self) -> Iterator[Any]:
+        source, reader = self._open()
+        try:
+            if self._stream:
+                yield from reader
+            else:
+                for i in range(reader.num_record_batches):
+                    yield reader.get_batch(i)
+        finally:
+            source.close()
+
+
+# --- entry point --------------------------------------------------------------------
+
+
+def open_records(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> RecordSource:
+    """Open a data file and read its header.
+
+    Args:
+        path: the data file.
+        fmt: format name (see :data:`FORMATS`); detected from the extension
+            when ``None``.
+        encoding: text encoding for CSV/TSV/JSON/JSONL; detected for CSV/TSV
+            when ``None`` (see :func:`detect_encoding`), UTF-8 for JSON.
+        sheet: XLSX worksheet, by name or 1-based index; the first sheet
+            when ``None``.
+
+    Returns:
+        A :class:`RecordSource`; iterate it for :class:`Record` objects.
+
+    Raises:
+        ReaderError: the file is missing, of an unknown format, or cannot be
+            read as a whole (no header, malformed JSON document, …).
+    """
+    p = Path(path)
+    fmt = _canonical_format(fmt) if fmt is not None else detect_format(p)
+    if not p.is_file():
+        raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
+    if fmt in ("csv", "tsv"):
+        return _CsvSource(p, fmt, encoding)
+    if fmt == "xlsx":
+        return _XlsxSource(p, sheet)
+    if fmt == "json":
+        return _JsonSource(p, encoding)
+    if fmt == "jsonl":
+        return _JsonlSource(p, encoding)
+    if fmt == "parquet":
+        return _ParquetSource(p)
+    return _IpcSource(p)
