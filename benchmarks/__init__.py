@@ -1,0 +1,4 @@
+"""Benchmark helpers for perfrules (synthetic data and hand-written baselines).
+
+Nothing here imports perfrules. See benchmarks/README.md.
+"""
