@@ -9,7 +9,7 @@ from fractions import Fraction
 from .. import ir
 from ..runtime import ops, scoring
 from ..runtime.missing import Missing
-from ..runtime.numbers import format_plain
+from .common import clamp_flag, excluded_weight, flag_missing, show
 from .result import RawResult
 
 M = Missing
@@ -57,22 +57,13 @@ class _Run:
         raw = self.form(ind.score, ind) if ind.score is not None else M("no_value", ind.name)
         if type(raw) is M:
             score = Fraction(0)
-            self.flag_missing(ind, raw)
+            flag_missing(self.res, ind.id, ind.name, ind.missing, raw)
         else:
             score, clamped = scoring.finish(raw, Fraction(0), ind.weight, self.s.places, self.s.rounding, not self.s.total_only)
             if clamped:
                 self.res.flags.setdefault(ind.id, []).append(clamp_flag(raw, score, clamped))
         self.env[f"score:{ind.id}"] = score
         self.res.scores[ind.id] = score
-
-    def flag_missing(self, ind: ir.Indicator, reason: M) -> None:
-        if ind.missing == "exclude":
-            self.res.excluded.add(ind.id)
-            self.res.flags.setdefault(ind.id, []).append(("excluded", reason.text("zh"), reason.text("en")))
-            return
-        self.res.flags.setdefault(ind.id, []).append(("missing", reason.text("zh"), reason.text("en")))
-        if ind.missing == "error" and self.res.error is None:
-            self.res.error = ("PR803", f"{ind.name}：{reason.text('zh')}", f"{ind.name}: {reason.text('en')}")
 
     def group(self, ind: ir.Indicator) -> None:
         live = [c for c in ind.children if c not in self.res.excluded]
@@ -220,29 +211,3 @@ class _Run:
         return "".join(out)
 
 
-def excluded_weight(program: ir.Program, excluded: set) -> Fraction:
-    """Points of the excluded leaves that count toward the total (not bonus or penalty)."""
-    total = Fraction(0)
-    for i in excluded:
-        ind = program.indicators[i]
-        if not ind.is_leaf:
-            continue
-        root = ind
-        while root.parent is not None:
-            root = program.indicators[root.parent]
-        if root.kind == "normal":
-            total += ind.weight
-    return total
-
-
-def clamp_flag(raw: Fraction, score: Fraction, side: str) -> tuple[str, str, str]:
-    shown = format_plain(raw, 4)
-    if side == "low":
-        return ("clamped", f"计算得分 {shown} 低于 0，按 {format_plain(score)} 计", f"computed score {shown} is below 0; counted as {format_plain(score)}")
-    return ("clamped", f"计算得分 {shown} 超过分值，按 {format_plain(score)} 计", f"computed score {shown} exceeds the weight; counted as {format_plain(score)}")
-
-
-def show(v) -> str:
-    if isinstance(v, Fraction):
-        return format_plain(v, 4)
-    return str(v)
