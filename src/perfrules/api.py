@@ -185,7 +185,7 @@ def _display(v, ind: ir.Indicator) -> str | None:
         return _value_text(v)
     if ind.unit == "%" or (ind.value is not None and ind.value.type.kind == "percent"):
         return format_percent(v, 2)
-    text = format_fixed(v, 2)
+    text = str(v.numerator) if v.denominator == 1 else format_fixed(v, 2)
     return text + (ind.unit or "") if ind.unit and ind.unit != "%" else text
 
 

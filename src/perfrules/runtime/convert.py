@@ -2,7 +2,6 @@
 a field error naming the field and why; a blank is missing (or the declared default)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
@@ -14,12 +13,12 @@ from .numbers import format_plain
 BARE_PERCENT_LIMIT = 10
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message_zh: str
-    message_en: str
-    raw: object = None
+class FieldError(ValueError):
+    """A value of one field that cannot be understood."""
+
+    def __init__(self, field: str, message_zh: str, message_en: str, raw: object = None):
+        super().__init__(f"{field}: {message_en}")
+        self.field, self.message_zh, self.message_en, self.raw = field, message_zh, message_en, raw
 
     def text(self, lang: str = "zh") -> str:
         return f"{self.field}：{self.message_zh}" if lang == "zh" else f"{self.field}: {self.message_en}"

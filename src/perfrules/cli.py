@@ -1,0 +1,75 @@
+"""The command line: `perfrules check|eval|compile …`. Parses arguments, calls the API, sets
+exit codes. Each command lives in perfrules/commands/; this module only wires them up."""
+from __future__ import annotations
+
+import argparse
+import locale
+import os
+import sys
+import traceback
+
+COMMANDS = ("check", "eval", "compile")
+
+
+def default_lang() -> str:
+    for var in ("PERFRULES_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    try:
+        loc = locale.getlocale()[0] or ""
+    except ValueError:
+        loc = ""
+    return "zh" if loc.lower().startswith("zh") else "en"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from importlib import import_module
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of messages and reports (default: from the locale, PERFRULES_LANG)")
+    common.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    parser = argparse.ArgumentParser(
+        prog="perfrules",
+        description="Rule language, checker and evaluator for 部门整体绩效 indicator systems.",
+        epilog="Run `perfrules COMMAND --help` for a command's options. Docs: docs/ in the repository.",
+    )
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"perfrules {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = import_module(f"perfrules.commands.{name}")
+        p = sub.add_parser(name, parents=[common], help=module.HELP, description=module.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.configure(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    args.lang = args.lang or default_lang()
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted" if args.lang == "en" else "已中断", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - never show a user a traceback unless asked
+        if args.debug:
+            traceback.print_exc()
+        if args.lang == "zh":
+            print(f"perfrules 内部错误：{type(exc).__name__}: {exc}\n请把命令和所用文件报告给维护者（加 --debug 可看详细信息）。", file=sys.stderr)
+        else:
+            print(f"perfrules internal error: {type(exc).__name__}: {exc}\nPlease report it with the command and files (--debug shows details).", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

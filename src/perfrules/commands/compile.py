@@ -1,0 +1,36 @@
+"""Show what a rule file compiles to: the generated Python of the row evaluator, or a summary
+of the checked IR (inputs, indicators, evaluation order)."""
+from __future__ import annotations
+
+import sys
+
+HELP = "show the generated evaluator code or the IR"
+
+
+def configure(p) -> None:
+    p.add_argument("file", metavar="RULES", help="the rule file")
+    p.add_argument("--emit", choices=("python", "ir"), default="python", help="what to print (default: python)")
+
+
+def run(args) -> int:
+    from ..api import CompileError, load
+
+    try:
+        rules = load(args.file)
+    except CompileError as err:
+        from ..diagnostics import render_all
+        print(render_all([d for d in err.diagnostics if d.is_error], err.sources, args.lang), file=sys.stderr)
+        return 1
+    if args.emit == "python":
+        sys.stdout.write(rules.python_source())
+        return 0
+    p = rules.program
+    print(f"ruleset {p.id} {p.version}  hash {p.content_hash}")
+    print(f"settings {p.settings}")
+    for spec in p.inputs:
+        print(f"input {spec.name}: {spec.type}" + (f" = {spec.default}" if spec.has_default else ""))
+    for ind in p.indicators:
+        print(f"{'  ' * (len(ind.path) - 1)}indicator {ind.name} [{ind.kind}] weight {ind.weight}"
+              + (f" score {type(ind.score).__name__}" if ind.score else ""))
+    print("steps: " + ", ".join(type(s).__name__ for s in p.steps))
+    return 0
