@@ -10,7 +10,6 @@ from . import ir
 from .backends.result import RawResult
 from .compiler import Compilation, compile_source
 from .diagnostics import Diagnostic, render_all
-from .models import AlertResult, EvaluationResult, FieldProblem, Flag, IndicatorResult, RecordError, RulesetInfo
 from .runtime.convert import FieldError, convert_record
 from .runtime.missing import Missing
 from .runtime.numbers import format_fixed, format_percent, format_plain, to_decimal
@@ -60,6 +59,8 @@ class Ruleset:
         self.program: ir.Program = comp.program
         self.diagnostics = comp.diagnostics  # warnings only
         self.sources = comp.sources
+        from .models import RulesetInfo
+
         self.info = RulesetInfo(id=self.program.id, version=self.program.version,
                                 content_hash=self.program.content_hash, title=self.program.title)
         self._row = None
@@ -103,7 +104,7 @@ class Ruleset:
         return self.row_evaluator(env, as_of), []
 
     def evaluate_one(self, record: Mapping, *, as_of: date | str | None = None, record_id: str | None = None,
-                     row: int | None = None, backend: str = "row") -> EvaluationResult:
+                     row: int | None = None, backend: str = "row") -> "EvaluationResult":
         """Score one record (a mapping of input name or alias → value).
 
         Values may be numbers, decimal strings, or '95%' strings for percent inputs. A value that
@@ -112,12 +113,14 @@ class Ruleset:
         raw, errors = self.evaluate_raw(record, as_of=_as_date(as_of), backend=backend)
         return self.to_result(raw, errors, record_id=record_id, row=row)
 
-    def evaluate(self, records: Iterable[Mapping], *, as_of: date | str | None = None, backend: str = "row") -> list[EvaluationResult]:
+    def evaluate(self, records: Iterable[Mapping], *, as_of: date | str | None = None, backend: str = "row") -> list["EvaluationResult"]:
         d = _as_date(as_of)
         return [self.evaluate_one(r, as_of=d, backend=backend) for r in records]
 
     # ---- results
-    def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> EvaluationResult:
+    def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> "EvaluationResult":
+        from .models import AlertResult, EvaluationResult, FieldProblem, Flag, IndicatorResult, RecordError
+
         if raw is None:
             err = RecordError(
                 code="PR801",
