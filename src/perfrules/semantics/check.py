@@ -291,7 +291,7 @@ class RulesetChecker:
         top = self._children(decls, None, (), codes)
         total = self.settings.total
         normal = [self.indicators[i] for i in top if self.indicators[i].kind == "normal"]
-        if normal:
+        if normal and not self.broken:  # with a declaration unparsed, the sum would mislead
             s = sum((i.weight for i in normal), Fraction(0))
             if s != total:
                 span = decls[0].name.span
@@ -460,6 +460,8 @@ class RulesetChecker:
 
     # ---- lint
     def _lint(self) -> None:
+        if self.broken:
+            return  # a part that did not parse may use them
         for name, (spec, decl) in self.inputs.items():
             if name not in self.used_inputs:
                 self.sink.warning("PR601", decl.name.span, name=name)

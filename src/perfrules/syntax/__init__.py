@@ -72,7 +72,7 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
             tree = parser.parse(masked, start="start")
             decls.extend(AstBuilder(src).transform(tree).decls)
         except UnexpectedInput as err:
-            _report(err, src, sink)
+            _report(err, src, sink, a, b)
             broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
 
@@ -81,7 +81,7 @@ def _blank(text: str) -> str:
     return re.sub(r"[^\n]", " ", text)
 
 
-def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink) -> None:
+def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int = 0, b: int | None = None) -> None:
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream
         ch = src.text[pos] if pos < len(src.text) else ""
@@ -99,12 +99,46 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink) -> None
         hint = _hint_for(tok, expected)
         start = tok.start_pos if tok.start_pos is not None else 0
         end = tok.end_pos if tok.end_pos is not None else start + 1
+        shown = repr(str(tok))
         sink.error("PR102", src.span(start, max(end, start + 1)), hint,
-                   token=repr(str(tok)) if tok.type != "_NL" else "换行", **_expected_args(expected))
+                   token=shown if tok.type != "_NL" else "换行", token_en=shown if tok.type != "_NL" else "a new line",
+                   **_expected_args(expected))
         return
+    # The declaration ran to its end unfinished: point at its last character, and at the
+    # brace that was never closed when that is the reason.
     expected = getattr(err, "expected", set()) or set()
-    end = len(src.text.rstrip())
-    sink.error("PR103", src.span(max(0, end - 1), end), None, **_expected_args(expected))
+    b = len(src.text) if b is None else b
+    end = a + len(src.text[a:b].rstrip())
+    hint = None
+    opened = _unclosed_brace(src.text, a, end)
+    if opened is not None:
+        line, _ = src.position(opened)
+        hint = Hint(f"第 {line} 行的 {{ 没有对应的 }}", f"the {{ on line {line} is never closed")
+    sink.error("PR103", src.span(max(a, end - 1), end), hint, **_expected_args(expected))
+
+
+def _unclosed_brace(text: str, a: int, b: int) -> int | None:
+    """Offset of the first { in text[a:b] left open (ignoring strings and comments)."""
+    stack, i, in_str = [], a, None
+    while i < b:
+        ch = text[i]
+        if in_str:
+            if ch == "\\" and in_str == '"':
+                i += 1
+            elif ch == in_str:
+                in_str = None
+        elif ch == "#":
+            nl = text.find("\n", i, b)
+            i = b if nl < 0 else nl
+            continue
+        elif ch in '"“':
+            in_str = '"' if ch == '"' else "”"
+        elif ch in "{｛":
+            stack.append(i)
+        elif ch in "}｝" and stack:
+            stack.pop()
+        i += 1
+    return stack[0] if stack else None
 
 
 def _hint_for(tok, expected) -> Hint | None:
