@@ -22,7 +22,7 @@ _CODES = [
     # --- syntax
     Code("PR101", "unexpected-character", "error", "无法识别的字符 {char}", "unexpected character {char}"),
     Code("PR102", "unexpected-token", "error", "此处不应出现 {token}，应为 {expected}", "unexpected {token_en}; expected {expected_en}"),
-    Code("PR103", "unexpected-eof", "error", "文件意外结束，应为 {expected}", "unexpected end of file; expected {expected_en}"),
+    Code("PR103", "unexpected-eof", "error", "声明没有写完就结束了，应为 {expected}", "the declaration ends before it is complete; expected {expected_en}"),
     Code("PR104", "bad-literal", "error", "无法识别的字面量 {text}：{reason}", "invalid literal {text}: {reason}"),
     Code("PR105", "bad-template", "error", "消息模板中的表达式有误：{reason}", "invalid expression in message template: {reason}"),
     # --- names and declarations
