@@ -53,7 +53,7 @@ class Diagnostic:
     def message(self, lang: str = "zh") -> str:
         c = CODES[self.code]
         template = c.zh if lang == "zh" else c.en
-        return _fill(template, self.args)
+        return _fill(template, self.args, lang)
 
     def hint_text(self, lang: str = "zh") -> str | None:
         if self.hint is None:
@@ -63,16 +63,18 @@ class Diagnostic:
 
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
+        if key.endswith("_en") and key[:-3] in self:  # no English variant given: the plain argument
+            return self[key[:-3]]
         return "{" + key + "}"
 
 
-def _fill(template: str, args: dict) -> str:
-    return template.format_map(_Blank({k: _show(v) for k, v in args.items()}))
+def _fill(template: str, args: dict, lang: str = "zh") -> str:
+    return template.format_map(_Blank({k: _show(v, lang) for k, v in args.items()}))
 
 
-def _show(v) -> str:
+def _show(v, lang: str = "zh") -> str:
     if isinstance(v, (list, tuple)):
-        return "、".join(str(x) for x in v)
+        return ("、" if lang == "zh" else ", ").join(str(x) for x in v)
     return str(v)
 
 
@@ -85,10 +87,11 @@ class DiagnosticSink:
     def add(self, diag: Diagnostic) -> None:
         self.items.append(diag)
 
-    def error(self, code: str, span: Span, hint: Hint | None = None, labels=(), **args) -> None:
+    def error(self, code: str, span: Span, /, hint: Hint | None = None, labels=(), **args) -> None:
+        # code and span are positional-only so that a message argument may be called `code` (PR407)
         self.items.append(Diagnostic(code, span, args, tuple(labels), hint))
 
-    def warning(self, code: str, span: Span, hint: Hint | None = None, **args) -> None:
+    def warning(self, code: str, span: Span, /, hint: Hint | None = None, **args) -> None:
         self.items.append(Diagnostic(code, span, args, (), hint, severity="warning"))
 
     @property

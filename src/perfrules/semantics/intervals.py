@@ -1,6 +1,7 @@
 """Sets of real numbers as unions of intervals, for band coverage and overlap analysis."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -148,6 +149,22 @@ def sample(ivs: list[Interval]) -> Fraction | None:
         if iv.hi_closed:
             return iv.hi
         return (iv.lo + iv.hi) / 2
+    return None
+
+
+def first_integer(ivs: list[Interval]) -> Fraction | None:
+    """A whole number inside the set (the lowest of a bounded-below part), or None."""
+    for iv in normalize(ivs):
+        if iv.lo is None:
+            if iv.hi is None:
+                return Fraction(0)
+            n = Fraction(math.floor(iv.hi))
+            return n - 1 if n == iv.hi and not iv.hi_closed else n
+        n = Fraction(math.ceil(iv.lo))
+        if n == iv.lo and not iv.lo_closed:
+            n += 1
+        if iv.hi is None or n < iv.hi or (n == iv.hi and iv.hi_closed):
+            return n
     return None
 
 

@@ -123,8 +123,13 @@ class ScoreChecker:
         if otherwise is None and covered is not None and bands:
             domain = self._domain(ctx)
             gap = iv.difference(domain, covered)
-            if not iv.is_empty(gap):
+            if ctx.value_type is not None and ctx.value_type.kind == "count":
+                # a count is a whole number: = 0 and >= 1 leave no gap
+                example = iv.first_integer(gap)
+                gap = gap if example is not None else []
+            else:
                 example = iv.sample(gap)
+            if not iv.is_empty(gap):
                 self.sink.error("PR503", node.span, example=show_number(example, percent) if example is not None else "?")
         return ir.BandsScore(tuple(bands), otherwise)
 
