@@ -384,7 +384,9 @@ class RulesetChecker:
             return
         s = sum((k.weight for k in normal), Fraction(0))
         if s != parent.weight:
-            self.sink.error("PR401", parent.span, labels=[Label(k.span, f"{k.name}：{format_plain(k.weight)}", f"{k.name}: {format_plain(k.weight)}") for k in normal],
+            hint = Hint(f"调整下级分值使合计为 {format_plain(parent.weight)}，或把 {parent.name} 的分值改为 {format_plain(s)}",
+                        f"make the children add up to {format_plain(parent.weight)}, or give {parent.name} weight {format_plain(s)}")
+            self.sink.error("PR401", parent.span, hint, labels=[Label(k.span, f"{k.name}：{format_plain(k.weight)}", f"{k.name}: {format_plain(k.weight)}") for k in normal],
                             parent=parent.name, sum=format_plain(s), weight=format_plain(parent.weight), diff=format_plain(s - parent.weight))
 
     def _leaves(self) -> None:

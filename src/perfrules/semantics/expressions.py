@@ -136,7 +136,9 @@ class ExprChecker:
         left, right = self.expr(n.left, ctx), self.expr(n.right, ctx)
         lt, rt = left.type, right.type
         if not ((lt.numeric or lt.kind == "unknown") and (rt.numeric or rt.kind == "unknown")):
-            self.sink.error("PR301", n.span, op=n.op, left=str(lt), right=str(rt))
+            self.sink.error("PR301", n.span, Hint("算术运算只能用于数值（number、amount、count、percent）",
+                                                  "arithmetic needs numbers (number, amount, count, percent)"),
+                            op=n.op, left=str(lt), right=str(rt))
             return PLACEHOLDER
         if n.op in "+-" and lt.kind == rt.kind:
             t = lt

@@ -11,7 +11,8 @@ from ..runtime.missing import Missing
 def const_value(expr: ir.Expr):
     """The value of an expression that reads no slot, or None when it is not constant."""
     if isinstance(expr, ir.Const):
-        return expr.value
+        # the placeholder left by an error is no constant: no follow-on errors about its 0
+        return None if expr.type.kind == "unknown" else expr.value
     if isinstance(expr, ir.Neg):
         v = const_value(expr.operand)
         return None if v is None or not isinstance(v, Fraction) else -v

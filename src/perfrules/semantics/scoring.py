@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import ir
-from ..diagnostics import DiagnosticSink
+from ..diagnostics import DiagnosticSink, Hint
 from ..runtime.numbers import format_plain
 from ..syntax import ast as A
 from . import intervals as iv
@@ -118,7 +118,9 @@ class ScoreChecker:
                 self.sink.error("PR501", cond.span)
             elif iv.is_empty(iv.difference(this, covered)):
                 shown = iv.describe(iv.intersect(this, covered), lambda x: show_number(x, percent))
-                self.sink.error("PR502", cond.span, range=shown)
+                self.sink.error("PR502", cond.span, Hint("分档按顺序匹配、先成立者生效：把条件更严的档写在前面",
+                                                         "bands are tried in order and the first that holds wins: put the stricter band first"),
+                                range=shown)
             covered = iv.normalize(covered + this)
         if otherwise is None and covered is not None and bands:
             domain = self._domain(ctx)

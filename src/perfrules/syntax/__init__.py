@@ -108,13 +108,37 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
     # brace that was never closed when that is the reason.
     expected = getattr(err, "expected", set()) or set()
     b = len(src.text) if b is None else b
-    end = a + len(src.text[a:b].rstrip())
+    end = _code_end(src.text, a, b)
     hint = None
     opened = _unclosed_brace(src.text, a, end)
     if opened is not None:
         line, _ = src.position(opened)
         hint = Hint(f"第 {line} 行的 {{ 没有对应的 }}", f"the {{ on line {line} is never closed")
     sink.error("PR103", src.span(max(a, end - 1), end), hint, **_expected_args(expected))
+
+
+def _code_end(text: str, a: int, b: int) -> int:
+    """Offset just past the last character of code in text[a:b]: trailing blanks and comments
+    do not count, so the caret lands on the declaration's last token, not on a comment."""
+    end, i, in_str = a, a, None
+    while i < b:
+        ch = text[i]
+        if in_str:
+            if ch == "\\" and in_str == '"':
+                i += 1
+            elif ch == in_str:
+                in_str = None
+            end = min(i + 1, b)
+        elif ch == "#":
+            nl = text.find("\n", i, b)
+            i = b if nl < 0 else nl
+            continue
+        elif not ch.isspace():
+            if ch in '"“':
+                in_str = '"' if ch == '"' else "”"
+            end = i + 1
+        i += 1
+    return end if end > a else a + len(text[a:b].rstrip())
 
 
 def _unclosed_brace(text: str, a: int, b: int) -> int | None:
