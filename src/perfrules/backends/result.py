@@ -24,7 +24,7 @@ class RawResult:
         return (
             tuple(sorted((k, _plain(v)) for k, v in self.values.items())),
             tuple(sorted(self.scores.items())),
-            tuple(sorted((k, tuple((c, repr(r)) for c, r in v)) for k, v in self.flags.items())),
+            tuple(sorted((k, tuple(tuple(f) for f in v)) for k, v in self.flags.items())),  # (code, zh, en)
             tuple(sorted(self.excluded)),
             self.total,
             tuple(sorted(self.grades.items())),

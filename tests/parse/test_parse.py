@@ -1,0 +1,206 @@
+"""The grammar: builds under Lark's strict mode, accepts what people paste from documents as its
+ASCII twin, and diagnostics point at the column of the original text."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+import perfrules
+from perfrules import ir
+from perfrules.compiler import compile_source
+from perfrules.diagnostics import render_text
+from perfrules.source import SourceFile, display_width
+from perfrules.syntax.parser import build_strict, get_parser
+
+
+def test_grammar_builds_in_strict_mode():
+    # strict=True turns shift/reduce and regex collisions into errors: a grammar change that
+    # introduces a conflict fails here.
+    parser = build_strict()
+    assert parser.parse("input a: number\n", start="start") is not None
+    assert parser.parse("1 + 2 * 3", start="expr") is not None
+
+
+def test_parser_is_cached():
+    assert get_parser() is get_parser()
+
+
+def compile_text(text: str, path: str = "t.rules"):
+    src = SourceFile(path, text)
+    return src, compile_source(src)
+
+
+def let_ir(text: str) -> dict[str, ir.Expr]:
+    """The IR of every let in a small rule file (compiled without errors)."""
+    src, comp = compile_text(text)
+    errors = [d for d in comp.diagnostics if d.is_error]
+    assert not errors, [(d.code, d.message("en"), d.span.line, d.span.column) for d in errors]
+    return {s.key[4:]: s.expr for s in comp.program.steps if isinstance(s, ir.LetStep)}
+
+
+HEAD = "input a: number\ninput b: number\ninput c: choice(甲, 乙)\n"
+
+# (typed as pasted from a document, ASCII twin)
+PAIRS = [
+    ("（a + b） × 2", "(a + b) * 2"),
+    ("a ÷ b － 1", "a / b - 1"),
+    ("a ／ b ＊ 2 ＋ 1", "a / b * 2 + 1"),
+    ("a − b", "a - b"),
+    ("a ≥ b", "a >= b"),
+    ("a ≤ b", "a <= b"),
+    ("a ≠ b", "a != b"),
+    ("a <> b", "a != b"),
+    ("a ＞ b", "a > b"),
+    ("a ＜ b", "a < b"),
+    ("a ＞＝ b", "a >= b"),
+    ("a ＜＝ b", "a <= b"),
+    ("a ≧ b", "a >= b"),
+    ("a ≦ b", "a <= b"),
+    ("a ＝ b", "a == b"),
+    ("a = b", "a == b"),
+    ("max（a，b，1）", "max(a, b, 1)"),
+    ("min(a、b)", "min(a, b)"),
+    ("a × 95％", "a * 95%"),
+    ("a\u3000+\u3000b", "a + b"),
+    ("a + 1_000_000", "a + 1000000"),
+    ("match c ｛甲 → 1；乙 => 2｝", "match c { 甲 -> 1, 乙 -> 2 }"),
+    ("if a ≥ 1 then “是” else “否”", 'if a >= 1 then "是" else "否"'),
+]
+
+
+@pytest.mark.parametrize("pasted, ascii_", PAIRS, ids=[p[1] for p in PAIRS])
+def test_fullwidth_is_its_ascii_twin(pasted, ascii_):
+    got = let_ir(HEAD + f"let x ＝ {pasted}\noutput o = x\n")["x"]
+    want = let_ir(HEAD + f"let x = {ascii_}\noutput o = x\n")["x"]
+    assert got == want
+
+
+def test_percent_literal_is_a_fraction():
+    e = let_ir(HEAD + "let x = 95%\nlet y = 12.5％\noutput o = x + y\n")
+    assert e["x"].value == Fraction(95, 100) and e["x"].type.kind == "percent"
+    assert e["y"].value == Fraction(1, 8)
+
+
+def test_whole_fullwidth_file_equals_ascii_file():
+    pasted = (
+        "settings｛rounding half_up 2；missing zero｝\n"
+        "input 支出：amount\ninput 预算：amount\ninput 等次：choice（优秀，良好）\n"
+        "indicator 执行 weight 80 ｛\n  value 支出 ÷ 预算\n  score bands ｛≥ 95% → full；［80%，95%） → 60；otherwise → 0｝\n｝\n"
+        "indicator 考评 weight 20 ｛\n  value 等次\n  score match value ｛优秀 → 20，良好 → 15｝\n｝\n"
+        "grade by total ｛优 ≥ 90；良 ≥ 80；差 otherwise｝\n"
+    )
+    ascii_ = (
+        "settings { rounding half_up 2; missing zero }\n"
+        "input 支出: amount\ninput 预算: amount\ninput 等次: choice(优秀, 良好)\n"
+        "indicator 执行 weight 80 {\n  value 支出 / 预算\n  score bands { >= 95% -> full; [80%, 95%) -> 60; otherwise -> 0 }\n}\n"
+        "indicator 考评 weight 20 {\n  value 等次\n  score match value { 优秀 -> 20, 良好 -> 15 }\n}\n"
+        "grade by total { 优 >= 90; 良 >= 80; 差 otherwise }\n"
+    )
+    a, b = perfrules.compile(pasted), perfrules.compile(ascii_)
+    assert [i.score for i in a.program.indicators] == [i.score for i in b.program.indicators]
+    assert [i.value for i in a.program.indicators] == [i.value for i in b.program.indicators]
+    assert a.program.grades == b.program.grades
+    for rec, total, grade in (({"支出": "96", "预算": "100", "等次": "良好"}, "95.00", "优"),
+                              ({"支出": "85", "预算": "100", "等次": "优秀"}, "80.00", "良"),
+                              ({"支出": "79.99", "预算": "100", "等次": "优秀"}, "20.00", "差")):
+        ra, rb = a.evaluate_one(rec), b.evaluate_one(rec)
+        assert (str(ra.total), ra.grade) == (str(rb.total), rb.grade) == (total, grade)
+
+
+def test_statements_wrap_after_operators_and_inside_brackets():
+    e = let_ir(HEAD + "let x = a +\n  b *\n  2\nlet y = max(a,\n  b)\noutput o = x + y  # a comment\n")
+    assert e["x"] == let_ir(HEAD + "let x = a + b * 2\noutput o = x\n")["x"]
+    assert e["y"] == let_ir(HEAD + "let y = max(a, b)\noutput o = y\n")["y"]
+
+
+def test_backtick_names_and_paths():
+    text = (
+        "input `“三公”经费`: amount\n"
+        "indicator 财政 weight 100 {\n  indicator `预算/执行` weight 100 {\n"
+        "    value `“三公”经费`\n    score ratio(target: 10)\n  }\n}\n"
+        "output o = 财政.`预算/执行`.score\n"
+    )
+    rules = perfrules.compile(text)
+    r = rules.evaluate_one({"“三公”经费": "5"})
+    assert str(r.score("财政.预算/执行")) == "50.00"
+    assert r.outputs["o"] == "50"
+
+
+def test_operator_precedence():
+    rules = perfrules.compile(HEAD + "output x = a + b * 2 - -1\noutput y = not a > 1 and b < 1 or true\n")
+    r = rules.evaluate_one({"a": "1", "b": "3", "c": "甲"})
+    assert r.outputs == {"x": "8", "y": "true"}
+
+
+# ---- diagnostics point at the original text
+
+
+def find_col(line: str, needle: str) -> int:
+    return line.index(needle) + 1  # 1-based, in characters
+
+
+@pytest.mark.parametrize("line, needle, code", [
+    ("let x ＝ （a ＋ 未知名） × 2", "未知名", "PR201"),
+    ("let x ＝ max（a，b，未知名）", "未知名", "PR201"),
+    ("let x ＝ （a ≥ b） ＋ 1", "（a ≥ b） ＋ 1", "PR301"),
+    ("let x ＝ （a ＋ b） ＄ 1", "＄", "PR101"),
+    ("let x ＝ （a ＋ b）） × 2", "）） × 2", "PR102"),
+])
+def test_diagnostic_columns_after_fullwidth_text(line, needle, code):
+    text = HEAD + line + "\noutput o = x\n"
+    src, comp = compile_text(text)
+    diags = [d for d in comp.diagnostics if d.code == code]
+    assert diags, [(d.code, d.message("en")) for d in comp.diagnostics]
+    d = diags[0]
+    assert d.span.line == 4
+    if code == "PR102":
+        needle = "）"
+        col = line.index("））") + 2
+    else:
+        col = find_col(line, needle)
+    assert d.span.column == col
+    # The caret sits under the needle in terminal columns: full-width characters take two.
+    rendered = render_text(d, comp.sources, "en").splitlines()
+    caret = rendered[rendered.index(next(r for r in rendered if r.startswith("4 | "))) + 1]
+    pad = caret.index("|") + 2
+    assert caret[pad:].startswith(" " * display_width(line[: col - 1]) + "^")
+    assert caret[pad + display_width(line[: col - 1]) - 1] == " "
+
+
+def test_span_of_unknown_name_in_fullwidth_file_is_exact():
+    text = HEAD + "let x ＝ （a ＋ 未知名）\noutput o = x\n"
+    src, comp = compile_text(text)
+    (d,) = [d for d in comp.diagnostics if d.code == "PR201"]
+    assert src.snippet(d.span) == "未知名"
+    assert d.span.end_column - d.span.column == 3
+
+
+def test_bad_quote_hint():
+    src, comp = compile_text("input a: number\nlet x = ‘字’\noutput o = x\n")
+    (d,) = [d for d in comp.diagnostics if d.is_error]
+    assert d.code == "PR101" and (d.span.line, d.span.column) == (2, 9)
+    assert "double quotes" in d.hint_text("en")
+
+
+def test_percent_without_number_hint():
+    src, comp = compile_text("input a: number\nlet x = a + %\noutput o = x\n")
+    (d,) = [d for d in comp.diagnostics if d.is_error]
+    assert d.code == "PR101" and d.span.column == 13 and "95%" in d.hint_text("en")
+
+
+def test_crlf_and_bom_files(tmp_path):
+    text = "input a: number\r\ninput b: number\r\nlet x = 未知\r\noutput o = x + a + b\r\n"
+    path = tmp_path / "crlf.rules"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    comp = perfrules.check(path)
+    (d,) = comp.diagnostics
+    assert (d.code, d.span.line, d.span.column) == ("PR201", 3, 9)
+    assert render_text(d, comp.sources, "en").splitlines()[3] == "3 | let x = 未知"
+
+
+def test_gb18030_rule_file(tmp_path):
+    path = tmp_path / "gbk.rules"
+    path.write_bytes("input 支出: amount\nindicator 执行 weight 100 {\n  value 支出\n  score ratio(target: 10)\n}\n".encode("gb18030"))
+    rules = perfrules.load(path)
+    assert str(rules.evaluate_one({"支出": "5"}).total) == "50.00"
