@@ -94,28 +94,64 @@ class Ruleset:
     def python_source(self) -> str:
         return self.row_evaluator.source
 
-    def evaluate_raw(self, record: Mapping, *, as_of: date | None = None, backend: str = "row") -> tuple[RawResult | None, list[FieldError]]:
+    def evaluate_raw(self, record: Mapping, *, as_of: date | None = None, backend: str = "row",
+                     pop=None) -> tuple[RawResult | None, list[FieldError]]:
+        """Score one record into a RawResult, or return its field errors. `pop`: the batch's
+        population statistics (see population_stats); None scores the record as a batch of one."""
         env, errors = convert_record(self.program.inputs, record)
         if errors:
             return None, errors
+        return self._run(env, as_of, backend, pop), []
+
+    def _run(self, env: dict, as_of, backend: str, pop) -> RawResult:
         if backend == "reference":
             from .backends.reference import evaluate
-            return evaluate(self.program, env, as_of), []
-        return self.row_evaluator(env, as_of), []
+            return evaluate(self.program, env, as_of, pop)
+        return self.row_evaluator(env, as_of, pop)
 
     def evaluate_one(self, record: Mapping, *, as_of: date | str | None = None, record_id: str | None = None,
-                     row: int | None = None, backend: str = "row") -> "EvaluationResult":
+                     row: int | None = None, backend: str = "row", pop=None) -> "EvaluationResult":
         """Score one record (a mapping of input name or alias → value).
 
         Values may be numbers, decimal strings, or '95%' strings for percent inputs. A value that
         cannot be understood makes the result an error record naming the field and why.
+        Population functions (rank, max_of, …) see a batch of this one record unless `pop` gives
+        the statistics of a larger batch (population_stats).
         """
-        raw, errors = self.evaluate_raw(record, as_of=_as_date(as_of), backend=backend)
+        raw, errors = self.evaluate_raw(record, as_of=_as_date(as_of), backend=backend, pop=pop)
         return self.to_result(raw, errors, record_id=record_id, row=row)
 
     def evaluate(self, records: Iterable[Mapping], *, as_of: date | str | None = None, backend: str = "row") -> list["EvaluationResult"]:
+        """Score a batch of records. Population functions (rank, max_of, …) range over the
+        records of this batch that have no field errors."""
         d = _as_date(as_of)
-        return [self.evaluate_one(r, as_of=d, backend=backend) for r in records]
+        converted = [convert_record(self.program.inputs, r) for r in records]
+        pop = None
+        if self.has_population:
+            pop = self.population_stats([env for env, errors in converted if not errors], as_of=d, backend=backend)
+        return [self.to_result(None, errors) if errors else self.to_result(self._run(env, d, backend, pop), [])
+                for env, errors in converted]
+
+    # ---- population functions across a batch
+    @property
+    def has_population(self) -> bool:
+        """Whether the rules use population functions, so that records must be scored as a batch."""
+        return bool(self.program.populations)
+
+    def population_values(self, env: dict, *, as_of: date | None = None, backend: str = "row") -> tuple:
+        """Phase 1 for one converted record (convert_record's env): its value of every
+        population argument, in program.populations order."""
+        if backend == "reference":
+            from .backends.reference import phase1
+            return phase1(self.program, env, as_of)
+        return self.row_evaluator.phase1(env, as_of)
+
+    def population_stats(self, envs: Iterable[dict], *, as_of: date | None = None, backend: str = "row") -> list:
+        """The statistics (runtime.population.Stats, one per population argument) of a batch of
+        converted records; pass them as `pop` to score each record of the batch. Statistics of
+        chunks combine with Stats.merge (or runtime.population.merge_all)."""
+        from .runtime.population import collect
+        return collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs), len(self.program.populations))
 
     # ---- results
     def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> "EvaluationResult":

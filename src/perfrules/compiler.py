@@ -24,15 +24,17 @@ class Compilation:
 
 
 def compile_source(src: SourceFile, loader=None) -> Compilation:
-    """Compile one source. `loader(path) -> SourceFile` reads included files (composition)."""
+    """Compile one source. `loader(path) -> SourceFile` reads the files it extends or uses
+    (paths already resolved against the including file; raise OSError when there is none).
+    `sources` of the result holds every file read, and the content hash covers them all."""
     sink = DiagnosticSink()
     sources = {src.path: src}
     try:
-        from .compose import compose
+        from .compose import compose_files
         from .semantics import check_module
 
-        module, broken = compose(src, sink, sources, loader)
-        program = check_module(module, sources, sink, broken)
+        comp = compose_files(src, sink, sources, loader)
+        program = check_module(comp.module, sources, sink, comp.broken, comp)
     except Exception as exc:  # noqa: BLE001 - a compiler bug must never reach the user as a traceback
         sink.error("PR901", src.span(0, 0), reason=f"{type(exc).__name__}: {exc}")
         return Compilation(None, sink.sorted(), sources, traceback.format_exc())

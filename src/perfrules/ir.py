@@ -112,6 +112,33 @@ class Call(Expr):
 
 
 @dataclass(frozen=True)
+class PopCall(Expr):
+    """A population function (rank, max_of, min_of, mean_of, percentile_of) of the batch.
+
+    `operand` is the record's own argument (read by rank and percentile_of); `population`
+    indexes Program.populations, whose statistics are computed across the batch between the
+    two phases (runtime.population). `desc` only matters for rank (True: 1 = highest).
+    The checker guarantees the operand depends on no population function."""
+
+    fn: str
+    operand: Expr
+    population: int
+    desc: bool = True
+
+
+@dataclass(frozen=True)
+class Population:
+    """One argument of population functions, shared by every call on the same expression.
+
+    Phase 1 evaluates `expr` for every record (after Program.phase1 steps); the column of
+    values becomes one runtime.population.Stats. `label` is the argument's source text."""
+
+    index: int
+    expr: Expr
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class MatchCase:
     values: tuple  # constants compared with ==
     result: Expr
@@ -333,6 +360,11 @@ class Program:
     applies_to: tuple[str, ...] = ()
     source: str = ""
     meta: dict = field(default_factory=dict)
+    # Population functions: empty unless the rules use them. Phase 1 runs `phase1` (the steps
+    # the population arguments need, in order) and evaluates each Population.expr; phase 2 runs
+    # `steps` with one Stats per population.
+    populations: list[Population] = field(default_factory=list)
+    phase1: list[Step] = field(default_factory=list)
 
     @property
     def total_grade(self) -> Grade | None:
@@ -355,6 +387,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
         return (expr.cond, expr.then, expr.orelse)
     if isinstance(expr, Call):
         return expr.args
+    if isinstance(expr, PopCall):
+        return (expr.operand,)
     if isinstance(expr, Match):
         out = [expr.subject] + [c.result for c in expr.cases]
         if expr.default is not None:

@@ -90,7 +90,12 @@ def _results(ruleset, source, by_input, id_column, as_of, backend):
     from .models import RecordError
 
     with source:
-        for rec in source:
+        records, pop = source, None
+        if ruleset.has_population:
+            # population functions (rank, max_of, …) range over the whole file: read it all first
+            records = list(source)
+            pop = _population_stats(ruleset, records, by_input, as_of, backend)
+        for rec in records:
             rid = None
             if rec.values is not None and id_column is not None:
                 v = rec.values.get(id_column)
@@ -100,7 +105,21 @@ def _results(ruleset, source, by_input, id_column, as_of, backend):
                                        error=RecordError(code="PR804", message=rec.error or "", message_en=rec.error_en or ""))
                 continue
             values = {name: rec.values.get(col) for name, col in by_input.items()}
-            yield ruleset.evaluate_one(values, as_of=as_of, record_id=rid, row=rec.row, backend=backend)
+            yield ruleset.evaluate_one(values, as_of=as_of, record_id=rid, row=rec.row, backend=backend, pop=pop)
+
+
+def _population_stats(ruleset, records, by_input, as_of, backend):
+    """Phase 1 of population functions over every record of the file that can be scored."""
+    from .runtime.convert import convert_record
+
+    envs = []
+    for rec in records:
+        if rec.values is None:
+            continue
+        env, errors = convert_record(ruleset.inputs, {name: rec.values.get(col) for name, col in by_input.items()})
+        if not errors:
+            envs.append(env)
+    return ruleset.population_stats(envs, as_of=as_of, backend=backend)
 
 
 def _plan_problem(plan) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import ir
-from ..runtime import ops, scoring
+from ..runtime import ops, population, scoring
 from ..runtime.missing import Missing
 from .common import clamp_flag, excluded_weight, flag_missing, show
 from .result import RawResult
@@ -15,21 +15,46 @@ from .result import RawResult
 M = Missing
 
 
-def evaluate(program: ir.Program, env: dict, as_of=None) -> RawResult:
-    """Evaluate one record whose inputs are already converted ('in:NAME' keys in env)."""
-    return _Run(program, env, as_of).run()
+def evaluate(program: ir.Program, env: dict, as_of=None, pop=None) -> RawResult:
+    """Evaluate one record whose inputs are already converted ('in:NAME' keys in env).
+
+    `pop` holds one runtime.population.Stats per program.populations entry, computed over the
+    batch; without it a record that uses population functions is scored as a batch of one."""
+    if pop is None and program.populations:
+        pop = population.batch_of_one(phase1(program, env, as_of))
+    return _Run(program, env, as_of, pop).run()
+
+
+def phase1(program: ir.Program, env: dict, as_of=None) -> tuple:
+    """The record's value of every population argument (program.populations, in order)."""
+    if not program.populations:
+        return ()
+    run = _Run(program, env, as_of, None)
+    run.run_steps(program.phase1)
+    return tuple(run.ev(p.expr) for p in program.populations)
 
 
 class _Run:
-    def __init__(self, program: ir.Program, env: dict, as_of):
+    def __init__(self, program: ir.Program, env: dict, as_of, pop=None):
         self.p = program
         self.env = dict(env)
         self.env["as_of"] = as_of if as_of is not None else M("as_of_missing", "")
         self.res = RawResult()
         self.s = program.settings
+        self.pop = pop
 
     def run(self) -> RawResult:
-        for step in self.p.steps:
+        self.run_steps(self.p.steps)
+        for alert in self.p.alerts:
+            fired = self.ev(alert.cond)
+            if fired is True:
+                self.res.alerts.append((alert.name, alert.level, self.render(alert.message)))
+        for out in self.p.outputs:
+            self.res.outputs[out.name] = self.ev(out.expr)
+        return self.res
+
+    def run_steps(self, steps) -> None:
+        for step in steps:
             if isinstance(step, ir.LetStep):
                 self.env[step.key] = self.ev(step.expr)
             elif isinstance(step, ir.LeafStep):
@@ -40,13 +65,6 @@ class _Run:
                 self.total()
             elif isinstance(step, ir.GradeStep):
                 self.grade(self.p.grades[step.index])
-        for alert in self.p.alerts:
-            fired = self.ev(alert.cond)
-            if fired is True:
-                self.res.alerts.append((alert.name, alert.level, self.render(alert.message)))
-        for out in self.p.outputs:
-            self.res.outputs[out.name] = self.ev(out.expr)
-        return self.res
 
     # ---- the tree
     def leaf(self, ind: ir.Indicator) -> None:
@@ -189,6 +207,11 @@ class _Run:
         if isinstance(e, ir.Call):
             args = [self.ev(a) for a in e.args]
             return ops.FUNCTIONS[e.fn](*args, *e.options)
+        if isinstance(e, ir.PopCall):
+            label = self.p.populations[e.population].label
+            stats = self.pop[e.population] if self.pop is not None else None
+            x = self.ev(e.operand) if e.fn in ("rank", "percentile_of") else None
+            return population.call(e.fn, stats, x, e.desc, label)
         if isinstance(e, ir.Match):
             s = self.ev(e.subject)
             if type(s) is M:

@@ -37,6 +37,7 @@ _CODES = [
     Code("PR209", "unknown-choice", "error", "{value} 不是 {input} 的可选值（{choices}）", "{value} is not a choice of {input} ({choices})"),
     Code("PR210", "bad-declaration", "error", "{what}", "{what_en}"),
     Code("PR211", "duplicate-setting", "error", "{what} 重复设置", "{what} is set more than once"),
+    Code("PR212", "bad-population-call", "error", "{what}", "{what_en}"),
     # --- types
     Code("PR301", "type-mismatch", "error", "{op} 不能用于 {left} 和 {right}", "{op} cannot be applied to {left} and {right}"),
     Code("PR302", "not-boolean", "error", "条件应为真/假（bool），这里是 {type}", "a condition must be bool, this is {type}"),
@@ -72,6 +73,8 @@ _CODES = [
     Code("PR702", "include-cycle", "error", "文件循环引用：{chain}", "files include each other: {chain}"),
     Code("PR703", "bad-override", "error", "{what}", "{what_en}"),
     Code("PR704", "bad-test", "error", "{what}", "{what_en}"),
+    Code("PR705", "use-imports-definitions", "warning", "use 只引入输入项、let 和 def：{path} 中的 {count} 个指标不会被引入", "use imports inputs, lets and defs only: the {count} indicator(s) of {path} are not imported"),
+    Code("PR706", "bad-include", "error", "{what}", "{what_en}"),
     # --- data
     Code("PR801", "bad-cell", "error", "字段 {field} 的值有误：{reason}", "field {field}: {reason}"),
     Code("PR802", "missing-columns", "error", "数据缺少必需的列：{columns}", "the data lacks required columns: {columns}"),

@@ -10,6 +10,8 @@ _TEXTS = {
     "no_value": ("指标无法取值：{s}", "the indicator has no value: {s}"),
     "excluded": ("不适用，已从总分中剔除：{s}", "not applicable, excluded from the total: {s}"),
     "no_data": ("{s}", "{s}"),
+    "population_empty": ("本批记录中没有可用于 {s} 的值", "no record of the batch has a value for {s}"),
+    "population_pending": ("总体统计尚未计算：{s}", "population statistics not computed yet: {s}"),
 }
 
 

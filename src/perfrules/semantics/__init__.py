@@ -8,10 +8,16 @@ from ..syntax import ast
 from .check import RulesetChecker
 
 
-def check_module(module: ast.Module, sources: dict[str, SourceFile], sink: DiagnosticSink, broken=frozenset()) -> Program:
+def check_module(module: ast.Module, sources: dict[str, SourceFile], sink: DiagnosticSink, broken=frozenset(),
+                 composition=None) -> Program:
     """Check a parsed (and composed) module; problems go to the sink. The program is only
-    meaningful to run when the sink holds no errors."""
-    return RulesetChecker(module, sources, sink, broken).check()
+    meaningful to run when the sink holds no errors. With the `composition` (compose.Composition)
+    diagnostics are attributed to the file that is wrong and unused inherited inputs dropped."""
+    program = RulesetChecker(module, sources, sink, broken).check()
+    if composition is not None:
+        from .inherit import finish
+        finish(program, module, composition, sink)
+    return program
 
 
 __all__ = ["check_module"]

@@ -14,6 +14,7 @@ from ..syntax.parser import get_parser
 from .expressions import PLACEHOLDER, Ctx, ExprChecker
 from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest
 from .order import order_steps
+from .population import plan, population_call
 from .scoring import ScoreChecker
 from .tests import build_tests
 
@@ -39,6 +40,8 @@ class RulesetChecker:
         self.used_defs: set[str] = set()
         self._decl_of: dict[int, A.IndicatorDecl] = {}
         self._share: dict[int, Fraction] = {}  # the weight as written under `weights share`
+        self.pop_calls: list = []  # (call node, ir.PopCall), for the population plan
+        self.populations: dict = {}  # argument ir.Expr → ir.Population
         self.exprs = ExprChecker(self, sink)
         self.scores = ScoreChecker(self.exprs, sink)
 
@@ -57,8 +60,7 @@ class RulesetChecker:
         return name in ctx.params or name in self.lets or name in self.inputs
 
     def population_call(self, node: A.Call, fname: str, ctx: Ctx):
-        self.sink.error("PR204", node.func.span, Hint("总体函数（rank、max_of…）尚未实现", "population functions (rank, max_of, …) are not implemented yet"), name=fname)
-        return PLACEHOLDER
+        return population_call(self, node, fname, ctx)
 
     def resolve(self, node: A.Ref, ctx: Ctx) -> ir.Expr:
         parts = [p.text for p in node.parts]
@@ -142,6 +144,7 @@ class RulesetChecker:
         outputs = self._outputs(decls)
         tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)])
         steps = order_steps(self, top, grades)
+        populations, phase1 = plan(self, steps, grades)
         self._lint()
         text = "\n".join(self.sources[k].text for k in sorted(self.sources))
         return ir.Program(
@@ -151,6 +154,7 @@ class RulesetChecker:
             indicators=self.indicators, top=top, steps=steps, grades=grades, alerts=alerts,
             outputs=outputs, tests=tests, applies_to=tuple(meta["applies"]),
             meta={k: v for k, v in meta.items() if k in ("description", "owner")},
+            populations=populations, phase1=phase1,
         )
 
     # ---- settings

@@ -1,0 +1,139 @@
+"""Population functions: statistics of one expression over the batch of records being scored.
+
+`rank(x)`, `rank(x, asc)`, `max_of(x)`, `min_of(x)`, `mean_of(x)` and `percentile_of(x)` compare a
+record with the other records of its batch ("按第1名的比例得分", rank tables). They are evaluated
+in two phases (see ir.Population): phase 1 computes the argument x for every record; `Stats`
+summarises that column; phase 2 scores each record, looking its own x up in the summary.
+
+Definitions, for a batch whose population P is the multiset of the values of x over the records
+that could be scored (records with unreadable fields — error rows — are left out) and whose x is
+not missing:
+
+* `rank(x)` = 1 + |{v ∈ P : v > x}| — 1 is the highest; ties share the best rank and the next
+  rank is skipped (competition ranking: 1, 2, 2, 4). `rank(x, asc)` = 1 + |{v ∈ P : v < x}|,
+  1 is the lowest.
+* `percentile_of(x)` = |{v ∈ P : v ≤ x}| / |P| — the share of the batch at or below x, in
+  (0, 1]: the highest value has 1, ties share the same (higher) share. A percent.
+* `max_of(x)`, `min_of(x)`: the largest and smallest value of P; `mean_of(x)` = ΣP / |P|, exact.
+  These are the same for every record of the batch (whatever the record's own x).
+* A record whose x is missing is not in P; its rank and percentile are missing (with x's reason).
+  When P is empty, max_of/min_of/mean_of are missing ("no record of the batch has a value").
+* A batch of one: rank 1, percentile 1, max_of = min_of = mean_of = the record's own x.
+
+Everything is exact (fractions). `Stats` is small, immutable and picklable: a sorted tuple of the
+values (needed for exact ranks) plus their sum. Build it with `Stats.from_values`, and combine the
+statistics of chunks with `merge` — the result equals `from_values` over all the values.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from heapq import merge as _merge
+from typing import Iterable, Sequence
+
+from .missing import Missing
+
+M = Missing
+
+
+
+def _exact(v) -> Fraction:
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, bool):
+        raise TypeError("a population value must be a number")
+    if isinstance(v, (int, Decimal)):
+        return Fraction(v)
+    if isinstance(v, float):
+        return Fraction(Decimal(repr(v)))  # the decimal the float was written as
+    raise TypeError(f"a population value must be a number, not {type(v).__name__}")
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The population of one argument over a batch: its values sorted ascending, and their sum."""
+
+    values: tuple[Fraction, ...] = ()
+    total: Fraction = Fraction(0)
+
+    @classmethod
+    def from_values(cls, values: Iterable) -> "Stats":
+        """Statistics of the values; missing values (and None) are left out."""
+        kept = sorted(_exact(v) for v in values if v is not None and type(v) is not M)
+        return cls(tuple(kept), sum(kept, Fraction(0)))
+
+    def merge(self, other: "Stats") -> "Stats":
+        """The statistics of both batches together (chunks of one batch)."""
+        return Stats(tuple(_merge(self.values, other.values)), self.total + other.total)
+
+    @property
+    def count(self) -> int:
+        return len(self.values)
+
+    # ---- the functions; `x` is the record's own argument value, `what` names it for messages
+    def rank(self, x, desc: bool = True, what: str = ""):
+        if type(x) is M:
+            return x
+        if not self.values:
+            return M("population_empty", what)
+        x = _exact(x)
+        if desc:
+            return Fraction(1 + len(self.values) - bisect_right(self.values, x))
+        return Fraction(1 + bisect_left(self.values, x))
+
+    def percentile(self, x, what: str = ""):
+        if type(x) is M:
+            return x
+        if not self.values:
+            return M("population_empty", what)
+        return Fraction(bisect_right(self.values, _exact(x)), len(self.values))
+
+    def max(self, what: str = ""):
+        return self.values[-1] if self.values else M("population_empty", what)
+
+    def min(self, what: str = ""):
+        return self.values[0] if self.values else M("population_empty", what)
+
+    def mean(self, what: str = ""):
+        return self.total / len(self.values) if self.values else M("population_empty", what)
+
+
+def call(fn: str, stats: Stats | None, x=None, desc: bool = True, what: str = ""):
+    """One population function for one record. `stats` None: not computed yet (phase 1)."""
+    if stats is None:
+        return M("population_pending", what)
+    if fn == "rank":
+        return stats.rank(x, desc, what)
+    if fn == "percentile_of":
+        return stats.percentile(x, what)
+    if fn == "max_of":
+        return stats.max(what)
+    if fn == "min_of":
+        return stats.min(what)
+    if fn == "mean_of":
+        return stats.mean(what)
+    raise ValueError(f"unknown population function {fn!r}")
+
+
+def collect(rows: Iterable[Sequence], n: int) -> list[Stats]:
+    """Statistics for n populations from the phase-1 tuples of every record of a batch."""
+    columns: list[list] = [[] for _ in range(n)]
+    for row in rows:
+        for i, v in enumerate(row):
+            columns[i].append(v)
+    return [Stats.from_values(c) for c in columns]
+
+
+def batch_of_one(row: Sequence) -> list[Stats]:
+    """The statistics when a record is scored on its own (evaluate_one, test blocks)."""
+    return [Stats.from_values([v]) for v in row]
+
+
+def merge_all(chunks: Iterable[Sequence[Stats]]) -> list[Stats] | None:
+    """Merge per-chunk statistic lists (each a list with one Stats per population)."""
+    out = None
+    for chunk in chunks:
+        out = list(chunk) if out is None else [a.merge(b) for a, b in zip(out, chunk)]
+    return out
