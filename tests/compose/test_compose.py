@@ -15,7 +15,6 @@ import perfrules
 from perfrules.compiler import compile_source
 from perfrules.diagnostics import render_all, to_dict
 from perfrules.source import SourceFile
-from perfrules.syntax.parser import build_strict
 
 DATA = Path(__file__).parent / "data"
 
@@ -49,10 +48,6 @@ def tree(tmp_path):
 
 
 # ---- the departments as written
-def test_grammar_is_still_lalr_strict():
-    build_strict()
-
-
 def test_health_extends_the_common_file():
     rules = perfrules.load(DATA / "health.rules")
     assert rules.id == "dept/health"  # metadata is not inherited
