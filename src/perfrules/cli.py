@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 
-COMMANDS = ("check", "eval", "compile")
+COMMANDS = ("check", "eval", "compile", "test", "fmt", "schema")
 
 
 def default_lang() -> str:
