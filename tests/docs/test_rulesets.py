@@ -104,3 +104,17 @@ def test_runner_reports_a_wrong_expectation():
     assert len(failed) == 1
     (fails,) = failed.values()
     assert any("total" in f for f in fails) and any("grade" in f for f in fails)
+
+
+DISTRICT = {"区卫健局": ("health/health.rules", "90.15", "优"), "区教育局": ("education/education.rules", "91.82", "优"),
+            "区城管局": ("urban/urban.rules", "82.67", "良"), "区统计局": ("statistics/statistics.rules", "85.20", "良")}
+
+
+@pytest.mark.parametrize("unit", sorted(DISTRICT))
+def test_district_file_scores_each_unit_with_the_ruleset_that_applies_to_it(unit):
+    rules, total, grade = DISTRICT[unit]
+    ruleset = perfrules.load(RULESETS / rules)
+    assert unit in ruleset.program.applies_to
+    got = {r.record_id: r for r in evaluate_file(ruleset, str(RULESETS / "district/all-2024.csv"), id_column="单位名称")}
+    assert set(got) == set(DISTRICT)
+    assert (got[unit].total, got[unit].grade) == (Decimal(total), grade)
