@@ -3,7 +3,7 @@
 Fenced blocks are recognised by their info string:
 
   ```perfrules [file=PATH]        a complete rule file: it compiles without errors and every
-                                  `test` block in it passes. With file=PATH the block must be
+                                  `test` block in it passes (run as `perfrules test` runs them). With file=PATH the block must be
                                   the exact text of that file (the docs show real files).
   ```perfrules-error PR201 …      the rule file reports every listed code (error or warning).
   ```perfrules-fragment           part of a file, shown for reading: not compiled.
@@ -35,8 +35,7 @@ from perfrules.compiler import compile_source
 from perfrules.diagnostics.codes import CODES
 from perfrules.pipeline import DataProblem, evaluate_file
 from perfrules.source import SourceFile
-
-from ruletests import run_all
+from perfrules.testing import run_case
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -115,7 +114,9 @@ def test_rule_snippet(b):
     errors = [f"{d.code} {d.span.line}:{d.span.column} {d.message('zh')}"
               for d in comp.diagnostics if d.is_error]
     assert comp.ok and not errors, f"{b.where}: {errors}"
-    failed = {k: v for k, v in run_all(Ruleset(comp)).items() if v}
+    rules = Ruleset(comp)
+    results = [run_case(rules, case) for case in rules.program.tests]
+    failed = {r.name: [p.text("en") for p in r.problems] for r in results if not r.passed}
     assert not failed, f"{b.where}: {failed}"
 
 
