@@ -272,6 +272,9 @@ class RulesetChecker:
 
     def _default(self, lit, t: ir.Type):
         ok = None
+        if isinstance(lit, A.Str) and lit.value.startswith("\0bad-date:"):  # `= 2024-02-30`: as in expressions
+            self.sink.error("PR104", lit.span, text=lit.value.split(":", 1)[1], reason="不是有效日期 / not a valid date")
+            return None
         if isinstance(lit, A.Num) and t.numeric:
             ok = lit.value
             if t.kind == "count" and (lit.value < 0 or lit.value.denominator != 1):
