@@ -21,6 +21,8 @@ def ratio(value, target, full, reverse: bool):
     if reverse:
         if value <= target:
             return full
+        if value == 0:  # only when the target is negative: target / 0 has no value
+            return M("div_zero", "value")
         return Fraction(target) / value * full
     if target == 0:
         return M("div_zero", "target")

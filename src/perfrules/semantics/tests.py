@@ -69,6 +69,8 @@ def _expect(checker, e: A.ExpectItem, grade_names):
         return (attr, found[0].id, value, e.span)
     if len(parts) == 1 and parts[0] in [d.name.text for d in checker.module.decls if isinstance(d, A.OutputDecl)]:
         return ("output", parts[0], value, e.span)
+    if not found and parts[0] in checker.broken:
+        return None  # declared in a part that did not parse: already reported
     if len(found) > 1:
         sink.error("PR203", ref.span, name=ref.dotted, candidates=[i.dotted for i in found])
     else:

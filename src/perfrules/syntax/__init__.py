@@ -17,7 +17,7 @@ _TOP = re.compile(
     r"penalty|grade|alert|output|override|remove|test)\b",
     re.M,
 )
-_DECLARED = re.compile(r"^(?:input|let|def|output|(?:bonus\s+|penalty\s+)?indicator)\s+(`[^`\n]+`|[^\s:=(（：＝{]+)", re.M)
+_DECLARED = re.compile(r"^[ \t\u3000]*(?:input|let|def|output|(?:bonus\s+|penalty\s+)?indicator)\s+(`[^`\n]+`|[^\s:=(（：＝{]+)", re.M)
 
 _TERMINAL_WORDS = {
     "NAME": ("名称", "a name"), "QUOTED_NAME": ("`名称`", "a `name`"), "NUMBER": ("数字", "a number"),
