@@ -1,0 +1,314 @@
+"""The command line: exit codes, JSON diagnostics, languages, data files in every encoding and
+format, output formats, missing columns named all at once, no traceback for any bad input, and
+a light `perfrules check` (no numpy/pyarrow/polars imported)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, RULESETS
+
+from perfrules.cli import main
+
+DATA = ROOT / "tests" / "data"
+SMALL = DATA / "small.rules"
+FIVE = ROOT / "tests" / "check" / "cases" / "acceptance_five_mistakes.rules"
+HEALTH = RULESETS / "health" / "health.rules"
+
+HEADER = ["单位名称", "实际支出", "调整后预算数", "考评等次", "违规次数"]
+ROWS = [
+    ["甲局", "95", "100", "良好", "1"],     # 57 + 24 + 8 = 89.00 良
+    ["乙局", "100", "100", "优秀", "0"],    # 60 + 30 + 10 = 100.00 优
+    ["丙局", "50", "0", "合格", ""],        # 执行 missing (调整后预算数 = 0) → 0 + 18 + 10 = 28.00 差
+]
+EXPECTED = [("甲局", "89.00", "良"), ("乙局", "100.00", "优"), ("丙局", "28.00", "差")]
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def no_traceback(code: int, out: str, err: str) -> None:
+    assert "Traceback" not in out + err
+    assert code != 70, f"internal error reported:\n{err}"
+    assert "internal error" not in err and "内部错误" not in err
+
+
+# ---- check
+
+
+def test_check_ok_exits_0(capsys):
+    code, out, err = run(capsys, "check", "--lang", "en", HEALTH)
+    assert code == 0 and "OK" in out
+    no_traceback(code, out, err)
+
+
+def test_check_warnings_only_exits_0(tmp_path, capsys):
+    f = tmp_path / "w.rules"
+    f.write_text("input 未用: number\ninput a: number\nindicator x weight 100 {\n  value a\n  score ratio(target: 1)\n}\n", encoding="utf-8")
+    code, out, err = run(capsys, "check", "--lang", "en", f)
+    assert code == 0 and "PR601" in out and "0 error(s), 1 warning(s)" in out
+    code, out, _ = run(capsys, "check", "--no-warnings", "--lang", "en", f)
+    assert code == 0 and "PR601" not in out
+
+
+def test_check_errors_exit_1(capsys):
+    code, out, err = run(capsys, "check", "--lang", "en", FIVE)
+    assert code == 1 and "5 error(s)" in out
+    no_traceback(code, out, err)
+
+
+def test_check_several_files_and_folders(capsys):
+    code, out, _ = run(capsys, "check", "--format", "json", SMALL, HEALTH)
+    assert code == 0 and json.loads(out) == []
+    code, out, _ = run(capsys, "check", "--format", "json", SMALL, FIVE)
+    assert code == 1 and {d["file"] for d in json.loads(out)} == {str(FIVE)}
+
+
+def test_check_json(capsys):
+    code, out, err = run(capsys, "check", "--format", "json", "--lang", "en", FIVE)
+    assert code == 1
+    items = json.loads(out)
+    assert len(items) == 5
+    for d in items:
+        assert {"code", "line", "column", "end_line", "end_column", "message", "severity", "file", "hint"} <= set(d)
+        assert d["code"].startswith("PR") and isinstance(d["line"], int) and isinstance(d["column"], int)
+    assert [d["code"] for d in items] == ["PR401", "PR201", "PR502", "PR301", "PR103"]
+
+
+@pytest.mark.parametrize("lang, word, message", [
+    ("zh", "错误[PR201]", "未定义的名称 实际支处"),
+    ("en", "error[PR201]", "unknown name 实际支处"),
+])
+def test_check_languages(capsys, lang, word, message):
+    code, out, _ = run(capsys, "check", "--lang", lang, FIVE)
+    assert word in out and message in out
+    code, out, _ = run(capsys, "check", "--format", "json", "--lang", lang, FIVE)
+    assert any(d["message"] == message for d in json.loads(out))
+
+
+def test_check_language_from_environment(monkeypatch, capsys):
+    monkeypatch.setenv("PERFRULES_LANG", "zh_CN.UTF-8")
+    _, out, _ = run(capsys, "check", FIVE)
+    assert "错误[PR201]" in out
+    monkeypatch.setenv("PERFRULES_LANG", "en")
+    _, out, _ = run(capsys, "check", FIVE)
+    assert "error[PR201]" in out
+
+
+def test_check_missing_file(capsys, tmp_path):
+    code, out, err = run(capsys, "check", "--lang", "en", tmp_path / "nope.rules")
+    assert code == 1 and "nope.rules" in err
+    no_traceback(code, out, err)
+
+
+# ---- eval: encodings and formats
+
+
+def write_csv(path: Path, encoding: str, header=HEADER, rows=ROWS) -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def read_output(path: Path) -> list[dict]:
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return list(csv.DictReader(fh))
+    if path.suffix == ".jsonl":
+        return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def assert_expected(rows: list[dict]) -> None:
+    assert [(r["id"], r["total"], r["grade"]) for r in rows] == EXPECTED
+    assert "调整后预算数 = 0" in rows[2]["flags"]
+    assert rows[0]["执行"] == "57.00" and rows[0]["执行.value"] == "0.95"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_eval_csv_encodings(tmp_path, capsys, encoding):
+    data = write_csv(tmp_path / "in.csv", encoding)
+    out = tmp_path / "out.csv"
+    code, _, err = run(capsys, "eval", SMALL, "--data", data, "--id", "单位名称", "-o", out, "--lang", "en")
+    assert code == 0, err
+    assert_expected(read_output(out))
+    assert "3 records: 3 scored, 0 errors" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".jsonl"])
+def test_eval_output_formats(tmp_path, capsys, suffix):
+    data = write_csv(tmp_path / "in.csv", "utf-8")
+    out = tmp_path / f"out{suffix}"
+    code, _, err = run(capsys, "eval", SMALL, "--data", data, "--id", "单位名称", "-o", out, "--lang", "en")
+    assert code == 0, err
+    assert_expected(read_output(out))
+
+
+def test_eval_json_and_jsonl_input(tmp_path, capsys):
+    records = [dict(zip(HEADER, r)) for r in ROWS]
+    records[1]["实际支出"] = 100  # native JSON numbers are fine too
+    (tmp_path / "in.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    for name in ("in.json", "in.jsonl"):
+        out = tmp_path / f"out-{name}.jsonl"
+        code, _, err = run(capsys, "eval", SMALL, "--data", tmp_path / name, "--id", "单位名称", "-o", out, "--lang", "en")
+        assert code == 0, err
+        assert_expected(read_output(out))
+
+
+def test_eval_alias_column_and_table_output(tmp_path, capsys):
+    header = ["单位名称", "本年支出", "调整后预算数", "考评等次"]  # 本年支出 is declared as an alias
+    data = write_csv(tmp_path / "in.csv", "utf-8", header, [r[:4] for r in ROWS])
+    code, out, err = run(capsys, "eval", SMALL, "--data", data, "--id", "单位名称", "--lang", "zh")
+    assert code == 0, err
+    # no 违规次数 column: its default 0 applies, so 甲局 scores 57 + 24 + 10 = 91.00
+    assert "甲局" in out and "91.00" in out and "0.95" in out and "共 3 条记录" in err
+
+
+def test_eval_error_rows_and_strict(tmp_path, capsys):
+    rows = ROWS + [["丁局", "九十", "100", "良好", "0"], ["戊局", "90", "100", "优良", "0"]]
+    data = write_csv(tmp_path / "in.csv", "utf-8", rows=rows)
+    out = tmp_path / "out.csv"
+    code, _, err = run(capsys, "eval", SMALL, "--data", data, "--id", "单位名称", "-o", out, "--lang", "en")
+    assert code == 0 and "5 records: 3 scored, 2 errors" in err
+    got = read_output(out)
+    assert len(got) == 5 and [r["status"] for r in got] == ["ok", "ok", "ok", "error", "error"]
+    assert "实际支出" in got[3]["error"] and "考评等次" in got[4]["error"]
+    code, _, err = run(capsys, "eval", SMALL, "--data", data, "-o", out, "--strict", "--lang", "en")
+    assert code == 3
+
+
+def test_eval_missing_columns_named_at_once(tmp_path, capsys):
+    data = write_csv(tmp_path / "in.csv", "utf-8", ["单位名称", "实际支出"], [["甲局", "1"]])
+    code, out, err = run(capsys, "eval", SMALL, "--data", data, "--lang", "en")
+    assert code == 2
+    assert "调整后预算数" in err and "考评等次" in err and "违规次数" not in err  # it has a default
+    assert err.count("\n") <= 2, err
+    no_traceback(code, out, err)
+    code, out, err = run(capsys, "eval", SMALL, "--data", data, "--lang", "zh")
+    assert code == 2 and "缺少必需的列" in err and "调整后预算数、考评等次" in err
+
+
+def test_eval_rule_file_with_errors_exits_1(tmp_path, capsys):
+    data = write_csv(tmp_path / "in.csv", "utf-8")
+    code, out, err = run(capsys, "eval", FIVE, "--data", data, "--lang", "en")
+    assert code == 1 and "PR201" in err
+    no_traceback(code, out, err)
+
+
+BAD_DATA = {
+    "empty.csv": b"",
+    "only-bom.csv": b"\xef\xbb\xbf",
+    "garbage.csv": bytes(range(256)) * 4,
+    "ragged.csv": "单位名称,实际支出,调整后预算数,考评等次\n甲,1,2,良好,多,余\n乙\n".encode("utf-8"),
+    "bad.json": b"[{\"a\": 1},",
+    "object.json": b"{\"a\": 1}",
+    "scalars.json": b"[1, 2, 3]",
+    "bad.jsonl": "{\"实际支出\": 1}\nnot json\n[1]\n".encode("utf-8"),
+    "table.xlsx": b"PK\x03\x04 not really a workbook",
+    "data.parquet": b"PAR1 nope",
+    "data.unknownext": b"a,b\n1,2\n",
+    "quote.csv": "单位名称,实际支出,调整后预算数,考评等次\n\"甲,1,2,良好\n".encode("utf-8"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_DATA))
+def test_eval_bad_data_never_tracebacks(tmp_path, capsys, name):
+    data = tmp_path / name
+    data.write_bytes(BAD_DATA[name])
+    for lang in ("zh", "en"):
+        code, out, err = run(capsys, "eval", SMALL, "--data", data, "-o", tmp_path / "o.csv", "--lang", lang)
+        no_traceback(code, out, err)
+        assert code in (0, 2), (code, err)
+
+
+@pytest.mark.parametrize("argv, want", [
+    (["--data", "{missing}"], 2),
+    (["--data", "{dir}"], 2),
+    (["--data", "{good}", "--as-of", "2024-13-45"], 2),
+    (["--data", "{good}", "--map", "{missing}"], 2),
+    (["--data", "{good}", "--map", "{good}"], 2),
+    (["--data", "{good}", "--id", "没有这一列"], 2),
+    (["--data", "{good}", "--encoding", "no-such-codec"], 2),
+    (["--data", "{good}", "--sheet", "2"], 0),  # a CSV has no sheets: ignored
+    (["--data", "{good}", "-o", "{dir}/sub/none/out.csv"], 2),
+    (["--data", "{good}", "-o", "{dir}/out.weird"], 2),
+])
+def test_eval_bad_arguments_never_traceback(tmp_path, capsys, argv, want):
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    subs = {"missing": str(tmp_path / "nope.csv"), "dir": str(tmp_path), "good": str(good)}
+    argv = [a.format(**subs) for a in argv]
+    code, out, err = run(capsys, "eval", SMALL, *argv, "--lang", "en")
+    no_traceback(code, out, err)
+    assert code == want, err
+    if want:
+        assert err.strip() and len(err.strip().splitlines()) <= 2, err
+
+
+def test_eval_missing_rule_file(tmp_path, capsys):
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    code, out, err = run(capsys, "eval", tmp_path / "nope.rules", "--data", good, "--lang", "en")
+    assert code == 2
+    no_traceback(code, out, err)
+
+
+def test_bad_rule_file_bytes_never_traceback(tmp_path, capsys):
+    f = tmp_path / "binary.rules"
+    f.write_bytes(bytes(range(256)) * 8)
+    code, out, err = run(capsys, "check", f)
+    assert code == 1
+    no_traceback(code, out, err)
+
+
+# ---- real processes
+
+
+def subprocess_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PERFRULES_LANG"] = "en"
+    return env
+
+
+def test_check_does_not_import_heavy_modules(tmp_path):
+    code = (
+        "import sys\n"
+        "from perfrules.cli import main\n"
+        f"rc = main(['check', {str(HEALTH)!r}])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'pyarrow', 'polars', 'pandas', 'openpyxl'))\n"
+        "print('HEAVY', heavy)\n"
+        "sys.exit(rc)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "HEAVY []" in p.stdout, p.stdout
+
+
+def test_python_m_perfrules_importtime(tmp_path):
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "perfrules", "check", str(HEALTH)],
+                       capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=120)
+    assert p.returncode == 0, p.stderr
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in p.stderr.splitlines() if line.startswith("import time:")}
+    assert "lark" in imported  # sanity: importtime output was read
+    assert not imported & {"numpy", "pyarrow", "polars", "pandas"}, sorted(imported & {"numpy", "pyarrow", "polars", "pandas"})
+
+
+def test_exit_codes_in_a_real_process(tmp_path):
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    p = subprocess.run([sys.executable, "-m", "perfrules", "check", str(FIVE)], capture_output=True, text=True,
+                       env=subprocess_env(), cwd=tmp_path, timeout=120)
+    assert p.returncode == 1 and "PR201" in p.stdout and "Traceback" not in p.stderr
+    p = subprocess.run([sys.executable, "-m", "perfrules", "eval", str(SMALL), "--data", str(good), "-o", "o.jsonl"],
+                       capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len((tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()) == 3
