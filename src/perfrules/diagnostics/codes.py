@@ -34,7 +34,7 @@ _CODES = [
     Code("PR206", "unknown-keyword", "error", "{what} 不认识 {word}，可选：{choices}", "unknown {what} {word}; one of: {choices}"),
     Code("PR207", "cycle", "error", "循环依赖：{chain}", "circular dependency: {chain}"),
     Code("PR208", "misplaced-name", "error", "{name} 只能在{where}中使用", "{name} can only be used {where}"),
-    Code("PR209", "unknown-choice", "error", "{value} 不是 {input} 的可选值（{choices}）", "{value} is not a choice of {input} ({choices})"),
+    Code("PR209", "unknown-choice", "error", "{value} 不是可选值，可选：{choices}", "{value} is not one of the choices: {choices}"),
     Code("PR210", "bad-declaration", "error", "{what}", "{what_en}"),
     Code("PR211", "duplicate-setting", "error", "{what} 重复设置", "{what} is set more than once"),
     Code("PR212", "bad-population-call", "error", "{what}", "{what_en}"),
@@ -43,6 +43,7 @@ _CODES = [
     Code("PR302", "not-boolean", "error", "条件应为真/假（bool），这里是 {type}", "a condition must be bool, this is {type}"),
     Code("PR303", "not-numeric", "error", "{what}应为数值，这里是 {type}", "{what_en} must be a number, this is {type}"),
     Code("PR304", "bad-default", "error", "默认值 {value} 与类型 {type} 不符", "default {value} does not fit type {type}"),
+    Code("PR306", "operand-type", "error", "{op} 需要{expected}，这里是 {type}", "{op} needs {expected_en}, this is {type}"),
     Code("PR305", "bad-range", "error", "取值范围有误：{reason}", "invalid range: {reason}"),
     # --- the indicator tree
     Code("PR401", "weights-mismatch", "error", "{parent} 的下级分值合计 {sum}，与其分值 {weight} 不符（相差 {diff}）", "the children of {parent} add up to {sum}, not its weight {weight} (difference {diff})"),

@@ -128,7 +128,7 @@ class ExprChecker:
     def _Neg(self, n: A.Neg, ctx):
         e = self.expr(n.operand, ctx)
         if not e.type.numeric and e.type.kind != "unknown":
-            self.sink.error("PR301", n.span, op="-", left="", right=str(e.type))
+            self.sink.error("PR306", n.span, op="-", expected="数值", expected_en="a number", type=str(e.type))
             return PLACEHOLDER
         return ir.Neg(e.type, e)
 
@@ -294,13 +294,13 @@ class ExprChecker:
             return ir.Call(ir.BOOL, fname, args)
         # year / month
         if types[0].kind not in ("date", "unknown"):
-            self.sink.error("PR301", n.span, op=fname, left="", right=str(types[0]))
+            self.sink.error("PR306", n.span, op=fname, expected="日期", expected_en="a date", type=str(types[0]))
         return ir.Call(ir.NUMBER, fname, args)
 
     def _time_progress(self, n: A.Call, ctx):
         d = self.expr(n.args[0].expr, ctx)
         if d.type.kind not in ("date", "unknown"):
-            self.sink.error("PR301", n.args[0].span, op="time_progress", left="", right=str(d.type))
+            self.sink.error("PR306", n.args[0].span, op="time_progress", expected="日期", expected_en="a date", type=str(d.type))
         convention = self.o.settings.time_progress
         if len(n.args) == 2:
             arg = n.args[1].expr

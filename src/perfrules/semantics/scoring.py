@@ -148,7 +148,8 @@ class ScoreChecker:
             x = self.x.numeric(p.x, ctx, ("取值点", "a point"))
             v = const_value(x)
             if isinstance(v, Fraction) and isinstance(prev, Fraction) and v <= prev:
-                self.sink.error("PR506", p.x.span, prev=format_plain(prev), this=format_plain(v))
+                pct = isinstance(p.x, A.Num) and p.x.percent
+                self.sink.error("PR506", p.x.span, prev=show_number(prev, pct), this=show_number(v, pct))
             prev = v
             xs.append(x)
             ps.append(self._points(p.points, ctx))
