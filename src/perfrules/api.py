@@ -64,6 +64,14 @@ class Ruleset:
         self.info = RulesetInfo(id=self.program.id, version=self.program.version,
                                 content_hash=self.program.content_hash, title=self.program.title)
         self._row = None
+        self._columnar = None
+
+    def __getstate__(self) -> dict:
+        # compiled evaluators hold generated code and caches: rebuilt on first use after unpickling
+        state = dict(self.__dict__)
+        state["_row"] = None
+        state["_columnar"] = None
+        return state
 
     # ---- metadata
     @property
@@ -90,6 +98,18 @@ class Ruleset:
             from .backends.rowwise import RowEvaluator
             self._row = RowEvaluator(self.program)
         return self._row
+
+    @property
+    def columnar_evaluator(self):
+        """The columnar evaluator, or None when the program uses something it does not support
+        (then batch evaluation runs the row evaluator record by record)."""
+        if self._columnar is None:
+            from .backends.columnar import ColumnarEvaluator, Unsupported
+            try:
+                self._columnar = ColumnarEvaluator(self.program)
+            except Unsupported:
+                self._columnar = False
+        return self._columnar or None
 
     def python_source(self) -> str:
         return self.row_evaluator.source
@@ -152,6 +172,27 @@ class Ruleset:
         chunks combine with Stats.merge (or runtime.population.merge_all)."""
         from .runtime.population import collect
         return collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs), len(self.program.populations))
+
+    def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
+                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", threads: int | None = None):
+        """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
+
+        Columns match inputs by name, declared alias or `mapping` ({"data column": "input name"});
+        missing required columns raise perfrules.batch.DataProblem naming all of them. Returns a
+        pyarrow Table with one row per input row: the columns of `perfrules eval -o` (scores and
+        the total as exact decimal128, values as decimal128 at 10 places, text as strings)."""
+        from .batch import evaluate_table
+        return evaluate_table(self, table, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
+                              backend=backend, threads=threads)
+
+    def evaluate_batches(self, batches: Iterable, *, as_of: date | str | None = None, lang: str = "zh",
+                         id_column: str | None = None, mapping: Mapping[str, str] | None = None,
+                         backend: str = "columnar", threads: int | None = None):
+        """Score a stream of pyarrow RecordBatches (or tables); yields one result RecordBatch per
+        input batch, so memory stays bounded by the batch size."""
+        from .batch import evaluate_batches
+        return evaluate_batches(self, batches, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
+                                backend=backend, threads=threads)
 
     # ---- results
     def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> "EvaluationResult":

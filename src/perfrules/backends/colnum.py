@@ -1,0 +1,499 @@
+"""Vector numbers of the columnar backend: float64 with certified error and denominator bounds.
+
+A numeric column value (Num) holds per row
+
+    f  the float64 approximation of the exact value;
+    m  a missing-reason id (0: present), an index into the chunk's reason table;
+
+and bounds that hold for every present row:
+
+    |f − exact| ≤ e + r·|f|     (e, r: the error bound, absolute and relative parts)
+    den(exact)  ≤ d             (d: a bound on the exact value's denominator)
+
+Values are computed in two tiers. In the *fast* tier e, r and d are chunk-wide scalars (built
+from the chunk's largest magnitudes), so tracking them costs almost nothing; a decision — a
+comparison, a rounding, floor/ceil, a test for division by zero — uses them only to find the
+*suspect* rows whose float margin is within the bound. The interpreter re-evaluates just the
+suspects' operands in the *precise* tier, where e, r and d are per-row arrays, and decides each
+row in one of three ways:
+
+* the float margin exceeds the error bound: the float answer is the exact one;
+* margin plus error is below the smallest non-zero distance the denominator allows (1/d): the
+  exact value lies exactly ON the boundary (a tie: 0.975 → 0.98, 5 <= 5);
+* neither: the row is *residual* and is evaluated by the exact reference evaluator.
+
+Data are short decimals and counts with small denominators, so suspects are the exact ties (a
+few per cent of rows) and residual rows are very rare.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+U = 2.0**-52  # twice the unit roundoff: one rounding plus slack for the bound arithmetic itself
+SLACK = 1.0 + 2.0**-40
+BIG = 2.0**52  # beyond this a float no longer holds every integer (and half-integer)
+INF = math.inf
+
+
+def is_scalar(x) -> bool:
+    return not isinstance(x, np.ndarray) or x.ndim == 0
+
+
+def zero(x) -> bool:
+    """True when x is the scalar 0 (the common 'exact' / 'present' case)."""
+    return is_scalar(x) and x == 0
+
+
+def first(a, b):
+    """The first missing reason of two (reason ids; 0 = present)."""
+    if is_scalar(a):
+        return b if a == 0 else a
+    if zero(b):
+        return a
+    return np.where(a != 0, a, b)
+
+
+def _nan_to_inf(x):
+    return INF if x != x else x
+
+
+class Num:
+    """A numeric column value (see the module docstring). `dp`, when known, bounds the decimal
+    places of the exact value (den divides 10^dp), so it can be read off the float; `k`, on
+    inputs only, holds each row's decimal places, from which the precise tier takes per-row
+    bounds."""
+
+    __slots__ = ("f", "e", "r", "d", "m", "k", "dp", "_mx")
+
+    def __init__(self, f, e=0.0, r=0.0, d=1.0, m=0, k=None, dp=None):
+        self.f, self.e, self.r, self.d, self.m, self.k = f, e, r, d, m, k
+        self.dp = dp  # the exact value is a decimal with at most dp places (None: unknown)
+        self._mx = None
+
+    def maxabs(self) -> float:
+        """max |f| over the rows (f is finite everywhere: garbage rows hold 0 or a finite value)."""
+        if self._mx is None:
+            f = self.f
+            self._mx = abs(float(f)) if is_scalar(f) else (float(np.max(np.abs(f))) if f.size else 0.0)
+            self._mx = _nan_to_inf(self._mx)
+        return self._mx
+
+    def exact(self) -> bool:
+        return zero(self.e) and zero(self.r)
+
+    def take(self, idx: np.ndarray) -> "Num":
+        """The rows idx, with per-row bounds where the value knows them (inputs)."""
+        def t(x):
+            return x if is_scalar(x) else x[idx]
+
+        if self.k is not None:
+            k = self.k[idx]
+            f = t(self.f)
+            return Num(f, 0.0, np.where(k == 0, 0.0, U), np.power(10.0, k), t(self.m), dp=self.dp)
+        return Num(t(self.f), t(self.e), t(self.r), t(self.d), t(self.m), dp=self.dp)
+
+
+def const(c: Fraction) -> Num:
+    """A constant: the correctly rounded float, its exact relative error, its denominator."""
+    f = float(c)
+    err = abs(Fraction(f) - c)
+    r = 0.0 if err == 0 else float(err / abs(c)) * SLACK + 2.0**-1070
+    return Num(f, 0.0, r, float(c.denominator) if c.denominator < BIG else INF, 0, dp=decimal_places(c))
+
+
+def decimal_places(c: Fraction):
+    """The decimal places of c when it is a decimal (den = 2^a 5^b), else None."""
+    den, k2, k5 = c.denominator, 0, 0
+    while den % 2 == 0:
+        den //= 2
+        k2 += 1
+    while den % 5 == 0:
+        den //= 5
+        k5 += 1
+    return max(k2, k5) if den == 1 else None
+
+
+def _dp_max(a, b):
+    return None if a.dp is None or b.dp is None else max(a.dp, b.dp)
+
+
+def _mag(x: Num, precise: bool):
+    """A bound on |f| for the error formulas: per row (precise) or the chunk's largest (fast)."""
+    return np.abs(x.f) if precise else x.maxabs()
+
+
+def _bound(x: Num, precise: bool):
+    """The absolute error bound, per row (precise) or the chunk's largest (fast)."""
+    if zero(x.r):
+        return x.e if precise or is_scalar(x.e) else float(np.max(x.e))
+    return x.e + x.r * _mag(x, precise) if precise else (_smax(x.e) + x.r * x.maxabs())
+
+
+def _smax(x):
+    return x if is_scalar(x) else float(np.max(x)) if x.size else 0.0
+
+
+def den_sum(da, db):
+    """A denominator bound for a ± b."""
+    if is_scalar(da) and is_scalar(db):
+        if da == 1:
+            return db
+        if db == 1:
+            return da
+        if da < BIG and db < BIG and da == int(da) and db == int(db):
+            return float(math.lcm(int(da), int(db)))
+        return da * db
+    return da * db
+
+
+def _int_exact(a: Num, b: Num) -> bool:
+    """Both exact integers (counts): their sum, difference and product are exact below 2**53."""
+    return a.exact() and b.exact() and is_scalar(a.d) and is_scalar(b.d) and a.d == 1 and b.d == 1
+
+
+# ---- arithmetic (decides nothing except division by zero)
+def add(a: Num, b: Num, minus: bool = False, precise: bool = False) -> Num:
+    f = a.f - b.f if minus else a.f + b.f
+    if _int_exact(a, b) and a.maxabs() + b.maxabs() < BIG:
+        return Num(f, 0.0, 0.0, 1.0, first(a.m, b.m), dp=0)
+    e = a.e + b.e
+    if not zero(a.r):
+        e = e + a.r * _mag(a, precise)
+    if not zero(b.r):
+        e = e + b.r * _mag(b, precise)
+    return Num(f, e * SLACK, U, den_sum(a.d, b.d), first(a.m, b.m), dp=_dp_max(a, b))
+
+
+def mul(a: Num, b: Num, precise: bool = False) -> Num:
+    f = a.f * b.f
+    m = first(a.m, b.m)
+    d = a.d * b.d
+    dp = None if a.dp is None or b.dp is None else a.dp + b.dp
+    if _int_exact(a, b) and a.maxabs() * b.maxabs() < BIG:
+        return Num(f, 0.0, 0.0, 1.0, m, dp=0)
+    r = (a.r + b.r + a.r * b.r) * (1 + U) + U
+    e = 0.0
+    if not zero(b.e):
+        e = e + _mag(a, precise) * b.e * (1 + a.r)
+    if not zero(a.e):
+        e = e + _mag(b, precise) * a.e * (1 + b.r)
+        if not zero(b.e):
+            e = e + a.e * b.e
+    return Num(f, e * SLACK if not zero(e) else 0.0, r * SLACK, d, m, dp=dp)
+
+
+def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
+    """a / b, where `isz` (decided by the caller: is_zero_fast / is_zero_precise) says b is
+    exactly zero: there the result is missing with `reason_id`."""
+    f = np.divide(a.f, b.f)
+    if not (is_scalar(isz) and not isz):
+        f = np.where(isz, 0.0, f)  # keep garbage finite
+    if zero(a.e) and zero(b.e):
+        r = ((a.r + b.r) / (1 - b.r)) * (1 + U) + U
+        r = np.where(b.r < 0.5, r, INF) if not is_scalar(r) else (r if b.r < 0.5 else INF)
+        e = 0.0
+    else:
+        # |a/b − fa/fb| ≤ (ea + |q|·eb)/((1 − rb)|fb| − eb) + |q|·(ra + rb)/(1 − rb − eb/|fb|)
+        low_b = np.abs(b.f) if precise else _min_nonzero(b)
+        mq = np.abs(f) if precise else _maxabs_of(f)
+        low = (1 - b.r) * low_b - b.e
+        with np.errstate(divide="ignore", invalid="ignore"):
+            e = np.divide(a.e + mq * b.e, low)
+            r = np.divide(a.r + b.r, 1 - b.r - np.divide(b.e, low_b)) * (1 + U) + U
+        if precise:
+            e = np.where(low > 0, e, INF)
+            r = np.where(np.isfinite(r) & (r >= 0), r, INF)
+        else:
+            e = e if low > 0 else INF
+            r = r if (r == r and r >= 0) else INF
+    mb = np.abs(b.f) if precise else b.maxabs()
+    d = np.maximum(a.d * b.d * (mb * (1 + b.r) + _bound(b, precise)), 1.0)
+    m = first(a.m, b.m)
+    if not (is_scalar(isz) and not isz):
+        zr = np.where(isz, reason_id, 0) if not is_scalar(isz) else reason_id
+        m = first(m, zr)
+    return Num(f, e, r, d, m)
+
+
+def _maxabs_of(f) -> float:
+    return abs(float(f)) if is_scalar(f) else (float(np.max(np.abs(f))) if f.size else 0.0)
+
+
+def _min_nonzero(b: Num) -> float:
+    f = b.f
+    if is_scalar(f):
+        return abs(f) if f != 0 else INF
+    a = np.abs(f)
+    a = a[a != 0]
+    return float(a.min()) if a.size else INF
+
+
+def neg(a: Num) -> Num:
+    return Num(-a.f, a.e, a.r, a.d, a.m, dp=a.dp)
+
+
+def absolute(a: Num) -> Num:
+    return Num(np.abs(a.f), a.e, a.r, a.d, a.m, dp=a.dp)
+
+
+def minmax(a: Num, b: Num, is_max: bool, precise: bool = False) -> Num:
+    """min or max. The result is one of the arguments, or — where they are closer than their
+    errors — within the larger error of both (min and max are 1-Lipschitz in the max norm)."""
+    f = np.maximum(a.f, b.f) if is_max else np.minimum(a.f, b.f)
+    m = first(a.m, b.m)
+    if a.exact() and b.exact():
+        d = a.d if (is_scalar(a.d) and is_scalar(b.d) and a.d == b.d) else np.maximum(a.d, b.d)
+        if precise and not (is_scalar(a.d) and is_scalar(b.d)):
+            pick_a = (a.f >= b.f) if is_max else (a.f <= b.f)
+            d = np.where(pick_a, a.d, b.d)
+        return Num(f, 0.0, 0.0, d, m, dp=_dp_max(a, b))
+    if precise:
+        ea, eb = _bound(a, True), _bound(b, True)
+        pick_a = (a.f >= b.f) if is_max else (a.f <= b.f)
+        clear = np.abs(a.f - b.f) > ea + eb
+        e = np.where(clear, np.where(pick_a, ea, eb), np.maximum(ea, eb))
+        d = np.where(clear, np.where(pick_a, a.d, b.d), np.maximum(a.d, b.d))
+        return Num(f, e, 0.0, d, m, dp=_dp_max(a, b))
+    rmax = max(a.r, b.r)
+    grow = 1 + 4 * rmax
+    e = max(_smax(a.e), _smax(b.e)) * grow
+    return Num(f, e, rmax * grow, max(_smax(a.d), _smax(b.d)), m, dp=_dp_max(a, b))
+
+
+def select(mask, a: Num, b: Num, precise: bool = False) -> Num:
+    """Row-wise a where mask else b (mask: bool array or scalar)."""
+    if is_scalar(mask):
+        return a if mask else b
+
+    def w(x, y):
+        if is_scalar(x) and is_scalar(y) and x == y:
+            return x
+        return np.where(mask, x, y)
+
+    if precise:
+        return Num(w(a.f, b.f), w(_bound(a, True), _bound(b, True)), 0.0, w(a.d, b.d), w(a.m, b.m),
+                   dp=_dp_max(a, b))
+    return Num(w(a.f, b.f), max(_smax(a.e), _smax(b.e)), max(a.r, b.r), max(_smax(a.d), _smax(b.d)),
+               w(a.m, b.m), dp=_dp_max(a, b))
+
+
+# ---- decisions, fast tier: (answer, suspect row indices or None)
+def _suspects(mask, m):
+    if is_scalar(mask):
+        if not mask or not (is_scalar(m) and m == 0):
+            return None
+        raise ValueError("scalar suspect")  # pragma: no cover - callers pass arrays
+    if not is_scalar(m):
+        mask = mask & (m == 0)
+    elif m != 0:
+        return None
+    idx = np.flatnonzero(mask)
+    return idx if idx.size else None
+
+
+def is_zero_fast(b: Num):
+    if b.exact():
+        return b.f == 0, None
+    E = _bound(b, False)
+    ab = np.abs(b.f)
+    if is_scalar(ab):
+        return (ab == 0) and E == 0, (None if ab > E else "scalar")
+    return ab == 0, _suspects(ab <= E, b.m)
+
+
+def compare_fast(op: str, a: Num, b: Num):
+    """The comparison (garbage where missing) and the rows too close to call."""
+    if a.exact() and b.exact():
+        return _cmp_op(op, a.f, b.f), None
+    diff = a.f - b.f
+    E = (_bound(a, False) + _bound(b, False)) * SLACK + U * (a.maxabs() + b.maxabs())
+    if is_scalar(diff):
+        return _cmp_op(op, diff, 0.0), (None if abs(diff) > E else "scalar")
+    return _cmp_op(op, diff, 0.0), _suspects(np.abs(diff) <= E, first(a.m, b.m))
+
+
+def round_fast(a: Num, places: int):
+    """Rounding to `places` decimals: rint of the float (right for every row that is not a tie)
+    and the rows within the error bound of a tie."""
+    s = 10.0**places
+    y = a.f * s
+    q = np.rint(y)
+    E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
+    near = np.abs(np.abs(y - q) - 0.5)
+    if a.maxabs() * s >= BIG:
+        return q, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
+    if is_scalar(y):
+        return q, (None if near > E else "scalar")
+    return q, _suspects(near <= E, a.m)
+
+
+def trunc_fast(a: Num, places: int):
+    """Truncation (and floor/ceil with places 0): the rows near an integer are suspects."""
+    s = 10.0**places
+    y = a.f * s
+    E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
+    near = np.abs(y - np.rint(y))
+    if a.maxabs() * s >= BIG:
+        return y, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
+    if is_scalar(y):
+        return y, (None if near > E else "scalar")
+    return y, _suspects(near <= E, a.m)
+
+
+# ---- decisions, precise tier: (answer, residual mask or None)
+def _present(m):
+    return True if is_scalar(m) and m == 0 else (m == 0)
+
+
+def _residual(bad, m):
+    if is_scalar(bad) and not bad:
+        return None
+    r = bad & _present(m)
+    if is_scalar(r):
+        return None if not r else r
+    return r if r.any() else None
+
+
+def is_zero_precise(b: Num):
+    """(b == 0 exactly, residual rows)."""
+    if b.exact():
+        return b.f == 0, None
+    E = _bound(b, True)
+    ab = np.abs(b.f)
+    certain = ab > E
+    tie = np.logical_and(~np.asarray(certain), ab + E < 1.0 / b.d)
+    bad = ~(np.asarray(certain) | tie)
+    return tie, _residual(bad, b.m)
+
+
+def compare(op: str, a: Num, b: Num):
+    """The comparison, precisely: (bool array, residual rows)."""
+    if a.exact() and b.exact():
+        return _cmp_op(op, a.f, b.f), None
+    diff = a.f - b.f
+    ad = np.abs(diff)
+    E = (_bound(a, True) + _bound(b, True) + U * ad) * SLACK
+    certain = np.asarray(ad > E)
+    tie = ~certain & np.asarray(ad + E < 1.0 / den_sum(a.d, b.d))
+    resid = _residual(~(certain | tie), first(a.m, b.m))
+    if op == "==":
+        out = tie
+    elif op == "!=":
+        out = ~tie
+    elif op == ">=":
+        out = tie | (diff > 0)
+    elif op == ">":
+        out = certain & (diff > 0)
+    elif op == "<=":
+        out = tie | (diff < 0)
+    else:
+        out = certain & (diff < 0)
+    return out, resid
+
+
+def _cmp_op(op, x, y):
+    if op == ">=":
+        return x >= y
+    if op == ">":
+        return x > y
+    if op == "<=":
+        return x <= y
+    if op == "<":
+        return x < y
+    if op == "==":
+        return x == y
+    return x != y
+
+
+def round_q(a: Num, places: int, mode: str = "half_up"):
+    """Round to `places` decimals exactly as runtime.numbers.round_fraction does.
+
+    Returns (q, residual): q is float64 holding the integer value·10^places."""
+    s = 10.0**places
+    y = a.f * s
+    ay = np.abs(y)
+    ey = (_bound(a, True) * s + U * ay) * SLACK
+    w = np.floor(ay)
+    fr = ay - w
+    if mode == "truncate":
+        t0 = np.minimum(fr, 1.0 - fr)
+        certain = t0 > ey
+        tie = ~certain & (t0 + ey < 1.0 / a.d)
+        qm = np.where(certain | (fr < 0.5), w, w + 1.0)
+    else:
+        t = fr - 0.5
+        at = np.abs(t)
+        certain = at > ey
+        tie = ~certain & (at + ey < 0.5 / a.d)
+        if mode == "half_up":
+            up = ~certain | (t > 0)
+        else:
+            up = np.where(certain, t > 0, np.fmod(w, 2.0) == 1.0)
+        qm = w + up
+    bad = ~(certain | tie) | (ay >= BIG)
+    return np.copysign(qm, y), _residual(bad, a.m)
+
+
+def floor_ceil(a: Num, ceil: bool):
+    """floor or ceil, precisely: (Num of the exact integer, residual)."""
+    w = np.floor(a.f)
+    fr = a.f - w
+    E = _bound(a, True)
+    t0 = np.minimum(fr, 1.0 - fr)
+    certain = t0 > E
+    tie = ~certain & (t0 + E < 1.0 / a.d)
+    near = np.rint(a.f)
+    if ceil:
+        val = np.where(certain, w + (fr > 0), near)
+    else:
+        val = np.where(certain, w, near)
+    bad = ~(certain | tie) | (np.abs(a.f) >= BIG)
+    return Num(val, 0.0, 0.0, 1.0, a.m, dp=0), _residual(bad, a.m)
+
+
+def from_q(q, places: int, m=0) -> Num:
+    """The exact decimal q / 10^places as a Num."""
+    f = q / 10.0**places
+    return Num(f, 0.0, U if places else 0.0, 10.0**places, m, dp=places)
+
+
+# ---- numbers shown as text
+def snap_q(a: Num, places: int):
+    """For a value whose denominator is a power of ten no greater than 10^places (decimal
+    inputs, rounded scores): its exact integer value × 10^places, read off the float.
+    Returns (q as int64 — or Python ints where that overflows —, rows where snapping is not
+    certain), or None when the value is not known to be such a decimal."""
+    if a.dp is None or a.dp > places:
+        return None
+    k = a.dp
+    d = 10.0**k
+    y = a.f * d
+    n = np.rint(y)
+    if _bound(a, False) * d < 0.25 and a.maxabs() * d < BIG:
+        return _scale_int(n, 10 ** (places - k)), None
+    ok = (_bound(a, True) * d < 0.25) & (np.abs(y) < BIG)
+    return _scale_int(np.where(ok, n, 0.0), 10 ** (places - k)), ~ok
+
+
+def _power_of_ten(d: float) -> bool:
+    if d < 1 or d > 1e22:
+        return False
+    k = round(math.log10(d))
+    return 10.0**k == d
+
+
+_I64_SAFE = 2**62
+
+
+def _scale_int(n, factor: int):
+    """n (float64 holding integers) × factor as int64, or as Python ints when that overflows."""
+    n = np.asarray(n)
+    ni = n.astype(np.int64)
+    if factor == 1:
+        return ni
+    if n.size == 0 or float(np.max(np.abs(n))) * factor < _I64_SAFE:
+        return ni * factor
+    return np.array([int(v) * factor for v in ni], dtype=object)

@@ -1,0 +1,257 @@
+"""Batch evaluation: Arrow record batches in, flat Arrow result batches out.
+
+`Batcher` holds what one ruleset needs to score batches whose columns it has matched once:
+the compiled columnar evaluator, the column plan, the output schema. Each batch is cut into
+chunks that stay in the CPU cache; chunks run on a small thread pool (numpy releases the GIL)
+and come back in order. Every record gives exactly one result row: a result, or an error row
+naming the field that could not be understood.
+
+`evaluate_table` / `evaluate_batches` are what `Ruleset.evaluate_table` / `evaluate_batches`
+call; `perfrules.batchfile` streams files through a Batcher.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable, Iterator
+
+import numpy as np
+
+CHUNK_ROWS = 16384
+DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+
+
+class DataProblem(Exception):
+    """The data cannot be evaluated at all (unreadable, or required columns missing)."""
+
+    def __init__(self, code: str, zh: str, en: str):
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+def input_specs(ruleset):
+    from .io import InputSpec
+
+    return [InputSpec(s.name, tuple(s.aliases), required=not s.has_default) for s in ruleset.inputs]
+
+
+def plan_problem(plan) -> tuple[str, str]:
+    zh, en = [], []
+    if plan.missing_required:
+        zh.append("缺少必需的列：" + "、".join(plan.missing_required))
+        en.append("missing required columns: " + ", ".join(plan.missing_required))
+    for name, cols in plan.ambiguous:
+        zh.append(f"输入项 {name} 可对应多列：{'、'.join(cols)}（用 --map 指定）")
+        en.append(f"input {name} matches several columns: {', '.join(cols)} (use --map)")
+    for col, names in plan.conflicts:
+        zh.append(f"列 {col} 同时对应 {'、'.join(names)}（用 --map 指定）")
+        en.append(f"column {col} matches {', '.join(names)} (use --map)")
+    return "；".join(zh), "; ".join(en)
+
+
+def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column: str | None = None) -> dict:
+    """input name → data column, or DataProblem naming every problem at once."""
+    from .io import resolve_columns
+
+    plan = resolve_columns(columns, input_specs(ruleset), mapping)
+    if not plan.ok:
+        raise DataProblem("PR802", *plan_problem(plan))
+    if id_column is not None and id_column not in columns:
+        raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
+    return plan.by_input
+
+
+@dataclass
+class Stats:
+    """What a run did: records in, rows evaluated exactly (and why), chunks."""
+
+    records: int = 0
+    exact_rows: int = 0
+    unsafe_rows: int = 0
+    error_rows: int = 0
+
+    @property
+    def exact_fraction(self) -> float:
+        return self.exact_rows / self.records if self.records else 0.0
+
+
+class Batcher:
+    """Scores Arrow batches with one ruleset over a fixed column plan (see the module doc)."""
+
+    def __init__(self, ruleset, by_input: dict, *, as_of: date | None = None, lang: str = "zh",
+                 id_column: str | None = None, backend: str = "columnar", threads: int | None = None,
+                 chunk_rows: int = CHUNK_ROWS):
+        from . import flat
+
+        self.ruleset = ruleset
+        self.by_input = dict(by_input)
+        self.as_of = as_of
+        self.lang = lang
+        self.id_column = id_column
+        self.chunk_rows = max(1, chunk_rows)
+        self.threads = DEFAULT_THREADS if threads is None else max(1, threads)
+        self.schema = flat.schema(ruleset, lang)
+        self.stats = Stats()
+        self.columnar = ruleset.columnar_evaluator if backend == "columnar" else None
+        self.backend = backend if backend != "columnar" or self.columnar is not None else "row"
+
+    # ---- one batch
+    def evaluate(self, batch, rows=None) -> list:
+        """Result batches (one per chunk) for an Arrow RecordBatch/Table; rows: the records'
+        row numbers (default 1…n)."""
+        n = batch.num_rows
+        if rows is None:
+            rows = np.arange(1, n + 1, dtype=np.int64)
+        spans = [(i, min(i + self.chunk_rows, n)) for i in range(0, n, self.chunk_rows)] or [(0, 0)]
+        work = [(batch.slice(a, b - a), rows[a:b]) for a, b in spans]
+        if self.threads > 1 and len(work) > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                parts = list(pool.map(lambda w: self._chunk(*w), work))
+        else:
+            parts = [self._chunk(*w) for w in work]
+        return parts
+
+    def _columns(self, chunk) -> dict:
+        names = set(chunk.schema.names) if hasattr(chunk, "schema") else set()
+        return {name: chunk.column(col) if col in names else None for name, col in self.by_input.items()}
+
+    def _ids(self, chunk):
+        if self.id_column is None:
+            return None
+        col = chunk.column(self.id_column)
+        return [None if v is None else _id_text(v) for v in col.to_pylist()]
+
+    def _chunk(self, chunk, rows):
+        from . import flat
+        from .runtime.columns import convert_columns
+
+        n = chunk.num_rows
+        ids = self._ids(chunk)
+        if self.backend != "columnar":
+            return self._rows_path(chunk, rows, ids)
+        ev = self.columnar
+        cols = self._columns(chunk)
+        conv = convert_columns(self.ruleset.inputs, cols, n, ev.input_reason)
+        skip = np.zeros(n, dtype=bool)
+        if conv.errors:
+            skip[list(conv.errors)] = True
+        exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
+        res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i))
+        st = self.stats
+        st.records += n
+        st.error_rows += len(conv.errors)
+        st.unsafe_rows += len(exact_rows)
+        st.exact_rows += len(res.exact)
+        return flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang)
+
+    def _exact_env(self, cols: dict, i: int) -> dict:
+        """Row i's inputs as exact runtime values, converted as the row path does."""
+        from .runtime.convert import convert_record
+
+        record = {name: _cell(col, i) for name, col in cols.items() if col is not None}
+        env, errors = convert_record(self.ruleset.inputs, record)
+        assert not errors, errors  # the columnar conversion found none for this row
+        return env
+
+    def _rows_path(self, chunk, rows, ids):
+        """The row (or reference) evaluator, one record at a time, into the same flat layout."""
+        from . import flat
+
+        cols = self._columns(chunk)
+        data = {name: col.to_pylist() for name, col in cols.items() if col is not None}
+        out = []
+        for i in range(chunk.num_rows):
+            record = {name: values[i] for name, values in data.items()}
+            r = self.ruleset.evaluate_one(record, as_of=self.as_of, record_id=None if ids is None else ids[i],
+                                          row=int(rows[i]), backend=self.backend)
+            out.append(flat.flat_row(self.ruleset, r, self.lang))
+        self.stats.records += chunk.num_rows
+        self.stats.exact_rows += chunk.num_rows
+        return flat.rows_batch(self.ruleset, out, self.lang)
+
+
+def _cell(col, i: int):
+    if isinstance(col, list):
+        return col[i]
+    return col[i].as_py()
+
+
+def _id_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+# ---- the Python API
+def _arrow(data):
+    """A pyarrow Table from a Table, RecordBatch or pandas DataFrame."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    mod = type(data).__module__
+    if mod.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if mod.startswith("polars"):
+        return data.to_arrow()
+    raise TypeError(f"expected a pyarrow Table or RecordBatch (or a pandas/polars DataFrame), got {type(data).__name__}")
+
+
+def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
+                   mapping: dict | None = None, backend: str = "columnar", threads: int | None = None):
+    """Score every row of `data`; returns a pyarrow Table of the flat results, one row per row."""
+    import pyarrow as pa
+
+    table = _arrow(data)
+    by_input = resolve(ruleset, table.column_names, mapping, id_column)
+    b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend, threads=threads)
+    out = [part for batch, rows in _batches_with_rows([table], 1 << 20) for part in b.evaluate(batch, rows)]
+    return pa.Table.from_batches(out, schema=b.schema)
+
+
+def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh", id_column: str | None = None,
+                     mapping: dict | None = None, backend: str = "columnar", threads: int | None = None) -> Iterator:
+    """Score a stream of record batches (or tables); yields one result batch per input batch.
+    The columns are matched on the first batch; row numbers continue across batches."""
+    it = iter(batches)
+    b = None
+    start = 1
+    for item in it:
+        table = _arrow(item)
+        if b is None:
+            by_input = resolve(ruleset, table.column_names, mapping, id_column)
+            b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
+                        threads=threads)
+        rows = np.arange(start, start + table.num_rows, dtype=np.int64)
+        start += table.num_rows
+        parts = b.evaluate(table, rows)
+        if len(parts) == 1:
+            yield parts[0]
+        else:
+            import pyarrow as pa
+
+            yield pa.Table.from_batches(parts, schema=b.schema).combine_chunks().to_batches()[0]
+
+
+def _batches_with_rows(tables, size: int):
+    start = 1
+    for t in tables:
+        for off in range(0, max(t.num_rows, 1), size):
+            part = t.slice(off, size)
+            if part.num_rows == 0 and t.num_rows:
+                continue
+            yield part, np.arange(start + off, start + off + part.num_rows, dtype=np.int64)
+        start += t.num_rows
+
+
+def _date(v):
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v))
