@@ -99,6 +99,24 @@ class Batcher:
         self.stats = Stats()
         self.columnar = ruleset.columnar_evaluator if backend == "columnar" else None
         self.backend = backend if backend != "columnar" or self.columnar is not None else "row"
+        self.pop = None  # population statistics (phase 1), when the rules use population functions
+
+    # ---- population functions: phase 1
+    def phase1(self, chunk) -> list:
+        """The population statistics of one batch's records that can be scored."""
+        from .runtime.convert import convert_record
+        from .runtime.population import collect
+
+        cols = self._columns(chunk)
+        data = {name: (col if isinstance(col, list) else col.to_pylist()) for name, col in cols.items() if col is not None}
+        envs = []
+        for i in range(chunk.num_rows):
+            env, errors = convert_record(self.ruleset.inputs, {name: values[i] for name, values in data.items()})
+            if not errors:
+                envs.append(env)
+        backend = "reference" if self.backend == "reference" else "row"
+        return collect((self.ruleset.population_values(env, as_of=self.as_of, backend=backend) for env in envs),
+                       len(self.ruleset.program.populations))
 
     # ---- one batch
     def evaluate(self, batch, rows=None) -> list:
@@ -117,14 +135,14 @@ class Batcher:
         return parts
 
     def _columns(self, chunk) -> dict:
-        names = set(chunk.schema.names) if hasattr(chunk, "schema") else set()
+        names = set(chunk.schema.names if hasattr(chunk, "schema") else chunk.column_names)
         return {name: chunk.column(col) if col in names else None for name, col in self.by_input.items()}
 
     def _ids(self, chunk):
         if self.id_column is None:
             return None
         col = chunk.column(self.id_column)
-        return [None if v is None else _id_text(v) for v in col.to_pylist()]
+        return [None if v is None else _id_text(v) for v in (col if isinstance(col, list) else col.to_pylist())]
 
     def _chunk(self, chunk, rows):
         from . import flat
@@ -163,12 +181,12 @@ class Batcher:
         from . import flat
 
         cols = self._columns(chunk)
-        data = {name: col.to_pylist() for name, col in cols.items() if col is not None}
+        data = {name: (col if isinstance(col, list) else col.to_pylist()) for name, col in cols.items() if col is not None}
         out = []
         for i in range(chunk.num_rows):
             record = {name: values[i] for name, values in data.items()}
             r = self.ruleset.evaluate_one(record, as_of=self.as_of, record_id=None if ids is None else ids[i],
-                                          row=int(rows[i]), backend=self.backend)
+                                          row=int(rows[i]), backend=self.backend, pop=self.pop)
             out.append(flat.flat_row(self.ruleset, r, self.lang))
         self.stats.records += chunk.num_rows
         self.stats.exact_rows += chunk.num_rows
@@ -255,3 +273,85 @@ def _date(v):
     if v is None or isinstance(v, date):
         return v
     return date.fromisoformat(str(v))
+
+
+# ---- files
+def open_data(path, *, fmt=None, encoding=None, sheet=None):
+    """A BatchSource for a data file, or DataProblem (PR804) when it cannot be read at all."""
+    from .io import ReaderError
+    from .io.batches import open_batches
+
+    try:
+        return open_batches(path, fmt=fmt, encoding=encoding, sheet=sheet)
+    except ReaderError as err:
+        raise DataProblem("PR804", err.message_zh, err.message_en) from None
+
+
+def error_rows_batch(ruleset, records, lang: str):
+    """Flat rows for records that could not be read at all (PR804)."""
+    from . import flat
+    from .models import EvaluationResult, RecordError
+
+    rows = []
+    for rec in records:
+        r = EvaluationResult(record_id=None, row=rec.row, ok=False, ruleset=ruleset.info,
+                             error=RecordError(code="PR804", message=rec.error or "", message_en=rec.error_en or ""))
+        rows.append(flat.flat_row(ruleset, r, lang))
+    return flat.rows_batch(ruleset, rows, lang)
+
+
+def merge_in_order(parts: list, schema):
+    """Result batches (each sorted by row) merged into one batch in row order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [p for p in parts if p.num_rows]
+    if not parts:
+        return pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema)
+    t = pa.Table.from_batches(parts, schema=schema)
+    order = pc.sort_indices(t.column(1))  # the row-number column
+    return t.take(order).combine_chunks().to_batches()[0]
+
+
+def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
+    """Result batches for every piece of a BatchSource, unreadable rows in their place."""
+    for piece in src:
+        parts = batcher.evaluate(piece.batch, piece.rows) if piece.batch.num_rows else []
+        if piece.errors:
+            parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang)],
+                                    batcher.schema)]
+        for p in parts:
+            yield p
+        if progress is not None:
+            progress.update(src, sum(p.num_rows for p in parts))
+
+
+def population_stats(batcher: "Batcher", pieces) -> list:
+    """Phase 1 of population functions over every readable record of the data."""
+    from .runtime.population import merge_all
+
+    return merge_all(batcher.phase1(piece.batch) for piece in pieces if piece.batch.num_rows) or \
+        [__import__("perfrules.runtime.population", fromlist=["Stats"]).Stats() for _ in batcher.ruleset.program.populations]
+
+
+def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sheet=None, mapping=None,
+             id_column=None, as_of=None, lang: str = "zh", backend: str = "columnar", summary=None,
+             progress=None) -> Stats:
+    """Score a data file into an output file, streaming. Raises DataProblem before any work when
+    the file cannot be read or columns are missing; returns what was done."""
+    from . import flat
+    from .io.batch_writers import write_batches
+
+    src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
+    with src:
+        by_input = resolve(ruleset, src.columns, mapping, id_column)
+        b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend)
+        if ruleset.has_population:
+            b.pop = population_stats(b, src)
+        results = score_source(b, src, progress)
+        if summary is not None:
+            results = summary.watch(results, lang)
+        write_batches(results, output, b.schema, fmt=out_fmt, to_text=flat.as_text, typed=flat.as_stored)
+        if progress is not None:
+            progress.done()
+    return b.stats

@@ -171,6 +171,20 @@ def as_text(batch):
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
 
+def as_stored(batch):
+    """A flat batch as Parquet/Arrow files store it: exact decimals kept, alerts and flags joined
+    into one string each (as in the text formats)."""
+    import pyarrow as pa
+
+    arrays, fields = [], []
+    for f, col in zip(batch.schema, batch.columns):
+        if pa.types.is_list(f.type):
+            col = joined_text(col)
+        arrays.append(col)
+        fields.append(pa.field(f.name, col.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
 def joined_text(col, sep: str = "; "):
     """A list<string> column as one string per row joined by sep (null for an empty list)."""
     import pyarrow as pa

@@ -10,26 +10,11 @@ from datetime import date
 from typing import Iterator
 
 from .api import Ruleset
-from .io import InputSpec, ReaderError, load_mapping, open_records, resolve_columns
+from .io import ReaderError, load_mapping, open_records, resolve_columns
 from .models import EvaluationResult
 
-HEADERS = {
-    "zh": {"id": "记录", "row": "行号", "status": "状态", "error": "错误", "total": "总分", "grade": "等级",
-           "value": "值", "alerts": "预警", "flags": "说明", "ok": "正常", "failed": "错误"},
-    "en": {"id": "id", "row": "row", "status": "status", "error": "error", "total": "total", "grade": "grade",
-           "value": "value", "alerts": "alerts", "flags": "flags", "ok": "ok", "failed": "error"},
-}
-
-
-class DataProblem(Exception):
-    """The data file cannot be evaluated at all (unreadable, or required columns missing)."""
-
-    def __init__(self, code: str, zh: str, en: str):
-        super().__init__(en)
-        self.code, self.zh, self.en = code, zh, en
-
-    def text(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+from .batch import DataProblem, input_specs, plan_problem as _plan_problem  # noqa: F401 - re-exported
+from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv  # noqa: F401 - re-exported
 
 
 @dataclass
@@ -39,6 +24,34 @@ class Summary:
     errors: int = 0
     grades: Counter = field(default_factory=Counter)
     alerts: Counter = field(default_factory=Counter)
+
+    def add_batch(self, batch, lang: str) -> None:
+        """Count a batch of flat results (see perfrules.flat)."""
+        import pyarrow.compute as pc
+
+        h = HEADERS[lang]
+        n = batch.num_rows
+        if not n:
+            return
+        ok = pc.equal(batch.column(h["status"]), sv(h["ok"])).fill_null(False)
+        good = int(pc.sum(ok).as_py() or 0)
+        self.records += n
+        self.results += good
+        self.errors += n - good
+        grades = pc.fill_null(batch.column(h["grade"]).filter(ok), sv("—"))
+        for item in pc.value_counts(grades).to_pylist():
+            self.grades[item["values"]] += item["counts"]
+        alerts = pc.list_flatten(batch.column(h["alerts"]))
+        if len(alerts):
+            levels = pc.extract_regex(alerts, r"^\[(?P<level>[^\]]*)\]").field("level")
+            for item in pc.value_counts(levels).to_pylist():
+                self.alerts[item["values"]] += item["counts"]
+
+    def watch(self, batches, lang: str):
+        """Pass flat result batches through, counting them."""
+        for b in batches:
+            self.add_batch(b, lang)
+            yield b
 
     def add(self, r: EvaluationResult) -> None:
         self.records += 1
@@ -62,10 +75,6 @@ class Summary:
         grades = grades.replace("，", ", ")
         alerts = alerts.replace("，", ", ")
         return f"{self.records} records: {self.results} scored, {self.errors} errors; grades: {grades}; alerts: {alerts}"
-
-
-def input_specs(ruleset: Ruleset) -> list[InputSpec]:
-    return [InputSpec(s.name, tuple(s.aliases), required=not s.has_default) for s in ruleset.inputs]
 
 
 def evaluate_file(ruleset: Ruleset, path: str, *, fmt=None, encoding=None, sheet=None, mapping_path=None,
@@ -120,65 +129,3 @@ def _population_stats(ruleset, records, by_input, as_of, backend):
         if not errors:
             envs.append(env)
     return ruleset.population_stats(envs, as_of=as_of, backend=backend)
-
-
-def _plan_problem(plan) -> tuple[str, str]:
-    zh, en = [], []
-    if plan.missing_required:
-        zh.append("缺少必需的列：" + "、".join(plan.missing_required))
-        en.append("missing required columns: " + ", ".join(plan.missing_required))
-    for name, cols in plan.ambiguous:
-        zh.append(f"输入项 {name} 可对应多列：{'、'.join(cols)}（用 --map 指定）")
-        en.append(f"input {name} matches several columns: {', '.join(cols)} (use --map)")
-    for col, names in plan.conflicts:
-        zh.append(f"列 {col} 同时对应 {'、'.join(names)}（用 --map 指定）")
-        en.append(f"column {col} matches {', '.join(names)} (use --map)")
-    return "；".join(zh), "; ".join(en)
-
-
-def flat_columns(ruleset: Ruleset, lang: str = "zh") -> list[str]:
-    h = HEADERS[lang]
-    cols = [h["id"], h["row"], h["status"], h["error"], h["total"], h["grade"]]
-    names = _column_names(ruleset)
-    for ind in ruleset.program.indicators:
-        cols.append(names[ind.id])
-        if ind.is_leaf and ind.value is not None:
-            cols.append(f"{names[ind.id]}.{h['value']}")
-    cols += [f"{g.label}.{h['grade']}" for g in ruleset.program.grades if g.target != "total"]
-    cols += [o.name for o in ruleset.program.outputs]
-    cols += [h["alerts"], h["flags"]]
-    return cols
-
-
-def _column_names(ruleset: Ruleset) -> dict[int, str]:
-    """An indicator's column: its name if unique, else its path."""
-    counts = Counter(i.name for i in ruleset.program.indicators)
-    return {i.id: (i.name if counts[i.name] == 1 else i.dotted) for i in ruleset.program.indicators}
-
-
-def flatten(ruleset: Ruleset, r: EvaluationResult, lang: str = "zh") -> dict:
-    """One output row: strings for exact decimals, so nothing is lost to floats."""
-    h = HEADERS[lang]
-    row = {h["id"]: r.record_id, h["row"]: r.row, h["status"]: h["ok"] if r.ok else h["failed"],
-           h["error"]: None if r.error is None else (r.error.message if lang == "zh" else r.error.message_en),
-           h["total"]: None if r.total is None else str(r.total), h["grade"]: r.grade}
-    names = _column_names(ruleset)
-    by_path = {i.path: i for i in r.indicators}
-    flags = []
-    for ind in ruleset.program.indicators:
-        res = by_path.get(ind.dotted)
-        col = names[ind.id]
-        row[col] = None if res is None or res.score is None else str(res.score)
-        if ind.is_leaf and ind.value is not None:
-            row[f"{col}.{h['value']}"] = None if res is None else res.value
-        if res is not None:
-            for f in res.flags:
-                flags.append(f"{col}: {f.message if lang == 'zh' else f.message_en}")
-    for g in ruleset.program.grades:
-        if g.target != "total":
-            row[f"{g.label}.{h['grade']}"] = r.group_grades.get(g.label)
-    for o in ruleset.program.outputs:
-        row[o.name] = r.outputs.get(o.name)
-    row[h["alerts"]] = "; ".join(f"[{a.level}] {a.name}: {a.message}" for a in r.alerts) or None
-    row[h["flags"]] = "; ".join(flags) or None
-    return row

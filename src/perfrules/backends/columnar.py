@@ -873,6 +873,8 @@ class ColumnarEvaluator:
         reasons = Reasons(self.reasons)
         run = ChunkRun(self, n, dict(inputs), as_of, reasons)
         run.exact_env = exact_env
+        if skip is not None:
+            run.residual |= skip  # rows not evaluated here: no tier looks at them
         res = ChunkResult(n, reasons.items)
         res.skip = skip
         with np.errstate(all="ignore"):

@@ -1,0 +1,134 @@
+"""Writing a stream of Arrow record batches (flat results) to CSV, TSV, XLSX, JSON, JSONL,
+Parquet or Arrow, consuming the stream once so memory stays bounded.
+
+CSV/TSV is written by pyarrow from the batches' text form (`to_text`), with the header written
+by the `csv` module exactly as `write_rows` writes it: UTF-8 with a BOM (Excel shows Chinese
+correctly), minimal quoting, CRLF line ends. Parquet and Arrow keep the batches' types (exact
+decimals). JSON, JSONL and XLSX rows go through `write_rows`. As with `write_rows`, output goes
+to a temporary file that replaces the target only on success.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .errors import ReaderError, WriterError
+from .readers import _canonical_format, detect_format
+from .writers import WRITE_FORMATS, write_rows
+
+
+def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | None = None,
+                  to_text: Callable | None = None, typed: Callable | None = None) -> int:
+    """Write record batches of `schema`; returns the number of rows written.
+
+    `to_text(batch)` gives the batch as strings (CSV, JSON, JSONL, XLSX); `typed(batch)` the
+    batch as it should be stored in Parquet/Arrow (default: as it is)."""
+    target = Path(path)
+    try:
+        fmt = _canonical_format(fmt) if fmt is not None else detect_format(target)
+    except ReaderError as exc:
+        raise WriterError(exc.code, exc.message_zh, exc.message_en) from None
+    if fmt not in WRITE_FORMATS:  # pragma: no cover
+        raise WriterError("unknown_format", f"不支持写出 {fmt} 格式", f"cannot write {fmt} files")
+    to_text = to_text or (lambda b: b)
+    typed = typed or (lambda b: b)
+    if fmt in ("json", "jsonl", "xlsx"):
+        names = list(schema.names)
+
+        def rows():
+            for b in batches:
+                yield from to_text(b).to_pylist()
+
+        return write_rows(rows(), target, fmt=fmt, columns=names)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        open(tmp, "xb").close()
+    except OSError as exc:
+        raise WriterError("cannot_write", f"无法写入输出文件 {target}：{exc.strerror or exc}",
+                          f"cannot write output file {target}: {exc.strerror or exc}") from exc
+    count = 0
+    try:
+        if fmt in ("csv", "tsv"):
+            count = _csv(batches, tmp, schema, "\t" if fmt == "tsv" else ",", to_text)
+        else:
+            count = _arrow(batches, tmp, schema, fmt == "parquet", typed)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return count
+
+
+def _csv(batches, tmp: Path, schema, delimiter: str, to_text) -> int:
+    """Text batches as CSV bytes identical to write_rows': pyarrow writes batches that need no
+    quoting, the csv module the others (minimal quoting)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    head = io.StringIO()
+    csv.writer(head, delimiter=delimiter).writerow(list(schema.names))
+    special = "[" + ("\t" if delimiter == "\t" else ",") + '"\r\n]'
+    count = 0
+    with open(tmp, "wb") as fh:
+        fh.write(head.getvalue().encode("utf-8-sig"))
+        writer = None
+        for b in batches:
+            t = to_text(b)
+            count += t.num_rows
+            if not t.num_rows:
+                continue
+            quoting = any(pc.any(pc.match_substring_regex(col, special)).as_py()
+                          for col in t.columns if pa.types.is_string(col.type))
+            if quoting:
+                text = io.StringIO()
+                w = csv.writer(text, delimiter=delimiter)
+                w.writerows([["" if v is None else str(v) for v in row.values()] for row in t.to_pylist()])
+                fh.write(text.getvalue().encode("utf-8"))
+                continue
+            if writer is None:
+                writer = pcsv.CSVWriter(fh, t.schema, write_options=pcsv.WriteOptions(
+                    include_header=False, delimiter=delimiter, eol="\r\n", quoting_style="none"))
+            writer.write_batch(t)
+        if writer is not None:
+            writer.close()
+    return count
+
+
+def _arrow(batches, tmp: Path, schema, parquet: bool, typed) -> int:
+    import pyarrow as pa
+
+    count = 0
+    writer = None
+    try:
+        for b in batches:
+            t = typed(b)
+            if writer is None:
+                if parquet:
+                    import pyarrow.parquet as pq
+
+                    writer = pq.ParquetWriter(str(tmp), t.schema)
+                else:
+                    writer = pa.ipc.new_file(str(tmp), t.schema)
+            if t.num_rows:
+                writer.write_batch(t)
+            count += t.num_rows
+        if writer is None:  # no rows at all: still write the columns
+            empty = typed(pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema))
+            if parquet:
+                import pyarrow.parquet as pq
+
+                writer = pq.ParquetWriter(str(tmp), empty.schema)
+            else:
+                writer = pa.ipc.new_file(str(tmp), empty.schema)
+    finally:
+        if writer is not None:
+            writer.close()
+    return count
