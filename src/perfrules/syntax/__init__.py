@@ -117,18 +117,20 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
     sink.error("PR103", src.span(max(a, end - 1), end), hint, **_expected_args(expected))
 
 
-def _code_end(text: str, a: int, b: int) -> int:
-    """Offset just past the last character of code in text[a:b]: trailing blanks and comments
-    do not count, so the caret lands on the declaration's last token, not on a comment."""
-    end, i, in_str = a, a, None
+def _scan_code(text: str, a: int, b: int):
+    """(offset, char, inside_string) for every character of text[a:b] outside comments and
+    blanks: a cheap scan for when the real lexer has already given up on the text."""
+    i, in_str = a, None
     while i < b:
         ch = text[i]
         if in_str:
-            if ch == "\\" and in_str == '"':
+            if ch == "\\" and in_str == '"' and i + 1 < b:
+                yield i, ch, True
                 i += 1
+                ch = text[i]
             elif ch == in_str:
                 in_str = None
-            end = min(i + 1, b)
+            yield i, ch, True
         elif ch == "#":
             nl = text.find("\n", i, b)
             i = b if nl < 0 else nl
@@ -136,32 +138,31 @@ def _code_end(text: str, a: int, b: int) -> int:
         elif not ch.isspace():
             if ch in '"“':
                 in_str = '"' if ch == '"' else "”"
-            end = i + 1
+                yield i, ch, True
+            else:
+                yield i, ch, False
         i += 1
+
+
+def _code_end(text: str, a: int, b: int) -> int:
+    """Offset just past the last character of code in text[a:b]: trailing blanks and comments
+    do not count, so the caret lands on the declaration's last token, not on a comment."""
+    end = a
+    for i, _, _ in _scan_code(text, a, b):
+        end = i + 1
     return end if end > a else a + len(text[a:b].rstrip())
 
 
 def _unclosed_brace(text: str, a: int, b: int) -> int | None:
     """Offset of the first { in text[a:b] left open (ignoring strings and comments)."""
-    stack, i, in_str = [], a, None
-    while i < b:
-        ch = text[i]
-        if in_str:
-            if ch == "\\" and in_str == '"':
-                i += 1
-            elif ch == in_str:
-                in_str = None
-        elif ch == "#":
-            nl = text.find("\n", i, b)
-            i = b if nl < 0 else nl
+    stack = []
+    for i, ch, in_string in _scan_code(text, a, b):
+        if in_string:
             continue
-        elif ch in '"“':
-            in_str = '"' if ch == '"' else "”"
-        elif ch in "{｛":
+        if ch in "{｛":
             stack.append(i)
         elif ch in "}｝" and stack:
             stack.pop()
-        i += 1
     return stack[0] if stack else None
 
 
