@@ -104,3 +104,18 @@ def test_district_file_scores_each_unit_with_the_ruleset_that_applies_to_it(unit
     got = {r.record_id: r for r in evaluate_file(ruleset, str(RULESETS / "district/all-2024.csv"), id_column="单位名称")}
     assert set(got) == set(DISTRICT)
     assert (got[unit].total, got[unit].grade) == (Decimal(total), grade)
+
+
+def test_district_file_in_one_command(tmp_path):
+    """`perfrules eval --rulesets rulesets --data rulesets/district/all-2024.csv` routes every
+    row to the ruleset that applies to its unit."""
+    import csv
+
+    from perfrules.cli import main
+
+    out = tmp_path / "district.csv"
+    assert main(["eval", "--rulesets", str(RULESETS), "--data", str(RULESETS / "district/all-2024.csv"),
+                 "--id", "单位名称", "-o", str(out), "--lang", "zh"]) == 0
+    rows = {r["记录"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    assert {k: (r["总分"], r["等级"]) for k, r in rows.items()} == {k: v[1:] for k, v in DISTRICT.items()}
+    assert rows["区统计局"]["规则集"] == "district/statistics"

@@ -10,7 +10,7 @@ Fenced blocks are recognised by their info string:
   ```csv-error PR802              data for the nearest ```perfrules block above it: evaluating
                                   it reports the code (for the whole file or for a record).
   ```csv file=PATH                the exact text of a data file in the repository.
-  ```console                      `$ perfrules …` commands run from the repository root (in
+  ```console                      `$ perfrules …` commands run as if from the repository root (in
                                   Chinese); every other non-empty line must appear in what the
                                   command printed (a line ending in `…` matches a printed line
                                   that starts with the rest). `# 退出码 N` after a command
@@ -174,12 +174,16 @@ def _printed(expected: str, printed: list[str]) -> bool:
 
 
 @pytest.mark.parametrize("b", _by_kind("console"), ids=lambda b: b.where)
-def test_console_snippet(b):
+def test_console_snippet(b, tmp_path):
     env = dict(os.environ, PERFRULES_LANG="zh", NO_COLOR="1")
+    # Run in a scratch folder that sees the repository's docs/ and rulesets/, so a command that
+    # writes a file (-o 结果.csv) writes it there and not into the repository.
+    for name in ("docs", "rulesets"):
+        (tmp_path / name).symlink_to(ROOT / name, target_is_directory=True)
     for cmd, code, lines in _commands(b.body):
         argv = shlex.split(cmd)
         assert argv[0] == "perfrules", f"{b.where}: only perfrules commands are run: {cmd}"
-        proc = subprocess.run([sys.executable, "-m", "perfrules", *argv[1:]], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, "-m", "perfrules", *argv[1:]], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=120)
         printed = [ln.rstrip() for ln in (proc.stdout + proc.stderr).splitlines()]
         assert proc.returncode == code, f"{b.where}: `{cmd}` exited {proc.returncode}\n{proc.stdout}{proc.stderr}"
