@@ -72,7 +72,16 @@ def _fill(template: str, args: dict, lang: str = "zh") -> str:
     return template.format_map(_Blank({k: _show(v, lang) for k, v in args.items()}))
 
 
+class Bi(tuple):
+    """A message argument with a Chinese and an English form: Bi("缺少 target", "target is required")."""
+
+    def __new__(cls, zh: str, en: str):
+        return super().__new__(cls, (zh, en))
+
+
 def _show(v, lang: str = "zh") -> str:
+    if isinstance(v, Bi):
+        return v[0] if lang == "zh" else v[1]
     if isinstance(v, (list, tuple)):
         return ("、" if lang == "zh" else ", ").join(str(x) for x in v)
     return str(v)

@@ -6,7 +6,7 @@ import re
 from fractions import Fraction
 
 from .. import ir
-from ..diagnostics import DiagnosticSink, Hint, Label
+from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import format_plain
 from ..source import SourceFile, Span
 from ..syntax import ast as A
@@ -39,7 +39,9 @@ class RulesetChecker:
         self.used_lets: set[str] = set()
         self.used_defs: set[str] = set()
         self._decl_of: dict[int, A.IndicatorDecl] = {}
-        self._share: dict[int, Fraction] = {}  # the weight as written under `weights share`
+        self._share: dict[int, Fraction] = {}
+        self._values_done: set[int] = set()
+        self._values_busy: set[int] = set()  # the weight as written under `weights share`
         self.pop_calls: list = []  # (call node, ir.PopCall), for the population plan
         self.populations: dict = {}  # argument ir.Expr → ir.Population
         self.exprs = ExprChecker(self, sink)
@@ -80,13 +82,18 @@ class RulesetChecker:
             attr = "value" if parts[-1] in ("value", "值") else "score"
             parts = parts[:-1]
         found = self.find_indicators(parts)
+        if attr == "value" and len(found) > 1:
+            # a group and its leaf may share a name; only a leaf with a value has `.value`
+            with_value = [i for i in found if i.is_leaf and self._decl_of[i.id].first("value") is not None]
+            found = with_value or found
         if len(found) == 1:
             ind = found[0]
             if attr == "value":
-                if ind.value is None:
+                value = self._value_of(ind, node)
+                if value is None:
                     self.sink.error("PR404", node.span, name=ind.name)
                     return PLACEHOLDER
-                return ir.Slot(ind.value.type, f"val:{ind.id}")
+                return ir.Slot(value.type, f"val:{ind.id}")
             return ir.Slot(ir.NUMBER, f"score:{ind.id}")
         if len(found) > 1:
             self.sink.error("PR203", node.span, Hint("写出上级路径，如 " + found[0].dotted, "write the path, e.g. " + found[0].dotted),
@@ -175,7 +182,7 @@ class RulesetChecker:
                     elif w in ("total_only", "仅总分"):
                         s["total_only"] = True
                     else:
-                        self._unknown(arg, "舍入方式 / rounding", {**ROUNDING, "total_only": 1})
+                        self._unknown(arg, Bi("舍入方式", "rounding"), {**ROUNDING, "total_only": 1})
                 if nums:
                     places = nums[0].value
                     if places.denominator != 1 or not 0 <= places <= 10:
@@ -183,16 +190,16 @@ class RulesetChecker:
                     else:
                         s["places"] = int(places)
             elif key in ("missing", "缺失"):
-                self._mode(item, MISSING_MODES, "缺失处理 / missing", s, "missing")
+                self._mode(item, MISSING_MODES, Bi("缺失处理", "missing"), s, "missing")
             elif key in ("time_progress", "序时进度"):
-                self._mode(item, TIME_PROGRESS, "序时进度口径 / time progress", s, "time_progress")
+                self._mode(item, TIME_PROGRESS, Bi("序时进度口径", "time progress"), s, "time_progress")
             elif key in ("total", "总分"):
                 if len(nums) != 1 or nums[0].value <= 0:
                     self.sink.error("PR210", item.span, what="total 后应为一个正数", what_en="total takes one positive number")
                 else:
                     s["total"] = nums[0].value
             else:
-                self._unknown(item.key, "设置项 / setting", {"rounding": 1, "missing": 1, "time_progress": 1, "total": 1})
+                self._unknown(item.key, Bi("设置项", "setting"), {"rounding": 1, "missing": 1, "time_progress": 1, "total": 1})
         self.settings = ir.Settings(**s)
 
     def _mode(self, item: A.Setting, vocab: dict, what: str, s: dict, field: str) -> None:
@@ -231,7 +238,7 @@ class RulesetChecker:
     def _input(self, d: A.InputDecl) -> ir.InputSpec:
         kind = TYPE_NAMES.get(d.type.text)
         if kind is None:
-            self._unknown(d.type, "类型 / type", TYPE_NAMES)
+            self._unknown(d.type, Bi("类型", "type"), TYPE_NAMES)
             kind = "unknown"
         choices: tuple[str, ...] = ()
         if kind == "choice":
@@ -259,9 +266,9 @@ class RulesetChecker:
             elif opt.kind == "range":
                 lo, hi, closed = opt.value
                 if not t.numeric:
-                    self.sink.error("PR305", opt.span, reason=f"{t} 类型不能设范围 / a {t} input has no range")
+                    self.sink.error("PR305", opt.span, reason=Bi(f"{t} 类型不能设范围", f"a {t} input has no range"))
                 elif lo.value > hi.value:
-                    self.sink.error("PR305", opt.span, reason=f"下限 {lo.text} 大于上限 {hi.text} / lower bound above upper")
+                    self.sink.error("PR305", opt.span, reason=Bi(f"下限 {lo.text} 大于上限 {hi.text}", "lower bound above upper"))
                 else:
                     spec["range"] = (lo.value, hi.value, closed)
             elif opt.kind == "default":
@@ -273,7 +280,7 @@ class RulesetChecker:
     def _default(self, lit, t: ir.Type):
         ok = None
         if isinstance(lit, A.Str) and lit.value.startswith("\0bad-date:"):  # `= 2024-02-30`: as in expressions
-            self.sink.error("PR104", lit.span, text=lit.value.split(":", 1)[1], reason="不是有效日期 / not a valid date")
+            self.sink.error("PR104", lit.span, text=lit.value.split(":", 1)[1], reason=Bi("不是有效日期", "not a valid date"))
             return None
         if isinstance(lit, A.Num) and t.numeric:
             ok = lit.value
@@ -318,7 +325,7 @@ class RulesetChecker:
                 if word in ("share", "比例", "percent"):
                     share = True
                 elif word not in ("points", "分值"):
-                    self._unknown(mode.value, "权重方式 / weights", {"points": 1, "share": 1})
+                    self._unknown(mode.value, Bi("权重方式", "weights"), {"points": 1, "share": 1})
         for d in decls:
             if d.name.text in seen:
                 self.sink.error("PR202", d.name.span, labels=[Label(seen[d.name.text], "首次定义于此", "first defined here")], name=d.name.text)
@@ -357,7 +364,7 @@ class RulesetChecker:
             if mstmt.value.text in MISSING_MODES:
                 missing = MISSING_MODES[mstmt.value.text]
             else:
-                self._unknown(mstmt.value, "缺失处理 / missing", MISSING_MODES)
+                self._unknown(mstmt.value, Bi("缺失处理", "missing"), MISSING_MODES)
         unit = d.first("unit")
         ind = ir.Indicator(
             id=len(self.indicators), path=path + (d.name.text,), name=d.name.text, code=code,
@@ -396,14 +403,25 @@ class RulesetChecker:
             self.sink.error("PR401", parent.span, hint, labels=[Label(k.span, f"{k.name}：{format_plain(k.weight)}", f"{k.name}: {format_plain(k.weight)}") for k in normal],
                             parent=parent.name, sum=format_plain(s), weight=format_plain(parent.weight), diff=format_plain(s - parent.weight))
 
+    def _value_of(self, ind: ir.Indicator, at: A.Node | None = None) -> ir.Expr | None:
+        """A leaf's value, translated on first use: a let may read `X.value` before the leaves
+        are done, and a value may read another leaf's value."""
+        if ind.id in self._values_done or not ind.is_leaf:
+            return ind.value
+        if ind.id in self._values_busy:
+            self.sink.error("PR207", (at or self._decl_of[ind.id]).span, chain=f"{ind.dotted}.value → {ind.dotted}.value")
+            return PLACEHOLDER
+        vst = self._decl_of[ind.id].first("value")
+        if vst is not None:
+            self._values_busy.add(ind.id)
+            ind.value = self.exprs.expr(vst.value, Ctx(leaf=ind, in_value=True))
+            self._values_busy.discard(ind.id)
+        self._values_done.add(ind.id)
+        return ind.value
+
     def _leaves(self) -> None:
         for ind in self.indicators:
-            if not ind.is_leaf:
-                continue
-            d = self._decl_of[ind.id]
-            vst = d.first("value")
-            if vst is not None:
-                ind.value = self.exprs.expr(vst.value, Ctx(leaf=ind, in_value=True))
+            self._value_of(ind)
         for ind in self.indicators:
             d = self._decl_of[ind.id]
             sst = d.first("score")
@@ -420,7 +438,7 @@ class RulesetChecker:
     def _alert(self, d: A.AlertDecl) -> ir.Alert:
         level = LEVELS.get(d.level.text)
         if level is None:
-            self._unknown(d.level, "预警级别 / alert level", LEVELS)
+            self._unknown(d.level, Bi("预警级别", "alert level"), LEVELS)
             level = "warning"
         cond = self.exprs.boolean(d.cond, Ctx())
         parts = self._template(d.message) if d.message else ()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .. import ir
-from ..diagnostics import DiagnosticSink, Hint
+from ..diagnostics import Bi, DiagnosticSink, Hint
 from ..source import Span
 from ..syntax import ast as A
 from .names import TIME_PROGRESS, choices_text, suggest
@@ -82,7 +82,7 @@ class ExprChecker:
     def _Str(self, n: A.Str, ctx):
         if n.value.startswith("\0bad-date:"):
             text = n.value.split(":", 1)[1]
-            self.sink.error("PR104", n.span, text=text, reason="不是有效日期 / not a valid date")
+            self.sink.error("PR104", n.span, text=text, reason=Bi("不是有效日期", "not a valid date"))
             return PLACEHOLDER
         return ir.Const(ir.TEXT, n.value)
 
@@ -94,13 +94,13 @@ class ExprChecker:
 
     def _Full(self, n, ctx):
         if ctx.leaf is None:
-            self.sink.error("PR208", n.span, name="full", where="指标的 value/score 中 / inside an indicator")
+            self.sink.error("PR208", n.span, name="full", where=Bi("指标的 value/score 中", "inside an indicator"))
             return PLACEHOLDER
         return ir.Const(ir.NUMBER, ctx.leaf.weight)
 
     def _ValueRef(self, n, ctx):
         if ctx.leaf is None:
-            self.sink.error("PR208", n.span, name="value", where="指标的 score 中 / inside an indicator's score")
+            self.sink.error("PR208", n.span, name="value", where=Bi("指标的 score 中", "inside an indicator's score"))
             return PLACEHOLDER
         if ctx.in_value:
             self.sink.error("PR207", n.span, chain=f"{ctx.leaf.name}.value → value")
@@ -203,6 +203,7 @@ class ExprChecker:
         subject = self.expr(n.subject, ctx)
         st = subject.type
         cases, default, seen = [], None, {}
+        reported = len(self.sink.items)
         for i, case in enumerate(n.cases):
             values = []
             for pat in case.patterns:
@@ -225,7 +226,8 @@ class ExprChecker:
             else:
                 cases.append(ir.MatchCase(tuple(values), result))
         results = [c.result.type for c in cases] + ([default.type] if default else [])
-        if st.kind == "choice" and default is None:
+        bad_pattern = any(d.code == "PR209" for d in self.sink.items[reported:])
+        if st.kind == "choice" and default is None and not bad_pattern:  # a mistyped label is reported once
             missing = [c for c in st.choices if c not in seen]
             if missing:
                 self.sink.error("PR509", n.span, missing=", ".join(missing))
@@ -259,7 +261,7 @@ class ExprChecker:
         if fname in self.o.defs:
             return self._user_call(n, fname, ctx)
         if fname == "ratio":
-            self.sink.error("PR205", n.span, name="ratio", reason="ratio(…) 只能作为整个评分规则：score ratio(target: …) / ratio(…) is a whole score rule")
+            self.sink.error("PR205", n.span, name="ratio", reason=Bi("ratio(…) 只能作为整个评分规则：score ratio(target: …)", "ratio(…) is a whole score rule"))
             return PLACEHOLDER
         if fname in POPULATION:
             return self.o.population_call(n, fname, ctx)
@@ -268,11 +270,11 @@ class ExprChecker:
             return PLACEHOLDER
         lo, hi = BUILTINS[fname]
         if any(a.name is not None for a in n.args):
-            self.sink.error("PR205", n.span, name=fname, reason="不接受命名参数 / takes no named arguments")
+            self.sink.error("PR205", n.span, name=fname, reason=Bi("不接受命名参数", "takes no named arguments"))
             return PLACEHOLDER
         if len(n.args) < lo or (hi is not None and len(n.args) > hi):
             want = str(lo) if lo == hi else f"{lo}–{hi if hi is not None else '…'}"
-            self.sink.error("PR205", n.span, name=fname, reason=f"需要 {want} 个参数，给了 {len(n.args)} 个 / takes {want}, got {len(n.args)}")
+            self.sink.error("PR205", n.span, name=fname, reason=Bi(f"需要 {want} 个参数，给了 {len(n.args)} 个", f"takes {want}, got {len(n.args)}"))
             return PLACEHOLDER
         if fname == "time_progress":
             return self._time_progress(n, ctx)
@@ -306,7 +308,7 @@ class ExprChecker:
             arg = n.args[1].expr
             word = arg.dotted if isinstance(arg, A.Ref) else ""
             if word not in TIME_PROGRESS:
-                self.sink.error("PR206", arg.span, suggest(word, TIME_PROGRESS), what="序时进度口径 / time progress",
+                self.sink.error("PR206", arg.span, suggest(word, TIME_PROGRESS), what=Bi("序时进度口径", "time progress"),
                                 word=word or "?", choices=choices_text(TIME_PROGRESS))
             else:
                 convention = TIME_PROGRESS[word]
@@ -319,7 +321,7 @@ class ExprChecker:
             return PLACEHOLDER
         if len(n.args) != len(decl.params) or any(a.name is not None for a in n.args):
             self.sink.error("PR205", n.span, name=fname,
-                            reason=f"需要 {len(decl.params)} 个参数 / takes {len(decl.params)} argument(s)")
+                            reason=Bi(f"需要 {len(decl.params)} 个参数", f"takes {len(decl.params)} argument(s)"))
             return PLACEHOLDER
         self.o.used_defs.add(fname)
         bound = {p.text: self.expr(a.expr, ctx) for p, a in zip(decl.params, n.args)}

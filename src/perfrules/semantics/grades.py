@@ -4,6 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import ir
+from ..diagnostics import Bi
 from ..runtime.numbers import format_plain
 from ..syntax import ast as A
 from . import intervals as iv
@@ -26,13 +27,13 @@ def check_grade(checker, d: A.GradeDecl) -> ir.Grade | None:
     domain = [iv.Interval(Fraction(0), True, top, True)]
     for b in d.bands:
         if done:
-            checker.sink.error("PR507", b.span, name=b.name.text, reason="写在 otherwise 之后 / it comes after otherwise")
+            checker.sink.error("PR507", b.span, name=b.name.text, reason=Bi("写在 otherwise 之后", "it comes after otherwise"))
             continue
         if b.op == "otherwise":
             bands.append(ir.GradeBand(b.name.text, "otherwise", None))
             rest = iv.difference(domain, covered)
             if iv.is_empty(rest):
-                sink.error("PR507", b.span, name=b.name.text, reason="前面的等级已覆盖全部分数 / earlier grades cover every score")
+                sink.error("PR507", b.span, name=b.name.text, reason=Bi("前面的等级已覆盖全部分数", "earlier grades cover every score"))
             done = True
             continue
         e = checker.exprs.numeric(b.bound, Ctx(), ("等级界限", "a grade bound"))
@@ -44,7 +45,7 @@ def check_grade(checker, d: A.GradeDecl) -> ir.Grade | None:
         this = iv.intersect(iv.from_cmp(b.op, bound), domain)
         if iv.is_empty(iv.difference(this, covered)):
             sink.error("PR507", b.span, name=b.name.text,
-                       reason=f"{b.op} {format_plain(bound)} 的分数已归入前面的等级 / scores {b.op} {format_plain(bound)} already have a grade")
+                       reason=Bi(f"{b.op} {format_plain(bound)} 的分数已归入前面的等级", f"scores {b.op} {format_plain(bound)} already have a grade"))
         covered = iv.normalize(covered + this)
     if not done:
         gap = iv.difference(domain, covered)

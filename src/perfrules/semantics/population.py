@@ -8,7 +8,7 @@ phase 1 has to run (those the arguments read, transitively) and the distinct arg
 from __future__ import annotations
 
 from .. import ir
-from ..diagnostics import Hint
+from ..diagnostics import Bi, Hint
 from ..syntax import ast as A
 from .expressions import PLACEHOLDER, Ctx
 from .names import suggest
@@ -22,7 +22,7 @@ def population_call(checker, node: A.Call, fname: str, ctx: Ctx) -> ir.Expr:
     most = 2 if fname == "rank" else 1
     if any(a.name is not None for a in node.args) or not 1 <= len(node.args) <= most:
         zh, en = ("rank(x) 或 rank(x, asc)", "rank(x) or rank(x, asc)") if fname == "rank" else (f"{fname}(x)", f"{fname}(x)")
-        sink.error("PR205", node.span, name=fname, reason=f"应写成 {zh} / write {en}")
+        sink.error("PR205", node.span, name=fname, reason=Bi(f"应写成 {zh}", f"write {en}"))
         return PLACEHOLDER
     operand = checker.exprs.numeric(node.args[0].expr, ctx, (f"{fname} 的参数", f"the argument of {fname}"))
     desc = True
@@ -30,7 +30,7 @@ def population_call(checker, node: A.Call, fname: str, ctx: Ctx) -> ir.Expr:
         arg = node.args[1].expr
         word = arg.dotted if isinstance(arg, A.Ref) else ""
         if word not in ORDER_WORDS:
-            sink.error("PR206", arg.span, suggest(word, ORDER_WORDS), what="排名方向 / rank order", word=word or "?",
+            sink.error("PR206", arg.span, suggest(word, ORDER_WORDS), what=Bi("排名方向", "rank order"), word=word or "?",
                        choices="desc, asc")
         else:
             desc = ORDER_WORDS[word]

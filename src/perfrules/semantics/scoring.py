@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import ir
-from ..diagnostics import DiagnosticSink, Hint
+from ..diagnostics import Bi, DiagnosticSink, Hint
 from ..runtime.numbers import format_plain
 from ..syntax import ast as A
 from . import intervals as iv
@@ -62,9 +62,9 @@ class ScoreChecker:
                 v = arg.expr
                 reverse = isinstance(v, A.BoolLit) and v.value
             else:
-                self.sink.error("PR205", arg.span, name="ratio", reason="可用参数：target、reverse / takes target and reverse")
+                self.sink.error("PR205", arg.span, name="ratio", reason=Bi("可用参数：target、reverse", "takes target and reverse"))
         if target is None:
-            self.sink.error("PR205", call.span, name="ratio", reason="缺少 target / target is required")
+            self.sink.error("PR205", call.span, name="ratio", reason=Bi("缺少 target", "target is required"))
             return ir.ExprScore(PLACEHOLDER)
         self._value(call.span, ctx)
         t = self.x.numeric(target, ctx, ("目标值", "the target"))
@@ -169,7 +169,7 @@ class ScoreChecker:
         if node.counting is not None:
             word = node.counting.text
             if word not in COUNTING:
-                self.sink.error("PR206", node.counting.span, suggest(word, COUNTING), what="计数方式 / counting",
+                self.sink.error("PR206", node.counting.span, suggest(word, COUNTING), what=Bi("计数方式", "counting"),
                                 word=word, choices=choices_text(COUNTING))
             else:
                 counting = COUNTING[word]
@@ -184,7 +184,7 @@ class ScoreChecker:
         if node.mode is not None:
             word = node.mode.text
             if word not in EITHER_MODES:
-                self.sink.error("PR206", node.mode.span, suggest(word, EITHER_MODES), what="择一方式 / either mode",
+                self.sink.error("PR206", node.mode.span, suggest(word, EITHER_MODES), what=Bi("择一方式", "either mode"),
                                 word=word, choices=choices_text(EITHER_MODES))
             else:
                 mode = EITHER_MODES[word]
