@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 CHUNK_ROWS = 16384
-DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+DEFAULT_THREADS = 1
 
 
 class DataProblem(Exception):
@@ -223,21 +223,35 @@ def _arrow(data):
 
 
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
-                   mapping: dict | None = None, backend: str = "columnar", threads: int | None = None):
-    """Score every row of `data`; returns a pyarrow Table of the flat results, one row per row."""
+                   mapping: dict | None = None, backend: str = "columnar", threads: int | None = None,
+                   chunk_rows: int = CHUNK_ROWS):
+    """Score every row of `data`; returns a pyarrow Table of the flat results, one row per row.
+    Population functions range over the table's rows."""
     import pyarrow as pa
 
     table = _arrow(data)
     by_input = resolve(ruleset, table.column_names, mapping, id_column)
-    b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend, threads=threads)
+    b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend, threads=threads,
+                chunk_rows=chunk_rows)
+    if ruleset.has_population:
+        from .runtime.population import merge_all
+
+        b.pop = merge_all([b.phase1(batch) for batch, _ in _batches_with_rows([table], 1 << 16)])
     out = [part for batch, rows in _batches_with_rows([table], 1 << 20) for part in b.evaluate(batch, rows)]
     return pa.Table.from_batches(out, schema=b.schema)
 
 
 def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh", id_column: str | None = None,
-                     mapping: dict | None = None, backend: str = "columnar", threads: int | None = None) -> Iterator:
+                     mapping: dict | None = None, backend: str = "columnar", threads: int | None = None,
+                     chunk_rows: int = CHUNK_ROWS, pop=None) -> Iterator:
     """Score a stream of record batches (or tables); yields one result batch per input batch.
-    The columns are matched on the first batch; row numbers continue across batches."""
+    The columns are matched on the first batch; row numbers continue across batches.
+
+    Population functions need statistics of the whole stream before any record is scored: pass
+    them as `pop` (Ruleset.population_stats, or Stats merged over a first pass)."""
+    if ruleset.has_population and pop is None:
+        raise ValueError("these rules use population functions (rank, max_of, …): a stream is scored in two passes; "
+                         "pass pop= (the statistics of the whole stream) or use evaluate_table")
     it = iter(batches)
     b = None
     start = 1
@@ -246,7 +260,8 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
         if b is None:
             by_input = resolve(ruleset, table.column_names, mapping, id_column)
             b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
-                        threads=threads)
+                        threads=threads, chunk_rows=chunk_rows)
+            b.pop = pop
         rows = np.arange(start, start + table.num_rows, dtype=np.int64)
         start += table.num_rows
         parts = b.evaluate(table, rows)

@@ -181,6 +181,7 @@ class Router:
         if id_column is not None and id_column not in columns:
             raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
         self.unit_column = unit_column
+        self.id_column = id_column
         self.routes = routes
         self.rulesets = routes.rulesets
         self.schema = union_schema(self.rulesets, lang)
@@ -235,18 +236,27 @@ class Router:
                     continue
                 b = self.batchers.get(id(rs))
                 if b is None:
-                    parts.append(self._errors(rows[idx], self.problems[id(rs)], rs))
+                    parts.append(self._errors(batch, idx, rows[idx], self.problems[id(rs)], rs))
                     continue
                 for part in b.evaluate(batch.take(idx), rows[idx]):
                     parts.append(conform(part, self.schema, self.name_of(rs), self.lang))
             lost = np.flatnonzero(codes < 0)
             if len(lost):
-                parts.append(self._unrouted(rows[lost], [texts[i] for i in lost]))
+                parts.append(self._unrouted(batch, lost, rows[lost], [texts[i] for i in lost]))
         if piece.errors:
             parts.append(conform(error_rows_batch(self.rulesets[0], piece.errors, self.lang), self.schema, None, self.lang))
         return merge_in_order(parts, self.schema)
 
-    def _unrouted(self, rows, units):
+    def _ids(self, batch, idx):
+        if self.id_column is None:
+            return [None] * len(idx)
+        from .batch import _id_text
+
+        col = batch.column(self.id_column)
+        values = col if isinstance(col, list) else col.to_pylist()
+        return [None if values[i] is None else _id_text(values[i]) for i in idx]
+
+    def _unrouted(self, batch, idx, rows, units):
         zh, en = [], []
         for u in units:
             if u:
@@ -255,12 +265,12 @@ class Router:
             else:
                 zh.append(f"{self.unit_column}为空，无法确定规则集")
                 en.append(f"{self.unit_column} is empty: no ruleset to apply")
-        return self._error_batch(rows, zh if self.lang == "zh" else en, None)
+        return self._error_batch(self._ids(batch, idx), rows, zh if self.lang == "zh" else en, None)
 
-    def _errors(self, rows, problem, rs):
-        return self._error_batch(rows, [problem.text(self.lang)] * len(rows), self.name_of(rs))
+    def _errors(self, batch, idx, rows, problem, rs):
+        return self._error_batch(self._ids(batch, idx), rows, [problem.text(self.lang)] * len(rows), self.name_of(rs))
 
-    def _error_batch(self, rows, messages, ruleset_name):
+    def _error_batch(self, ids, rows, messages, ruleset_name):
         import pyarrow as pa
 
         from .flat import HEADERS
@@ -269,7 +279,9 @@ class Router:
         n = len(rows)
         arrays = []
         for f in self.schema:
-            if f.name == h["row"]:
+            if f.name == h["id"]:
+                arrays.append(pa.array(ids, pa.string()))
+            elif f.name == h["row"]:
                 arrays.append(pa.array(np.asarray(rows, dtype=np.int64)))
             elif f.name == h["status"]:
                 arrays.append(pa.array([h["failed"]] * n, pa.string()))

@@ -298,7 +298,15 @@ class ChunkRun:
         return _patch(z, sus, pz, self.n)
 
     def round(self, x: Num, node: ir.Expr | None, places: int, mode: str):
-        """x rounded to `places` as runtime round_fraction: float64 holding the integer q."""
+        """x rounded to `places` as runtime round_fraction: float64 holding the integer q.
+        (Rows where q would not fit a float exactly go to the reference.)"""
+        q = self._round(x, node, places, mode)
+        huge = np.abs(q) >= cn.BIG
+        if np.any(huge):
+            self.note(np.broadcast_to(huge, (self.n,)) & np.broadcast_to(_pres(x.m), (self.n,)))
+        return q
+
+    def _round(self, x: Num, node: ir.Expr | None, places: int, mode: str):
         if self.precise:
             q, resid = cn.round_q(x, places, mode)
             self.note(resid)
@@ -375,19 +383,27 @@ class ChunkRun:
 
     def decimal(self, x: Num, node: ir.Expr | None, places: int, mode: str = "half_up"):
         """x rounded to `places` as integers (int64, or Python ints where they do not fit):
-        snapped from the float when x is a short decimal, else rounded (certified)."""
+        snapped from the float when x is a short decimal, else rounded (certified); digits a
+        float cannot hold (|x|·10^places ≥ 2^52) come from the exact tier."""
+        n = self.n
         snapped = cn.snap_q(x, places)
+        if snapped is not None and snapped[1] is None:
+            return snapped[0]
+        big = np.broadcast_to(np.abs(x.f) * 10.0**places >= cn.BIG, (n,)) & np.broadcast_to(_pres(x.m), (n,))
         if snapped is not None:
-            q, unsure = snapped
-            if unsure is None or not unsure.any():
-                return q
-            rq = self.round(x, node, places, mode)
-            if q.dtype == object:
-                q = q.copy()
-                q[unsure] = [int(v) for v in rq[unsure]]
-                return q
-            return np.where(unsure, rq.astype(np.int64), q)
-        return np.broadcast_to(self.round(x, node, places, mode), (self.n,)).astype(np.int64)
+            big &= snapped[1]
+        if big.any():
+            x = Num(np.where(big, 0.0, x.f), x.e, x.r, x.d, x.m, x.k, x.dp)  # the float path skips them
+        q = np.broadcast_to(self.round(x, node, places, mode), (n,)).astype(np.int64)
+        if snapped is not None:
+            sq, unsure = snapped
+            q = np.where(unsure, q, sq) if sq.dtype != object else np.array(
+                [int(a) if u else b for a, b, u in zip(q, sq, unsure)], dtype=object)
+        if big.any():
+            q = q.astype(object)
+            for i in np.flatnonzero(big):
+                q[i] = self._exact_one(int(i), lambda r: _scaled(round_fraction(Fraction(r.value(node, x)), places, mode), places), 0)
+        return q
 
     # ---- leaves of expressions
     def _Const(self, e: ir.Const):

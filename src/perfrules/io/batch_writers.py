@@ -102,6 +102,14 @@ def _csv(batches, tmp: Path, schema, delimiter: str, to_text) -> int:
     return count
 
 
+def _parquet_options(schema) -> dict:
+    """Statistics only for non-text columns: min/max of long texts (flags, alerts) in every row
+    group's footer entry would make the writer's memory grow with the file."""
+    import pyarrow as pa
+
+    return {"write_statistics": [f.name for f in schema if not pa.types.is_string(f.type)]}
+
+
 def _arrow(batches, tmp: Path, schema, parquet: bool, typed) -> int:
     import pyarrow as pa
 
@@ -114,11 +122,14 @@ def _arrow(batches, tmp: Path, schema, parquet: bool, typed) -> int:
                 if parquet:
                     import pyarrow.parquet as pq
 
-                    writer = pq.ParquetWriter(str(tmp), t.schema)
+                    writer = pq.ParquetWriter(str(tmp), t.schema, **_parquet_options(t.schema))
                 else:
                     writer = pa.ipc.new_file(str(tmp), t.schema)
             if t.num_rows:
-                writer.write_batch(t)
+                if parquet:  # a complete row group per batch: write_batch would buffer rows
+                    writer.write_table(pa.Table.from_batches([t]))
+                else:
+                    writer.write_batch(t)
             count += t.num_rows
         if writer is None:  # no rows at all: still write the columns
             empty = typed(pa.RecordBatch.from_arrays([pa.array([], f.type) for f in schema], schema=schema))

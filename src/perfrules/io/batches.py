@@ -41,8 +41,8 @@ from .readers import (
     open_records,
 )
 
-BATCH_ROWS = 65536
-BLOCK_BYTES = 8 << 20
+BATCH_ROWS = 32768
+BLOCK_BYTES = 4 << 20
 
 
 class Cells:
@@ -105,7 +105,7 @@ class BatchSource:
 # ---- CSV / TSV in blocks
 class CsvBatches(BatchSource):
     def __init__(self, path: Path, fmt: str, encoding: str | None, batch_rows: int = BATCH_ROWS,
-                 block_bytes: int = BLOCK_BYTES):
+                 block_bytes: int | None = None):
         super().__init__(path)
         self.format = fmt
         self._source = open_records(path, fmt=fmt, encoding=encoding)  # header, encoding, all checks
@@ -113,7 +113,7 @@ class CsvBatches(BatchSource):
         self.encoding = self._source.encoding
         self._delim = "\t" if fmt == "tsv" else ","
         self._header_line = self._source._header_line
-        self._block = block_bytes
+        self._block = block_bytes or BLOCK_BYTES
         self._batch_rows = batch_rows
         self.bytes_total = os.path.getsize(path)
         enc = codecs.lookup(self.encoding).name
@@ -292,30 +292,31 @@ class CsvBatches(BatchSource):
         yield from _record_pieces(records, self.columns, self._batch_rows)
 
 
-def _last_row_end(buf: bytes) -> int:
-    """Index just after the last newline that ends a row (outside quotes), or -1."""
-    arr = np.frombuffer(buf, dtype=np.uint8)
+def _row_newlines(arr: np.ndarray) -> np.ndarray:
+    """Positions of the newlines that end a row: those outside quotes (an even number of quote
+    characters before them). One byte per input byte of working memory."""
     nl = np.flatnonzero(arr == 10)
     if nl.size == 0:
-        return -1
-    quotes = np.cumsum(arr == 34, dtype=np.int64)
-    even = (quotes[nl] & 1) == 0
-    ends = nl[even]
+        return nl
+    parity = np.bitwise_xor.accumulate(arr == 34, dtype=np.uint8) if (arr == 34).any() else None
+    return nl if parity is None else nl[parity[nl] == 0]
+
+
+def _last_row_end(buf: bytes) -> int:
+    """Index just after the last newline that ends a row (outside quotes), or -1."""
+    ends = _row_newlines(np.frombuffer(buf, dtype=np.uint8))
     return int(ends[-1]) + 1 if ends.size else -1
 
 
 def _row_starts(block: bytes, first_line: int):
     """(byte offset, physical line) of each row in a block of whole rows."""
     arr = np.frombuffer(block, dtype=np.uint8)
-    nl_mask = arr == 10
-    nl = np.flatnonzero(nl_mask)
-    quotes = np.cumsum(arr == 34, dtype=np.int64)
-    ends = nl[(quotes[nl] & 1) == 0] if nl.size else nl
+    ends = _row_newlines(arr)
     starts = np.concatenate([[0], ends + 1])
     starts = starts[starts < len(block)]
+    nl = np.flatnonzero(arr == 10)
     # physical line of a row start = first_line + newlines before it
-    line_of = np.cumsum(nl_mask, dtype=np.int64)
-    lines = first_line + np.where(starts > 0, line_of[np.maximum(starts - 1, 0)], 0)
+    lines = first_line + np.searchsorted(nl, starts, side="left")
     return starts.astype(np.int64), lines.astype(np.int64)
 
 

@@ -1,0 +1,151 @@
+"""Ruleset.evaluate_table / evaluate_batches: inputs, result types, streaming, population
+functions, pickling into worker processes."""
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import perfrules
+from perfrules import flat
+from perfrules.batch import DataProblem
+
+ROOT = Path(__file__).resolve().parents[2]
+HEALTH = ROOT / "rulesets" / "health" / "health.rules"
+
+
+@pytest.fixture(scope="module")
+def health():
+    return perfrules.load(HEALTH)
+
+
+@pytest.fixture(scope="module")
+def table():
+    from benchmarks.health_data import make_health_table
+
+    return make_health_table(300, seed=11)
+
+
+def test_result_table_types_and_reference_figures(health):
+    from benchmarks.health_data import REFERENCE_GRADE, REFERENCE_TOTAL, reference_table
+
+    out = health.evaluate_table(reference_table(), lang="en")
+    assert out.num_rows == 1
+    assert out.schema.field("total").type == pa.decimal128(18, 2)
+    assert out.schema.field("预算执行率.value").type == pa.decimal128(38, 10)
+    assert out.schema.field("flags").type == pa.list_(pa.string())
+    row = out.to_pylist()[0]
+    assert row["total"] == Decimal(REFERENCE_TOTAL) and row["grade"] == REFERENCE_GRADE
+    assert row["预算执行率"] == Decimal("3.86") and row["预算执行率.value"] == Decimal("0.9662283888")
+
+
+def test_equals_evaluate_one(health, table):
+    out = health.evaluate_table(table, lang="zh", chunk_rows=64)
+    got = [flat.as_text(b).to_pylist() for b in out.to_batches()]
+    got = [r for b in got for r in b]
+    for i, rec in enumerate(table.to_pylist()):
+        want = flat.flatten(health, health.evaluate_one(rec, row=i + 1), "zh")
+        assert {k: (None if v is None else str(v)) for k, v in got[i].items()} == \
+               {k: (None if v is None else str(v)) for k, v in want.items()}
+
+
+def test_record_batch_polars_and_pandas_inputs(health, table):
+    want = health.evaluate_table(table)
+    assert health.evaluate_table(table.to_batches()[0]).equals(want)
+    pl = pytest.importorskip("polars")
+    assert health.evaluate_table(pl.from_arrow(table)).column("总分").equals(want.column("总分"))
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return
+    assert health.evaluate_table(table.to_pandas()).column("总分").equals(want.column("总分"))
+
+
+def test_evaluate_batches_streams_with_continuing_row_numbers(health, table):
+    parts = list(health.evaluate_batches(table.to_batches(max_chunksize=70), lang="en"))
+    assert [p.num_rows for p in parts] == [70, 70, 70, 70, 20]
+    rows = [r for p in parts for r in p.column("row").to_pylist()]
+    assert rows == list(range(1, 301))
+    whole = health.evaluate_table(table, lang="en")
+    assert pa.Table.from_batches(parts).column("total").equals(whole.column("total"))
+
+
+def test_missing_columns_named_all_at_once(health, table):
+    with pytest.raises(DataProblem) as err:
+        health.evaluate_table(table.drop_columns(["实际支出", "托位数"]))
+    assert "实际支出" in err.value.en and "托位数" in err.value.en and err.value.code == "PR802"
+
+
+def test_mapping_and_aliases(health, table):
+    renamed = table.rename_columns(["A" + c if c == "实际支出" else c for c in table.column_names])
+    out = health.evaluate_table(renamed, mapping={"A实际支出": "实际支出"})
+    assert out.column("总分").equals(health.evaluate_table(table).column("总分"))
+
+
+def test_id_column_and_row_backends_agree(health, table):
+    t = table.append_column("单位名称", pa.array([f"单位{i}" for i in range(table.num_rows)]))
+    a = health.evaluate_table(t, id_column="单位名称", lang="en")
+    b = health.evaluate_table(t, id_column="单位名称", lang="en", backend="row")
+    assert a.column("id").to_pylist()[:2] == ["单位0", "单位1"]
+    assert a.equals(b)
+
+
+RANKED = """
+input 得分: number
+input 金额: amount
+indicator 名次分 weight 60 {
+  value rank(得分)
+  score bands { <= 1 -> full; <= 3 -> 40; otherwise -> 20 }
+}
+indicator 相对金额 weight 40 {
+  value 金额 / max_of(金额)
+  score ratio(target: 100%)
+}
+output 百分位 = percentile_of(得分)
+"""
+
+
+def test_population_functions_range_over_the_table():
+    rules = perfrules.compile(RANKED)
+    recs = [{"得分": s, "金额": m} for s, m in (("90", "100"), ("95", "250.5"), ("90", ""), ("", "80"), ("70", "x"))]
+    table = pa.table({"得分": [r["得分"] for r in recs], "金额": [r["金额"] for r in recs]})
+    got = flat.as_text(rules.evaluate_table(table, lang="en").to_batches()[0]).to_pylist()
+    want = [flat.flatten(rules, r, "en") for r in rules.evaluate(recs)]
+    for g, w in zip(got, want):
+        w = {k: (None if v is None else str(v)) for k, v in w.items() if k not in ("row",)}
+        g = {k: (None if v is None else str(v)) for k, v in g.items() if k not in ("row",)}
+        assert g == w
+    with pytest.raises(ValueError):
+        list(rules.evaluate_batches([table]))
+    pop = rules.population_stats([__import__("perfrules.runtime.convert", fromlist=["x"]).convert_record(rules.inputs, r)[0]
+                                  for r in recs[:4]])
+    assert next(iter(rules.evaluate_batches([table.slice(0, 4)], pop=pop))).num_rows == 4
+
+
+def _score_in_worker(blob: bytes, data: bytes) -> bytes:
+    rules = pickle.loads(blob)
+    table = pa.ipc.open_stream(data).read_all()
+    out = rules.evaluate_table(table, lang="en")
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, out.schema) as w:
+        w.write_table(out)
+    return sink.getvalue().to_pybytes()
+
+
+def test_pickled_ruleset_scores_in_a_spawned_worker(health, table):
+    health.columnar_evaluator  # noqa: B018 - build the caches: they must not travel
+    health.row_evaluator  # noqa: B018
+    blob = pickle.dumps(health)
+    assert len(blob) < 2_000_000
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        got = pool.apply(_score_in_worker, (blob, sink.getvalue().to_pybytes()))
+    remote = pa.ipc.open_stream(got).read_all()
+    assert remote.equals(health.evaluate_table(table, lang="en"))
