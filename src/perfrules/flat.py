@@ -271,13 +271,18 @@ class _Decimals:
     """A decimal128 column built from integers q (value × 10^scale) plus per-row overrides."""
 
     def __init__(self, q, valid, precision: int, scale: int):
-        self.q = np.array(q, dtype=object if np.asarray(q).dtype == object else np.int64)
-        self.valid = np.array(valid, dtype=bool)
+        self.q, self.valid = q, valid
         self.precision, self.scale = precision, scale
+        self._own = False
 
     def set(self, row: int, text: str | None) -> None:
         from decimal import Decimal
 
+        if not self._own:  # copy on the first override only
+            q = np.asarray(self.q)
+            self.q = np.array(q, dtype=object if q.dtype == object else np.int64)
+            self.valid = np.array(self.valid, dtype=bool)
+            self._own = True
         if text is None:
             self.valid[row] = False
             return
@@ -288,7 +293,7 @@ class _Decimals:
         self.valid[row] = True
 
     def array(self):
-        return _decimal(self.q, self.valid, self.precision, self.scale)
+        return _decimal(self.q, np.asarray(self.valid), self.precision, self.scale)
 
 
 class _Joined:
@@ -386,10 +391,12 @@ def _decimal(q, valid: np.ndarray, precision: int, scale: int):
     if q.dtype == object:
         return pa.array([Decimal(int(v)).scaleb(-scale) if ok else None for v, ok in zip(q, valid)], typ)
     all_valid = bool(valid.all())
-    lo = q.astype("<i8", copy=False) if all_valid else np.where(valid, q, 0).astype("<i8")
     buf = np.empty((n, 2), dtype="<i8")
-    buf[:, 0] = lo
-    np.right_shift(lo, 63, out=buf[:, 1])  # sign extension: -1 for negatives, else 0
+    if all_valid:
+        buf[:, 0] = q
+    else:
+        np.multiply(q, valid, out=buf[:, 0], casting="unsafe")
+    np.right_shift(buf[:, 0], 63, out=buf[:, 1])  # sign extension: -1 for negatives, else 0
     bitmap = None if all_valid else pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(typ, n, [bitmap, pa.py_buffer(buf)], null_count=0 if all_valid else int(n - valid.sum()))
 
@@ -455,7 +462,7 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh"):
         elif kind == "grade":
             col = _grade_text(p, res, n, computed, None)
         elif kind == "score":
-            col = _Decimals(res.score_q[what[1]], computed, SCORE_PRECISION, p.settings.places)
+            col = _Decimals(np.asarray(res.score_q[what[1]]).astype(np.int64), computed, SCORE_PRECISION, p.settings.places)
         elif kind in ("value", "output"):
             val = res.values[what[1]] if kind == "value" else res.outputs[what[1]]
             q = res.value_q.get(what[1]) if kind == "value" else res.output_q.get(what[1])
@@ -468,19 +475,20 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh"):
         else:  # flags
             col = _Joined(n)
             for ind in p.indicators:
-                if ind.id not in res.flag_kind:
+                if ind.id not in res.missing:
                     continue
-                fk = res.flag_kind[ind.id]
+                miss = res.missing[ind.id]
+                low, high = res.clamped[ind.id]
                 part = _Strings(n)
-                missing = computed & ((fk == 1) | (fk == 2))
+                missing = computed & miss
                 if missing.any():
                     rr = np.broadcast_to(res.flag_reason[ind.id], (n,))
                     lut = np.full(len(reasons), -1, dtype=np.int32)
                     for u in np.unique(rr[missing]):
                         lut[u] = part.word(f"{names[ind.id]}: {rtext[u]}")
                     part.codes = np.where(missing, lut[rr], -1).astype(np.int32)
-                for code, side in ((3, "low"), (4, "high")):
-                    rows_c = np.flatnonzero(computed & (fk == code))
+                for mask, side in ((low, "low"), (high, "high")):
+                    rows_c = np.flatnonzero(computed & ~miss & mask) if mask.any() else ()
                     if len(rows_c):
                         texts = _clamp_texts(ind, np.asarray(res.clamp_q[ind.id])[rows_c], side, names[ind.id], lang)
                         base = len(part.words)

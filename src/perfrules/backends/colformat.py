@@ -77,8 +77,8 @@ def certify(ev, run, res) -> None:
     for ind, score in res.scores.items():
         if ind not in res.score_q:
             res.score_q[ind] = _full(run.decimal(score, None, s.places, s.rounding), n)
-    for leaf, kind in res.flag_kind.items():
-        if (kind >= 3).any():
+    for leaf, (low, high) in res.clamped.items():
+        if ((low | high) & ~res.missing[leaf]).any():
             res.clamp_q[leaf] = _full(run.decimal(res.raw[leaf], ev.raw_expr[leaf], 4), n)
     for out in ev.p.outputs:
         val = res.outputs[out.name]

@@ -189,6 +189,8 @@ def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
     """a / b, where `isz` (decided by the caller: is_zero_fast / is_zero_precise) says b is
     exactly zero: there the result is missing with `reason_id`."""
     f = np.divide(a.f, b.f)
+    if not is_scalar(isz) and not isz.any():
+        isz = False
     if not (is_scalar(isz) and not isz):
         f = np.where(isz, 0.0, f)  # keep garbage finite
     if zero(a.e) and zero(b.e):
@@ -282,20 +284,27 @@ def select(mask, a: Num, b: Num, precise: bool = False) -> Num:
 
 # ---- decisions, fast tier: (answer, suspect row indices or None)
 def _suspects(mask, m):
+    """Indices of the rows in `mask` that are present (m == 0), or None."""
     if is_scalar(mask):
         if not mask or not (is_scalar(m) and m == 0):
             return None
         raise ValueError("scalar suspect")  # pragma: no cover - callers pass arrays
-    if not is_scalar(m):
-        mask = mask & (m == 0)
-    elif m != 0:
-        return None
     idx = np.flatnonzero(mask)
+    if idx.size and not is_scalar(m):
+        idx = idx[m[idx] == 0]
+    elif idx.size and m != 0:
+        return None
     return idx if idx.size else None
 
 
+def _sign_exact(b: Num) -> bool:
+    """With a purely relative error bound (|f − x| ≤ r·|f|, r < 1) f and x have the same sign,
+    and f is 0 exactly when x is."""
+    return zero(b.e) and (is_scalar(b.r) and b.r < 1)
+
+
 def is_zero_fast(b: Num):
-    if b.exact():
+    if b.exact() or _sign_exact(b):
         return b.f == 0, None
     E = _bound(b, False)
     ab = np.abs(b.f)
@@ -305,29 +314,61 @@ def is_zero_fast(b: Num):
 
 
 def compare_fast(op: str, a: Num, b: Num):
-    """The comparison (garbage where missing) and the rows too close to call."""
+    """The comparison (garbage where missing) and the rows too close to call. Rows closer than
+    the chunk's denominator bound allows for unequal values are certainly equal (ties)."""
     if a.exact() and b.exact():
         return _cmp_op(op, a.f, b.f), None
+    if (b.exact() and is_scalar(b.f) and b.f == 0 and _sign_exact(a)) or (a.exact() and is_scalar(a.f) and a.f == 0 and _sign_exact(b)):
+        return _cmp_op(op, a.f, b.f), None  # against 0, the sign of a relative-error float is exact
     diff = a.f - b.f
     E = (_bound(a, False) + _bound(b, False)) * SLACK + U * (a.maxabs() + b.maxabs())
     if is_scalar(diff):
         return _cmp_op(op, diff, 0.0), (None if abs(diff) > E else "scalar")
-    return _cmp_op(op, diff, 0.0), _suspects(np.abs(diff) <= E, first(a.m, b.m))
+    out = _cmp_op(op, diff, 0.0)
+    close = np.flatnonzero(np.abs(diff) <= E)
+    if close.size == 0:
+        return out, None
+    gap = 1.0 / _smax(den_sum(a.d, b.d))
+    tie = np.abs(diff[close]) + E < gap
+    if tie.any():  # exactly equal: decide as equal
+        out = np.array(out)
+        out[close[tie]] = op in (">=", "<=", "==")
+    rest = close[~tie]
+    m = first(a.m, b.m)
+    if rest.size and not is_scalar(m):
+        rest = rest[m[rest] == 0]
+    elif rest.size and m != 0:
+        rest = rest[:0]
+    return out, (rest if rest.size else None)
 
 
-def round_fast(a: Num, places: int):
-    """Rounding to `places` decimals: rint of the float (right for every row that is not a tie)
-    and the rows within the error bound of a tie."""
+def round_fast(a: Num, places: int, mode: str = "half_up"):
+    """Rounding to `places` decimals: rint of the float (right for every row that is not a tie),
+    exact ties certified by the chunk's denominator bound, and the rows left too close to call."""
     s = 10.0**places
-    y = a.f * s
+    y = a.f * s if s != 1.0 else a.f
     q = np.rint(y)
     E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
-    near = np.abs(np.abs(y - q) - 0.5)
     if a.maxabs() * s >= BIG:
         return q, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
     if is_scalar(y):
-        return q, (None if near > E else "scalar")
-    return q, _suspects(near <= E, a.m)
+        return q, (None if abs(abs(y - q) - 0.5) > E else "scalar")
+    close = np.flatnonzero(np.abs(y - q) >= 0.5 - E)
+    if close.size == 0:
+        return q, None
+    yc = y[close]
+    tie = np.abs(np.abs(yc - np.trunc(yc)) - 0.5) + E < 0.5 / _smax(a.d)
+    if tie.any():
+        t = close[tie]
+        w = np.floor(np.abs(y[t]))
+        up = np.ones(t.size, dtype=bool) if mode == "half_up" else (np.fmod(w, 2.0) == 1.0)
+        q[t] = np.copysign(w + up, y[t])
+    rest = close[~tie]
+    if rest.size and not is_scalar(a.m):
+        rest = rest[a.m[rest] == 0]
+    elif rest.size and a.m != 0:
+        rest = rest[:0]
+    return q, (rest if rest.size else None)
 
 
 def trunc_fast(a: Num, places: int):
@@ -359,7 +400,7 @@ def _residual(bad, m):
 
 def is_zero_precise(b: Num):
     """(b == 0 exactly, residual rows)."""
-    if b.exact():
+    if b.exact() or _sign_exact(b):
         return b.f == 0, None
     E = _bound(b, True)
     ab = np.abs(b.f)

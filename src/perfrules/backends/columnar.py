@@ -315,7 +315,7 @@ class ChunkRun:
             y, sus = cn.trunc_fast(x, places)
             q = np.trunc(y)
         else:
-            q, sus = cn.round_fast(x, places)
+            q, sus = cn.round_fast(x, places, mode)
         exact = lambda xr: float(_scaled(round_fraction(Fraction(xr.value(node, x)), places, mode), places))  # noqa: E731
         if sus is None:
             return q
@@ -821,7 +821,8 @@ class ChunkResult:
     reasons: list  # reason id → Missing (index 0: None)
     values: dict = field(default_factory=dict)  # leaf id → Num | Text | Bool | Date
     scores: dict = field(default_factory=dict)  # indicator id → Num (the score)
-    flag_kind: dict = field(default_factory=dict)  # leaf id → int8 array: 0 none, 1 missing, 2 excluded, 3 low, 4 high
+    missing: dict = field(default_factory=dict)  # leaf id → bool array: raw points missing (flag, or excluded)
+    clamped: dict = field(default_factory=dict)  # leaf id → (low, high) bool arrays (meaningful where present)
     flag_reason: dict = field(default_factory=dict)  # leaf id → reason ids (missing/excluded)
     raw: dict = field(default_factory=dict)  # leaf id → Num of the raw points (for clamp messages)
     score_q: dict = field(default_factory=dict)  # indicator id → int64 score × 10^places
@@ -933,7 +934,7 @@ class ColumnarEvaluator:
         run.env[f"val:{ind.id}"] = val
         node = self.raw_expr[ind.id]
         raw = run.ev(node)
-        miss = ~np.broadcast_to(_pres(raw.m), (n,))
+        miss = np.broadcast_to(raw.m != 0, (n,)) if not cn.is_scalar(raw.m) else np.full(n, raw.m != 0)
         w = ind.weight
         wc = self.consts[w]
         zero = self.consts[Fraction(0)]
@@ -943,23 +944,25 @@ class ColumnarEvaluator:
             hi = scaled.numerator // scaled.denominator
             low, high = q < 0, q > hi
             qs = np.clip(q, 0, hi)
+            if miss.any():
+                qs[miss] = 0
             score = cn.from_q(qs, s.places)
             if scaled.denominator != 1:
-                score = cn.select(high, wc, score)
+                score = cn.select(high & ~miss, wc, score)
             else:
-                res.score_q[ind.id] = np.where(miss, 0, qs).astype(np.int64)
+                res.score_q[ind.id] = qs  # float64 holding integers; converted when written
         else:
             low = np.broadcast_to(run.cmp_num("<", raw, zero, node, None), (n,))
             high = np.broadcast_to(run.cmp_num(">", raw, wc, node, None), (n,))
             score = cn.select(low, zero, cn.select(high, wc, Num(raw.f, raw.e, raw.r, raw.d, 0, dp=raw.dp)))
-        score = cn.select(miss, zero, Num(score.f, score.e, score.r, score.d, 0, dp=score.dp))
+            score = cn.select(miss, zero, Num(score.f, score.e, score.r, score.d, 0, dp=score.dp))
         run.env[f"score:{ind.id}"] = score
         res.scores[ind.id] = score
-        kind = np.where(miss, 2 if ind.missing == "exclude" else 1, np.where(low, 3, np.where(high, 4, 0))).astype(np.int8)
-        res.flag_kind[ind.id] = kind
-        res.flag_reason[ind.id] = np.broadcast_to(raw.m, (n,))
+        res.missing[ind.id] = miss
+        res.clamped[ind.id] = (low, high)
+        res.flag_reason[ind.id] = raw.m
         res.raw[ind.id] = raw
-        res.excluded[ind.id] = miss if ind.missing == "exclude" else np.zeros(n, dtype=bool)
+        res.excluded[ind.id] = miss if ind.missing == "exclude" else None
         if ind.missing == "error":
             if res.error_leaf is None:
                 res.error_leaf = np.full(n, -1, dtype=np.int32)
@@ -977,9 +980,12 @@ class ColumnarEvaluator:
             score = cn.minmax(cn.minmax(score, self.consts[Fraction(0)], True), self.consts[ind.weight], False)
         run.env[f"score:{ind.id}"] = score
         res.scores[ind.id] = score
-        ex = res.excluded[kids[0]].copy()
+        ex = res.excluded[kids[0]]
         for c in kids[1:]:
-            ex &= res.excluded[c]
+            if ex is None:
+                break
+            x = res.excluded[c]
+            ex = None if x is None else (ex & x)
         res.excluded[ind.id] = ex
 
     def _total(self, run: ChunkRun, res: ChunkResult) -> None:
@@ -997,7 +1003,7 @@ class ColumnarEvaluator:
                 extra = cn.add(extra, sc, minus=True)
         excl = zero
         for ind in p.indicators:
-            if ind.is_leaf and self._normal_root[ind.id] and ind.missing == "exclude":
+            if ind.is_leaf and self._normal_root[ind.id] and ind.missing == "exclude" and res.excluded[ind.id].any():
                 excl = cn.add(excl, cn.select(res.excluded[ind.id], self.consts[ind.weight], zero))
         T = self.consts[s.total]
         all_out = np.zeros(n, dtype=bool)
@@ -1021,7 +1027,7 @@ class ColumnarEvaluator:
         n = run.n
         score = run.env[g.target]
         valid = np.broadcast_to(_pres(score.m), (n,)).copy()
-        if g.target != "total":
+        if g.target != "total" and res.excluded[int(g.target.split(":")[1])] is not None:
             valid &= ~res.excluded[int(g.target.split(":")[1])]
         code = np.full(n, -1, dtype=np.int16)
         for i, b in enumerate(g.bands):
