@@ -71,6 +71,7 @@ class Ruleset:
         state = dict(self.__dict__)
         state["_row"] = None
         state["_columnar"] = None
+        state.pop("_layout", None)
         return state
 
     # ---- metadata
@@ -210,20 +211,20 @@ class Ruleset:
                                      raw=None if e.raw is None else str(e.raw)) for e in errors],
             )
             return EvaluationResult(record_id=record_id, row=row, ok=False, error=err, ruleset=self.info)
-        p = self.program
-        s = p.settings
+        s = self.program.settings
         inds = []
-        for ind in p.indicators:
-            value = raw.values.get(ind.id)
-            score = raw.scores.get(ind.id)
-            inds.append(IndicatorResult.model_construct(
-                path=ind.dotted, name=ind.name, code=ind.code, level=len(ind.path), kind=ind.kind,
-                weight=to_decimal(ind.weight, _places(ind.weight)), leaf=ind.is_leaf,
-                value=_value_text(value), display=_display(value, ind),
-                score=None if score is None else to_decimal(score, s.places, s.rounding),
-                excluded=ind.id in raw.excluded,
-                flags=[Flag.model_construct(code=c, message=zh, message_en=en) for c, zh, en in raw.flags.get(ind.id, ())],
-            ))
+        values, scores, excluded, flags = raw.values, raw.scores, raw.excluded, raw.flags
+        for ind, const, display in self._result_layout():
+            value = values.get(ind.id)
+            score = scores.get(ind.id)
+            d = dict(const)
+            d["value"] = _value_text(value)
+            d["display"] = display(value)
+            d["score"] = None if score is None else to_decimal(score, s.places, s.rounding)
+            d["excluded"] = ind.id in excluded
+            d["flags"] = [_construct(Flag, {"code": c, "message": zh, "message_en": en})
+                          for c, zh, en in flags.get(ind.id, ())]
+            inds.append(_construct(IndicatorResult, d))
         error = None
         if raw.error is not None:
             code, zh, en = raw.error
@@ -239,6 +240,30 @@ class Ruleset:
             outputs={k: _value_text(v) for k, v in raw.outputs.items()},
             ruleset=self.info,
         )
+
+    def _result_layout(self) -> list:
+        """Per indicator: the fields of its IndicatorResult that do not depend on the record, and
+        how its value is displayed (computed once per ruleset)."""
+        layout = self.__dict__.get("_layout")
+        if layout is None:
+            layout = []
+            for ind in self.program.indicators:
+                const = {"path": ind.dotted, "name": ind.name, "code": ind.code, "level": len(ind.path),
+                         "kind": ind.kind, "weight": to_decimal(ind.weight, _places(ind.weight)), "leaf": ind.is_leaf}
+                layout.append((ind, const, _display_of(ind)))
+            self.__dict__["_layout"] = layout
+        return layout
+
+
+def _construct(cls, values: dict):
+    """cls.model_construct(**values) for a dict holding every field, without its per-call
+    bookkeeping (the results hold thousands of these)."""
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", values)
+    object.__setattr__(m, "__pydantic_fields_set__", set(values))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
 
 
 def _places(x) -> int:
@@ -260,16 +285,27 @@ def _value_text(v) -> str | None:
 
 
 def _display(v, ind: ir.Indicator) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, Missing):
-        return "—"
-    if isinstance(v, (str, bool, date)):
-        return _value_text(v)
-    if ind.unit == "%" or (ind.value is not None and ind.value.type.kind == "percent"):
-        return format_percent(v, 2)
-    text = str(v.numerator) if v.denominator == 1 else format_fixed(v, 2)
-    return text + (ind.unit or "") if ind.unit and ind.unit != "%" else text
+    return _display_of(ind)(v)
+
+
+def _display_of(ind: ir.Indicator):
+    """How an indicator's value shows in reports, e.g. 96.62%, 3 次 (a function of the value)."""
+    pct = ind.unit == "%" or (ind.value is not None and ind.value.type.kind == "percent")
+    suffix = ind.unit if ind.unit and ind.unit != "%" else ""
+
+    def display(v):
+        if v is None:
+            return None
+        if isinstance(v, Missing):
+            return "—"
+        if isinstance(v, (str, bool, date)):
+            return _value_text(v)
+        if pct:
+            return format_percent(v, 2)
+        text = str(v.numerator) if v.denominator == 1 else format_fixed(v, 2)
+        return text + suffix
+
+    return display
 
 
 def _as_date(v) -> date | None:

@@ -62,7 +62,9 @@ def convert_value(spec, raw):
 
 def _number(spec, raw) -> Fraction:
     kind = spec.type.kind
-    parsed = parse_decimal(raw)
+    parsed = _float_cents(raw) if type(raw) is float else None
+    if parsed is None:
+        parsed = parse_decimal(raw)
     if parsed is None:
         return None
     value, had_pct = parsed
@@ -80,6 +82,21 @@ def _number(spec, raw) -> Fraction:
             raise FieldError(spec.name, f"{raw!r} 超出范围 [{format_plain(lo)}, {format_plain(hi)}{end}",
                              f"{raw!r} is outside [{format_plain(lo)}, {format_plain(hi)}{end}", raw)
     return value
+
+
+def _float_cents(x: float):
+    """parse_decimal's value for a float with at most two decimals, without going through its
+    repr: x is the correctly rounded float of the decimal r/100 (≤ 15 significant digits) iff
+    r/100 == x for r = round(x·100), and then that decimal is also repr(x)."""
+    if not -1e13 < x < 1e13:  # also NaN and infinities
+        return None
+    r = round(x * 100)
+    if -_LIMIT < r < _LIMIT and r / 100 == x:
+        return Fraction(r, 100), False
+    return None
+
+
+_LIMIT = 10**15
 
 
 def convert_record(inputs, record: Mapping) -> tuple[dict, list[FieldError]]:

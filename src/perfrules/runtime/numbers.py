@@ -7,12 +7,39 @@ from fractions import Fraction
 ROUNDING_MODES = ("half_up", "half_even", "truncate")
 
 
+def round_scaled(x, places: int, mode: str = "half_up") -> int:
+    """round_fraction(x, places, mode) × 10^places, as an int (places ≥ 0): integer arithmetic
+    only, since this runs for every shown number."""
+    num = x.numerator * 10**places
+    den = x.denominator
+    if num < 0:
+        sign, num = -1, -num
+    else:
+        sign = 1
+    whole, rest = divmod(num, den)
+    if mode == "truncate":
+        q = whole
+    else:
+        twice = 2 * rest
+        if twice > den:
+            q = whole + 1
+        elif twice < den:
+            q = whole
+        elif mode == "half_up":
+            q = whole + 1
+        else:  # half_even
+            q = whole + (whole & 1)
+    return sign * q
+
+
 def round_fraction(x: Fraction, places: int, mode: str = "half_up") -> Fraction:
     """Round an exact value to `places` decimals.
 
     half_up is 四舍五入 (ties away from zero, as finance documents mean it); half_even is
     GB/T 8170's 五成双; truncate drops the rest (toward zero).
     """
+    if type(places) is int and places >= 0:
+        return Fraction(round_scaled(x, places, mode), 10**places)
     scale = 10**places
     scaled = x * scale
     sign = -1 if scaled < 0 else 1
@@ -35,9 +62,7 @@ def round_fraction(x: Fraction, places: int, mode: str = "half_up") -> Fraction:
 
 def to_decimal(x: Fraction, places: int, mode: str = "half_up") -> Decimal:
     """The decimal with exactly `places` digits after the point (already rounded values stay)."""
-    r = round_fraction(x, places, mode)
-    q = r.numerator * (10**places) // r.denominator
-    return Decimal(q).scaleb(-places)
+    return Decimal(round_scaled(x, places, mode)).scaleb(-places)
 
 
 def format_fixed(x: Fraction, places: int = 2, mode: str = "half_up") -> str:
