@@ -1,0 +1,119 @@
+"""perfrules next to the hand-written baselines, in one run, on the same generated data.
+
+    python -m benchmarks.side_by_side                       # 1M rows batch, 20k rows one by one
+    python -m benchmarks.side_by_side --rows 200000 --row-rows 5000 --repeat 5
+
+Times (median of --repeat runs, wall clock, data generation excluded):
+
+* perfrules batch: Ruleset.evaluate_table, in-memory Arrow → Arrow results (every indicator's
+  score and value, flags, alerts, total, grade, exact decimals);
+* perfrules row: Ruleset.evaluate_one in a loop over dicts (Python values, as the plain
+  baseline gets them), each giving a full EvaluationResult;
+* the numpy, Polars and plain-Python baselines of benchmarks/baselines.py (totals and grades).
+
+Prints records/second and the ratios the targets are stated in, then checks that the batch
+results equal the exact reference evaluator on a sample of rows and how the float baselines'
+totals compare.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+HEALTH = Path(__file__).resolve().parents[1] / "rulesets" / "health" / "health.rules"
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(argv=None) -> None:
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    import perfrules
+    from perfrules import flat
+
+    from .baselines import score_numpy, score_plain, score_polars
+    from .health_data import make_health_table
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000, help="rows for the batch engines")
+    ap.add_argument("--row-rows", type=int, default=20_000, help="rows for the one-record-at-a-time paths")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--check", type=int, default=2000, help="rows checked against the reference evaluator")
+    args = ap.parse_args(argv)
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, pyarrow {pa.__version__}, "
+          f"polars {pl.__version__} ({pl.thread_pool_size()} threads), perfrules {perfrules.__version__}, cpus {os.cpu_count()}")
+    t0 = time.perf_counter()
+    rules = perfrules.load(HEALTH)
+    compile_s = time.perf_counter() - t0
+    table = make_health_table(args.rows, seed=args.seed)
+    small = table.slice(0, args.row_rows)
+    dicts = small.to_pylist()
+    rules.evaluate_table(table.slice(0, 1000))  # build the evaluators outside the timings
+    rules.evaluate_one(dicts[0])
+
+    results = {}
+    batch_out = {}
+
+    def batch():
+        batch_out["t"] = rules.evaluate_table(table)
+
+    runs = [
+        ("perfrules batch", args.rows, batch),
+        ("numpy baseline", args.rows, lambda: score_numpy(table)),
+        ("polars baseline", args.rows, lambda: score_polars(table)),
+        ("perfrules row", args.row_rows, lambda: [rules.evaluate_one(d) for d in dicts]),
+        ("plain baseline", args.row_rows, lambda: score_plain(dicts)),
+    ]
+    print(f"compile 区卫健局: {compile_s * 1000:.0f} ms (first load in the process)")
+    for name, n, fn in runs:
+        fn()
+        s = median_time(fn, args.repeat)
+        results[name] = n / s
+        print(f"{name:<16} {n:>9,} rows {s:8.3f} s  {n / s:>12,.0f} records/s")
+    r = results
+    print()
+    print(f"batch vs numpy : {r['numpy baseline'] / r['perfrules batch']:.2f}× the time (target ≤ 1)")
+    print(f"batch vs Polars: {r['polars baseline'] / r['perfrules batch']:.2f}× the time (target ≤ 1.5)")
+    print(f"row vs plain   : {r['plain baseline'] / r['perfrules row']:.2f}× the time per record (target ≤ 2)")
+
+    # exactness: the batch results against the exact reference, and the float baselines' totals
+    out = batch_out["t"]
+    k = min(args.check, args.rows)
+    got = flat.as_text(out.slice(0, k).combine_chunks().to_batches()[0]).to_pylist()
+    bad = 0
+    for i, rec in enumerate(table.slice(0, k).to_pylist()):
+        want = flat.flatten(rules, rules.evaluate_one(rec, backend="reference", row=i + 1), "zh")
+        if {c: (None if v is None else str(v)) for c, v in want.items()} != {c: (None if v is None else str(v)) for c, v in got[i].items()}:
+            bad += 1
+    print(f"batch = reference on the first {k:,} rows: {'yes' if bad == 0 else f'NO ({bad} rows differ)'}")
+    # the baselines score a blank input 0 where the rule file has a default, so compare the
+    # float baselines with the exact results on the rows without blanks
+    clean = np.ones(args.rows, dtype=bool)
+    for col in table.columns:
+        clean &= ~col.is_null().to_numpy(zero_copy_only=False)
+    totals = np.array([float(x) if x is not None else np.nan for x in out.column("总分").to_pylist()])
+    nt, ng = score_numpy(table)
+    grades = np.array(out.column("等级").to_pylist(), dtype=object)
+    print(f"rows without blanks: {int(clean.sum()):,}; numpy baseline totals off by ≥ 0.005 there: "
+          f"{int(np.sum(np.abs(totals - nt)[clean] >= 0.005))}, grades differing: {int(np.sum((grades != ng)[clean]))}")
+
+
+if __name__ == "__main__":
+    main()
