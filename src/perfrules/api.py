@@ -176,7 +176,7 @@ class Ruleset:
 
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
                        mapping: Mapping[str, str] | None = None, backend: str = "columnar", threads: int | None = None,
-                       chunk_rows: int = 16384):
+                       chunk_rows: int = 32768):
         """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
 
         Columns match inputs by name, declared alias or `mapping` ({"data column": "input name"});
@@ -190,7 +190,7 @@ class Ruleset:
 
     def evaluate_batches(self, batches: Iterable, *, as_of: date | str | None = None, lang: str = "zh",
                          id_column: str | None = None, mapping: Mapping[str, str] | None = None,
-                         backend: str = "columnar", threads: int | None = None, chunk_rows: int = 16384, pop=None):
+                         backend: str = "columnar", threads: int | None = None, chunk_rows: int = 32768, pop=None):
         """Score a stream of pyarrow RecordBatches (or tables); yields one result RecordBatch per
         input batch, so memory stays bounded by the batch size. Rules with population functions
         need `pop`, the statistics of the whole stream (see population_stats)."""

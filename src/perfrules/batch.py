@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-CHUNK_ROWS = 16384
+CHUNK_ROWS = 32768
 DEFAULT_THREADS = 1
 
 

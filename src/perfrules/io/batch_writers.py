@@ -103,11 +103,13 @@ def _csv(batches, tmp: Path, schema, delimiter: str, to_text) -> int:
 
 
 def _parquet_options(schema) -> dict:
-    """Statistics only for non-text columns: min/max of long texts (flags, alerts) in every row
-    group's footer entry would make the writer's memory grow with the file."""
+    """Statistics only for non-text columns (min/max of long texts such as flags in every row
+    group's footer would grow the writer's memory with the file); dictionary encoding only for
+    text (decimals written plain are about a quarter faster to write)."""
     import pyarrow as pa
 
-    return {"write_statistics": [f.name for f in schema if not pa.types.is_string(f.type)]}
+    text = [f.name for f in schema if pa.types.is_string(f.type)]
+    return {"write_statistics": [f.name for f in schema if f.name not in text], "use_dictionary": text}
 
 
 def _arrow(batches, tmp: Path, schema, parquet: bool, typed) -> int:

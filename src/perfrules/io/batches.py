@@ -197,7 +197,7 @@ class CsvBatches(BatchSource):
         try:
             table = pcsv.read_csv(
                 io.BytesIO(block),
-                read_options=pcsv.ReadOptions(column_names=names, use_threads=False, block_size=max(1 << 20, len(block) + 1)),
+                read_options=pcsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 20),
                 parse_options=pcsv.ParseOptions(delimiter=self._delim, newlines_in_values=True,
                                                 invalid_row_handler=lambda row: bad.append(row) or "skip"),
                 convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in names},
@@ -242,11 +242,7 @@ class CsvBatches(BatchSource):
         for off in range(0, table.num_rows, self._batch_rows):
             part = table.slice(off, self._batch_rows)
             rows = lines[off:off + part.num_rows]
-            empty = None
-            for col in part.columns:
-                e = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0)
-                empty = e if empty is None else pc.and_(empty, e)
-            mask = empty.to_numpy(zero_copy_only=False) if empty is not None else np.zeros(part.num_rows, bool)
+            mask = empty_rows(part)
             if mask.any():
                 self.skipped += int(mask.sum())
                 keep = np.flatnonzero(~mask)
@@ -294,12 +290,14 @@ class CsvBatches(BatchSource):
 
 def _row_newlines(arr: np.ndarray) -> np.ndarray:
     """Positions of the newlines that end a row: those outside quotes (an even number of quote
-    characters before them). One byte per input byte of working memory."""
+    characters before them)."""
     nl = np.flatnonzero(arr == 10)
     if nl.size == 0:
         return nl
-    parity = np.bitwise_xor.accumulate(arr == 34, dtype=np.uint8) if (arr == 34).any() else None
-    return nl if parity is None else nl[parity[nl] == 0]
+    quotes = np.flatnonzero(arr == 34)
+    if quotes.size == 0:
+        return nl
+    return nl[(np.searchsorted(quotes, nl) & 1) == 0]
 
 
 def _last_row_end(buf: bytes) -> int:
@@ -318,6 +316,50 @@ def _row_starts(block: bytes, first_line: int):
     # physical line of a row start = first_line + newlines before it
     lines = first_line + np.searchsorted(nl, starts, side="left")
     return starts.astype(np.int64), lines.astype(np.int64)
+
+
+_SPACE_BYTE = np.zeros(256, dtype=bool)
+_SPACE_BYTE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # what str.strip() removes, in ASCII
+_SPACE_BYTE[128:] = True  # a non-ASCII first byte may start a Unicode space: checked exactly
+
+
+def empty_rows(table) -> np.ndarray:
+    """Rows whose cells are all empty or whitespace (open_records skips them). A row with a cell
+    whose first character is visible ASCII is not empty; only the rest are checked by trimming."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    proven = np.zeros(n, dtype=bool)
+    cols = []
+    for col in table.columns:
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks()
+        cols.append(col)
+        if col.type != pa.string() or col.null_count:
+            continue
+        bufs = col.buffers()
+        if bufs[2] is None:
+            continue
+        offsets = np.frombuffer(bufs[1], dtype=np.int32)[col.offset:col.offset + n + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8)
+        has = offsets[1:] > offsets[:-1]
+        first = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] if len(data) else np.zeros(n, np.uint8)
+        proven |= has & ~_SPACE_BYTE[first]
+    empty = np.zeros(n, dtype=bool)
+    rest = np.flatnonzero(~proven)
+    if rest.size:
+        idx = pa.array(rest)
+        blank = np.ones(rest.size, dtype=bool)
+        for col in cols:
+            c = col.take(idx)
+            if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
+                e = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(c)), 0).fill_null(True)
+            else:
+                e = c.is_null()
+            blank &= e.to_numpy(zero_copy_only=False)
+        empty[rest] = blank
+    return empty
 
 
 def _empty_batch(table):

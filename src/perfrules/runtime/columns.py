@@ -194,43 +194,137 @@ def _zero_text():
     return sv("0")
 
 
-def _strings(arr, n: int):
+_CLEAN = r"^-?[0-9]+(\.[0-9]+)?%?$"
+
+
+_BYTE_CLASS = np.full(256, 3, dtype=np.uint8)  # 0 digit, 1 '.', 2 '-', 3 anything else
+_BYTE_CLASS[48:58] = 0
+_BYTE_CLASS[46] = 1
+_BYTE_CLASS[45] = 2
+_POW10_15 = 10.0 ** np.arange(0, 17)
+
+
+def _ascii_decimals(arr, n: int):
+    """The common case straight from the Arrow buffers: every cell empty or '-?digits[.digits]'
+    in ASCII (checked byte by byte with a lookup table), parsed by Arrow's correctly rounded
+    cast. Returns (f, places, blank, odd, unsafe) like _strings, or None when some cell holds
+    anything else (the caller then uses the general kernels)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from ..flat import sv
+
+    if arr.type != pa.string() or n == 0:
+        return None
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
+    base, top = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(bufs[2], dtype=np.uint8)[base:top] if bufs[2] is not None else np.zeros(0, np.uint8)
+    cls = _BYTE_CLASS[data]
+    if (cls == 3).any():
+        return None
+    starts = offsets[:-1] - base
+    length = np.diff(offsets)
+    minus_at = np.flatnonzero(cls == 2)
+    if minus_at.size and not np.isin(minus_at, starts[length > 1]).all():
+        return None  # a minus that is not a sign
+    dot_at = np.flatnonzero(cls == 1)
+    dot_row = np.searchsorted(starts, dot_at, side="right") - 1
+    if dot_at.size and (np.bincount(dot_row, minlength=n) > 1).any():
+        return None
+    blank = length == 0
+    if arr.null_count:
+        blank |= ~arr.is_valid().to_numpy(zero_copy_only=False)
+    cells = pc.if_else(pc.equal(pc.binary_length(arr), 0), sv("0"), arr) if blank.any() else arr
+    try:
+        f = pc.cast(cells.fill_null(sv("0")) if arr.null_count else cells, pa.float64()).to_numpy(
+            zero_copy_only=False, writable=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # '-', '.', '-.' and such: the general path words them
+    places = np.zeros(n, dtype=np.int64)
+    if dot_at.size:
+        places[dot_row] = offsets[1:][dot_row] - base - dot_at - 1
+    digits = length.astype(np.int64)  # characters, less the sign and the point
+    if minus_at.size:
+        digits[np.searchsorted(starts, minus_at, side="right") - 1] -= 1
+    if dot_at.size:
+        digits[dot_row] -= 1
+    unsafe = digits > 15
+    if unsafe.any():  # leading zeros do not count: count exactly for the long ones
+        for i in np.flatnonzero(unsafe):
+            text = arr[int(i)].as_py().lstrip("-").replace(".", "").lstrip("0")
+            unsafe[i] = len(text) > 15
+    f[blank] = 0.0
+    return f, places, blank, np.zeros(n, dtype=bool), unsafe
+
+
+def _pa_string():
+    import pyarrow as pa
+
+    return pa.string()
+
+
+def _strings(arr, n: int):
+    """Plain decimal strings ('12.50', '95%', ' 7 ', '1,234.56') parsed with Arrow kernels:
+    Arrow's string → float64 cast is correctly rounded, as float() is. Returns (f, places, pct,
+    blank, odd, unsafe); odd cells go through convert_value, unsafe ones (more than 15
+    significant digits) through the exact path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..flat import sv
+
+    fast = _ascii_decimals(arr, n)
+    if fast is not None:
+        f, places, blank, odd, unsafe = fast
+        return f, places, np.zeros(n, dtype=bool), blank, odd, unsafe
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
-    t = pc.utf8_trim_whitespace(arr)
-    empty = pc.equal(pc.utf8_length(t), 0).fill_null(True).to_numpy(zero_copy_only=False)
-    grouped = pc.match_substring_regex(t, _GROUPED).fill_null(False)
-    if pc.any(grouped).as_py():
+    t = pc.utf8_trim(arr, characters=_TRIM)
+    if pc.any(pc.match_substring(t, ",")).as_py():
+        grouped = pc.match_substring_regex(t, _GROUPED)
         t = pc.if_else(grouped, pc.replace_substring(t, ",", ""), t)
-    plain = pc.match_substring_regex(t, _PLAIN).fill_null(False).to_numpy(zero_copy_only=False)
-    blank = ~valid | (empty & valid)
-    odd = valid & ~empty & ~plain
+    plain = pc.match_substring_regex(t, _CLEAN).fill_null(False)
+    length = pc.utf8_length(t).fill_null(0).to_numpy(zero_copy_only=False)
+    plain_np = plain.to_numpy(zero_copy_only=False)
+    blank = ~valid | (length == 0)
+    odd = valid & (length > 0) & ~plain_np
     pct = np.zeros(n, dtype=bool)
     f = np.zeros(n)
     places = np.zeros(n, dtype=np.int64)
     unsafe = np.zeros(n, dtype=bool)
-    if plain.any():
-        body = pc.if_else(pa.array(plain), t, _zero_text())
-        pct = pc.ends_with(body, "%").to_numpy(zero_copy_only=False)
-        if pct.any():
+    if plain_np.any():
+        body = pc.if_else(plain, t, sv("0"))
+        if pc.any(pc.ends_with(body, "%")).as_py():
+            pct = pc.ends_with(body, "%").to_numpy(zero_copy_only=False)
             body = pc.replace_substring(body, "%", "")
+            length = length - pct
         dot = pc.find_substring(body, ".").to_numpy(zero_copy_only=False)
-        length = pc.utf8_length(body).to_numpy(zero_copy_only=False)
         places = np.where(dot >= 0, length - dot - 1, 0).astype(np.int64)
-        digits = pc.replace_substring(body, ".", "")
-        ndig = pc.utf8_length(pc.utf8_ltrim(pc.utf8_ltrim(digits, characters="-"), characters="0")).to_numpy(
-            zero_copy_only=False)
-        long = ndig > _MAX_DIGITS
+        f = pc.cast(body, pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+        # at most 15 significant digits: certain below 16 characters, else counted exactly
+        long = plain_np & (length - (dot >= 0) > 15)
         if long.any():
-            # too many digits for a float: the row path gets the exact value
-            unsafe = long & plain
-            digits = pc.if_else(pa.array(long), _zero_text(), digits)
-        r = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
-        places = places + 2 * pct
-        f = r / np.power(10.0, places)
+            for i in np.flatnonzero(long):
+                text = body[int(i)].as_py().lstrip("-").replace(".", "").lstrip("0")
+                if len(text) > 15:
+                    unsafe[i] = True
+        if pct.any():
+            f = _percent(body, pct, f, places)
+            places = places + 2 * pct
     return f, places, pct, blank, odd, unsafe
+
+
+def _percent(body, pct, f, places):
+    """Percent cells: the decimal divided by 100 with one correctly rounded step, as the row
+    path's exact value is (r / 10^(k+2))."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    digits = pc.cast(pc.replace_substring(body, ".", ""), pa.float64()).to_numpy(zero_copy_only=False)
+    return np.where(pct, digits / np.power(10.0, places + 2), f)
+
+
+_TRIM = " \t\n\r\x0b\x0c\u3000\u00a0\u2007\u2009\u202f"
 
 
 def _odd_numbers(spec, arr, col, idx, f, places, pct, blank, out: Converted, order: int) -> None:
