@@ -12,15 +12,26 @@ COMMANDS = ("check", "eval", "compile", "test", "fmt", "schema")
 
 
 def default_lang() -> str:
+    """zh or en from PERFRULES_LANG or the locale. Chinese comes first: a locale that names no
+    language (C, POSIX, C.UTF-8, unset) gives Chinese; only an explicit English one gives English."""
     for var in ("PERFRULES_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
         if value:
-            return "zh" if value.lower().startswith("zh") else "en"
+            return _lang_of(value)
     try:
         loc = locale.getlocale()[0] or ""
     except ValueError:
         loc = ""
-    return "zh" if loc.lower().startswith("zh") else "en"
+    return _lang_of(loc)
+
+
+def _lang_of(value: str) -> str:
+    v = value.lower()
+    if v.startswith("en"):
+        return "en"
+    if v.startswith("zh") or v in ("", "c", "posix") or v.startswith(("c.", "posix.")):
+        return "zh"
+    return "en"  # another language: English is the more widely read fallback
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -312,3 +312,18 @@ def test_exit_codes_in_a_real_process(tmp_path):
                        capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=120)
     assert p.returncode == 0, p.stderr
     assert len((tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_language_defaults_to_chinese_unless_the_locale_says_english(monkeypatch):
+    from perfrules.cli import default_lang
+
+    for var in ("PERFRULES_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert default_lang() == "zh"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert default_lang() == "en"
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    assert default_lang() == "zh"
+    monkeypatch.setenv("PERFRULES_LANG", "en")
+    assert default_lang() == "en"
