@@ -11,7 +11,6 @@ call; `perfrules.batchfile` streams files through a Batcher.
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date

@@ -199,7 +199,6 @@ def decimal_text(col, strip: bool = False):
     zeros and a bare point removed when `strip` (format_plain's text)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    from decimal import Decimal
 
     scale = col.type.scale
     n = len(col)
@@ -362,7 +361,6 @@ class _Joined:
 def _clamp_texts(ind, q4: np.ndarray, side: str, col: str, lang: str) -> list[str]:
     """backends.common.clamp_flag's message for many rows: the template is taken from
     clamp_flag itself (with a marker value), the shown raw points are filled in by Arrow."""
-    import pyarrow as pa
     import pyarrow.compute as pc
     from fractions import Fraction
 
@@ -409,10 +407,8 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh"):
     rows are flattened by the row path's `flatten` and set over the vectorised columns, so
     their text is the row path's by construction."""
     import pyarrow as pa
-    from fractions import Fraction
 
     from .backends.colnum import Num
-    from .backends.common import clamp_flag
 
     errors = errors or {}
     h = HEADERS[lang]
@@ -506,7 +502,7 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh"):
 
 
 def _text_of(val, ok, n) -> _Strings:
-    from .backends.columnar import Bool, Date, Text
+    from .backends.colvalues import Bool, Date, Text
 
     s = _Strings(n)
     if isinstance(val, Text):
@@ -541,7 +537,7 @@ def _grade_text(p, res, n, computed, index) -> _Strings:
 def _alerts(p, res, n, computed) -> _Joined:
     from .backends.colformat import render_number
     from .backends.colnum import Num
-    from .backends.columnar import Bool, Date, Text
+    from .backends.colvalues import Bool, Date, Text
 
     out = _Joined(n)
     for a, alert in enumerate(p.alerts):

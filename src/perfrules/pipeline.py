@@ -14,7 +14,10 @@ from .io import ReaderError, load_mapping, open_records, resolve_columns
 from .models import EvaluationResult
 
 from .batch import DataProblem, input_specs, plan_problem as _plan_problem  # noqa: F401 - re-exported
-from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv  # noqa: F401 - re-exported
+from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv
+
+__all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten", "input_specs", "HEADERS",
+           "_column_names", "_plan_problem"]
 
 
 @dataclass

@@ -101,7 +101,7 @@ def _full(q, n):
 
 def show_values(ev, value, idx: np.ndarray, reasons, run) -> list[str]:
     """backends.common.show for the rows idx (numbers to 4 places, else str())."""
-    from .columnar import Bool, Date, Text, take
+    from .colvalues import Bool, Date, Text, take
 
     out = []
     v = take(value, idx)

@@ -237,7 +237,6 @@ class CsvBatches(BatchSource):
 
     def _split(self, table, lines: np.ndarray) -> Iterator[Piece]:
         """Pieces of at most batch_rows, without the rows whose cells are all empty."""
-        import pyarrow.compute as pc
 
         for off in range(0, table.num_rows, self._batch_rows):
             part = table.slice(off, self._batch_rows)

@@ -59,7 +59,7 @@ def convert_columns(specs, columns: dict, n: int, reason_of) -> Converted:
 
 
 def _convert(spec, col, n, rid, out: Converted, order: int):
-    from ..backends.columnar import kind_of
+    from ..backends.colvalues import kind_of
 
     kind = kind_of(spec.type)
     if col is None:
@@ -97,10 +97,10 @@ def _cells(arr, col, idx: np.ndarray) -> list:
 # ---- constants and defaults
 def _constant(kind: str, value, rid: int):
     from ..backends import colnum as cn
-    from ..backends.columnar import Bool, Date, Text
+    from ..backends.colvalues import Bool, Date, Text
 
     if isinstance(value, Missing):
-        from ..backends.columnar import missing_of
+        from ..backends.colvalues import missing_of
 
         return missing_of(kind, rid)
     if kind == "num":
@@ -116,7 +116,6 @@ def _constant(kind: str, value, rid: int):
 def _numbers(spec, arr, col, n: int, rid: int, out: Converted, order: int):
     """(f, e, d, m) for a numeric input: vectorised when clean, per distinct raw value otherwise."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     f = np.zeros(n)
     places = np.zeros(n, dtype=np.int64)  # decimal places of the exact value
@@ -478,7 +477,7 @@ def _number_value(spec, f, places, pct, blank, odd, rid, out: Converted, order: 
 
 # ---- bool, date, text and choice: once per distinct value
 def _by_unique(spec, kind: str, arr, col, n: int, rid: int, out: Converted, order: int):
-    from ..backends.columnar import Bool, Date, Text
+    from ..backends.colvalues import Bool, Date, Text
 
     if arr is not None:
         import pyarrow.compute as pc
