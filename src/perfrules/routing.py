@@ -309,7 +309,11 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
         router.phase1(src)
 
         def results():
-            for piece in src:
+            from .batch import RELEASE_EVERY, release_memory
+
+            for k, piece in enumerate(src):
+                if k % RELEASE_EVERY == RELEASE_EVERY - 1:
+                    release_memory()
                 out = router.evaluate(piece)
                 if progress is not None:
                     progress.update(src, out.num_rows)
