@@ -366,10 +366,10 @@ def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
 
 def population_stats(batcher: "Batcher", pieces) -> list:
     """Phase 1 of population functions over every readable record of the data."""
-    from .runtime.population import merge_all
+    from .runtime.population import Stats, merge_all
 
-    return merge_all(batcher.phase1(piece.batch) for piece in pieces if piece.batch.num_rows) or \
-        [__import__("perfrules.runtime.population", fromlist=["Stats"]).Stats() for _ in batcher.ruleset.program.populations]
+    stats = merge_all(batcher.phase1(piece.batch) for piece in pieces if piece.batch.num_rows)
+    return stats or [Stats() for _ in batcher.ruleset.program.populations]
 
 
 def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sheet=None, mapping=None,
