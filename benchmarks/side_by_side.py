@@ -103,6 +103,15 @@ def main(argv=None) -> None:
         if {c: (None if v is None else str(v)) for c, v in want.items()} != {c: (None if v is None else str(v)) for c, v in got[i].items()}:
             bad += 1
     print(f"batch = reference on the first {k:,} rows: {'yes' if bad == 0 else f'NO ({bad} rows differ)'}")
+    from perfrules.batch import Batcher, resolve
+
+    b = Batcher(rules, resolve(rules, table.column_names))
+    b.evaluate(table)
+    st = b.stats
+    print(f"rows evaluated whole by the reference: {st.exact_rows:,} of {st.records:,} ({100 * st.exact_fraction:.4f} %; "
+          f"{st.unsafe_rows:,} for inputs beyond 15 digits); rows with a decision in exact fractions: "
+          f"{st.exact_tier_rows:,} ({100 * st.exact_tier_rows / max(st.records, 1):.4f} %); decisions re-decided "
+          f"with per-row bounds: {st.suspects:,}")
     # the baselines score a blank input 0 where the rule file has a default, so compare the
     # float baselines with the exact results on the rows without blanks
     clean = np.ones(args.rows, dtype=bool)

@@ -175,8 +175,7 @@ class Ruleset:
         return collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs), len(self.program.populations))
 
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
-                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", threads: int | None = None,
-                       chunk_rows: int = 32768):
+                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int = 32768):
         """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
 
         Columns match inputs by name, declared alias or `mapping` ({"data column": "input name"});
@@ -186,17 +185,17 @@ class Ruleset:
         lists of strings, other text as strings). Population functions range over the table."""
         from .batch import evaluate_table
         return evaluate_table(self, table, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
-                              backend=backend, threads=threads, chunk_rows=chunk_rows)
+                              backend=backend, chunk_rows=chunk_rows)
 
     def evaluate_batches(self, batches: Iterable, *, as_of: date | str | None = None, lang: str = "zh",
                          id_column: str | None = None, mapping: Mapping[str, str] | None = None,
-                         backend: str = "columnar", threads: int | None = None, chunk_rows: int = 32768, pop=None):
+                         backend: str = "columnar", chunk_rows: int = 32768, pop=None):
         """Score a stream of pyarrow RecordBatches (or tables); yields one result RecordBatch per
         input batch, so memory stays bounded by the batch size. Rules with population functions
         need `pop`, the statistics of the whole stream (see population_stats)."""
         from .batch import evaluate_batches
         return evaluate_batches(self, batches, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
-                                backend=backend, threads=threads, chunk_rows=chunk_rows, pop=pop)
+                                backend=backend, chunk_rows=chunk_rows, pop=pop)
 
     # ---- results
     def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> "EvaluationResult":

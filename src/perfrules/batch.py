@@ -2,8 +2,8 @@
 
 `Batcher` holds what one ruleset needs to score batches whose columns it has matched once:
 the compiled columnar evaluator, the column plan, the output schema. Each batch is cut into
-chunks that stay in the CPU cache; chunks run on a small thread pool (numpy releases the GIL)
-and come back in order. Every record gives exactly one result row: a result, or an error row
+chunks that stay in the CPU caches, one after the other (on cache-sized arrays threads lose more
+to the GIL than numpy gains). Every record gives exactly one result row: a result, or an error row
 naming the field that could not be understood.
 
 `evaluate_table` / `evaluate_batches` are what `Ruleset.evaluate_table` / `evaluate_batches`
@@ -11,15 +11,13 @@ call; `perfrules.batchfile` streams files through a Batcher.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Iterator
 
 import numpy as np
 
-CHUNK_ROWS = 32768
-DEFAULT_THREADS = 1
+CHUNK_ROWS = 32768  # rows evaluated together: numpy arrays that stay in the CPU caches
 
 
 class DataProblem(Exception):
@@ -70,9 +68,11 @@ class Stats:
     """What a run did: records in, rows evaluated exactly (and why), chunks."""
 
     records: int = 0
-    exact_rows: int = 0
-    unsafe_rows: int = 0
+    exact_rows: int = 0  # evaluated whole by the reference evaluator
+    unsafe_rows: int = 0  # of which: inputs a float cannot carry (more than 15 digits)
     error_rows: int = 0
+    suspects: int = 0  # row decisions re-decided with per-row bounds (the precise tier)
+    exact_tier_rows: int = 0  # rows with a decision made in exact fractions (the exact tier)
 
     @property
     def exact_fraction(self) -> float:
@@ -83,8 +83,7 @@ class Batcher:
     """Scores Arrow batches with one ruleset over a fixed column plan (see the module doc)."""
 
     def __init__(self, ruleset, by_input: dict, *, as_of: date | None = None, lang: str = "zh",
-                 id_column: str | None = None, backend: str = "columnar", threads: int | None = None,
-                 chunk_rows: int = CHUNK_ROWS):
+                 id_column: str | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS):
         from . import flat
 
         self.ruleset = ruleset
@@ -93,7 +92,6 @@ class Batcher:
         self.lang = lang
         self.id_column = id_column
         self.chunk_rows = max(1, chunk_rows)
-        self.threads = DEFAULT_THREADS if threads is None else max(1, threads)
         self.schema = flat.schema(ruleset, lang)
         self.stats = Stats()
         self.columnar = ruleset.columnar_evaluator if backend == "columnar" else None
@@ -125,13 +123,7 @@ class Batcher:
         if rows is None:
             rows = np.arange(1, n + 1, dtype=np.int64)
         spans = [(i, min(i + self.chunk_rows, n)) for i in range(0, n, self.chunk_rows)] or [(0, 0)]
-        work = [(batch.slice(a, b - a), rows[a:b]) for a, b in spans]
-        if self.threads > 1 and len(work) > 1:
-            with ThreadPoolExecutor(self.threads) as pool:
-                parts = list(pool.map(lambda w: self._chunk(*w), work))
-        else:
-            parts = [self._chunk(*w) for w in work]
-        return parts
+        return [self._chunk(batch.slice(a, b - a), rows[a:b]) for a, b in spans]
 
     def _columns(self, chunk) -> dict:
         names = set(chunk.schema.names if hasattr(chunk, "schema") else chunk.column_names)
@@ -164,6 +156,8 @@ class Batcher:
         st.error_rows += len(conv.errors)
         st.unsafe_rows += len(exact_rows)
         st.exact_rows += len(res.exact)
+        st.suspects += res.suspects
+        st.exact_tier_rows += res.exact_tier_rows
         return flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang)
 
     def _exact_env(self, cols: dict, i: int) -> dict:
@@ -222,15 +216,14 @@ def _arrow(data):
 
 
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
-                   mapping: dict | None = None, backend: str = "columnar", threads: int | None = None,
-                   chunk_rows: int = CHUNK_ROWS):
+                   mapping: dict | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS):
     """Score every row of `data`; returns a pyarrow Table of the flat results, one row per row.
     Population functions range over the table's rows."""
     import pyarrow as pa
 
     table = _arrow(data)
     by_input = resolve(ruleset, table.column_names, mapping, id_column)
-    b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend, threads=threads,
+    b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
                 chunk_rows=chunk_rows)
     if ruleset.has_population:
         from .runtime.population import merge_all
@@ -241,8 +234,8 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
 
 
 def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh", id_column: str | None = None,
-                     mapping: dict | None = None, backend: str = "columnar", threads: int | None = None,
-                     chunk_rows: int = CHUNK_ROWS, pop=None) -> Iterator:
+                     mapping: dict | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS,
+                     pop=None) -> Iterator:
     """Score a stream of record batches (or tables); yields one result batch per input batch.
     The columns are matched on the first batch; row numbers continue across batches.
 
@@ -259,7 +252,7 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
         if b is None:
             by_input = resolve(ruleset, table.column_names, mapping, id_column)
             b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
-                        threads=threads, chunk_rows=chunk_rows)
+                        chunk_rows=chunk_rows)
             b.pop = pop
         rows = np.arange(start, start + table.num_rows, dtype=np.int64)
         start += table.num_rows

@@ -128,8 +128,3 @@ def show_values(ev, value, idx: np.ndarray, reasons, run) -> list[str]:
         else:  # pragma: no cover
             out.append("?")
     return out
-
-
-def reason_texts(reasons: list, lang: str) -> list:
-    """Reason id → its text (index 0: None)."""
-    return [None] + [r.text(lang) if isinstance(r, Missing) else str(r) for r in reasons[1:]]

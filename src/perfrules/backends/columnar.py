@@ -98,6 +98,8 @@ class ChunkResult:
     error_reason: np.ndarray | None = None
     exact: dict = field(default_factory=dict)  # row → RawResult from the reference evaluator
     skip: np.ndarray | None = None
+    suspects: int = 0  # row decisions the precise tier re-decided
+    exact_tier_rows: int = 0  # rows with a decision made in exact fractions
 
 
 class ColumnarEvaluator:
@@ -177,6 +179,8 @@ class ColumnarEvaluator:
         for i in sorted(rows):
             res.exact[i] = evaluate(self.p, exact_env(i), as_of)
         res.reasons = reasons.items
+        res.suspects = run.suspects
+        res.exact_tier_rows = len(run.exact_rows)
         return res
 
     # ---- steps
