@@ -32,6 +32,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..runtime.numbers import decimal_places
+
 U = 2.0**-52  # twice the unit roundoff: one rounding plus slack for the bound arithmetic itself
 SLACK = 1.0 + 2.0**-40
 BIG = 2.0**52  # beyond this a float no longer holds every integer (and half-integer)
@@ -104,16 +106,6 @@ def const(c: Fraction) -> Num:
     return Num(f, 0.0, r, float(c.denominator) if c.denominator < BIG else INF, 0, dp=decimal_places(c))
 
 
-def decimal_places(c: Fraction):
-    """The decimal places of c when it is a decimal (den = 2^a 5^b), else None."""
-    den, k2, k5 = c.denominator, 0, 0
-    while den % 2 == 0:
-        den //= 2
-        k2 += 1
-    while den % 5 == 0:
-        den //= 5
-        k5 += 1
-    return max(k2, k5) if den == 1 else None
 
 
 def _dp_max(a, b):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .convert import FieldError, _ABSENT, convert_value
 from .missing import Missing
+from .numbers import decimal_places
 
 _PLAIN = r"^-?[0-9]+(\.[0-9]+)?%?$"
 _GROUPED = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?%?$"
@@ -371,17 +372,9 @@ def _decimal_of(v):
     if isinstance(v, Missing) or v is None:
         return ("missing",)
     v = Fraction(v)
-    den = v.denominator
-    k2 = k5 = 0
-    while den % 2 == 0:
-        den //= 2
-        k2 += 1
-    while den % 5 == 0:
-        den //= 5
-        k5 += 1
-    if den != 1:
+    k = decimal_places(v)
+    if k is None:
         return ("num", float(v), 0, False)
-    k = max(k2, k5)
     r = v.numerator * 10**k // v.denominator
     safe = abs(r) < 10**_MAX_DIGITS
     return ("num", r / 10.0**k if safe else float(v), k, safe)
