@@ -12,7 +12,7 @@ from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint
 from ..source import Span
 from ..syntax import ast as A
-from .names import TIME_PROGRESS, choices_text, suggest
+from .names import TIME_PROGRESS, pick, suggest
 
 POPULATION = ("rank", "max_of", "min_of", "mean_of", "percentile_of")
 
@@ -307,11 +307,7 @@ class ExprChecker:
         if len(n.args) == 2:
             arg = n.args[1].expr
             word = arg.dotted if isinstance(arg, A.Ref) else ""
-            if word not in TIME_PROGRESS:
-                self.sink.error("PR206", arg.span, suggest(word, TIME_PROGRESS), what=Bi("序时进度口径", "time progress"),
-                                word=word or "?", choices=choices_text(TIME_PROGRESS))
-            else:
-                convention = TIME_PROGRESS[word]
+            convention = pick(self.sink, word, arg.span, TIME_PROGRESS, Bi("序时进度口径", "time progress"), convention)
         return ir.Call(ir.PERCENT, "time_progress", (d,), (convention,))
 
     def _user_call(self, n: A.Call, fname: str, ctx: Ctx):

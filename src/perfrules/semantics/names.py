@@ -41,3 +41,12 @@ def suggest(word: str, candidates) -> Hint | None:
 
 def choices_text(vocab: dict) -> str:
     return ", ".join(dict.fromkeys(k for k in vocab if k.isascii()))
+
+
+def pick(sink, word: str, span, vocab: dict, what, default: str) -> str:
+    """The canonical value of a mode word (counting, either, time progress …); an unknown word
+    is reported as PR206 with the choices and a suggestion, and the default is used."""
+    if word in vocab:
+        return vocab[word]
+    sink.error("PR206", span, suggest(word, vocab), what=what, word=word or "?", choices=choices_text(vocab))
+    return default

@@ -10,7 +10,7 @@ from ..syntax import ast as A
 from . import intervals as iv
 from .expressions import PLACEHOLDER, Ctx, ExprChecker
 from .fold import const_value
-from .names import COUNTING, EITHER_MODES, choices_text, suggest
+from .names import COUNTING, EITHER_MODES, pick
 
 
 def show_number(x: Fraction, percent: bool) -> str:
@@ -167,12 +167,7 @@ class ScoreChecker:
             self.sink.error("PR510", node.unit.span, what="per 后的单位应大于 0", what_en="the unit after per must be positive")
         counting = "continuous"
         if node.counting is not None:
-            word = node.counting.text
-            if word not in COUNTING:
-                self.sink.error("PR206", node.counting.span, suggest(word, COUNTING), what=Bi("计数方式", "counting"),
-                                word=word, choices=choices_text(COUNTING))
-            else:
-                counting = COUNTING[word]
+            counting = pick(self.sink, node.counting.text, node.counting.span, COUNTING, Bi("计数方式", "counting"), counting)
         return ir.DeductScore(points, unit, node.direction, threshold, counting)
 
     def _Checklist(self, node: A.Checklist, ctx: Ctx) -> ir.ScoreForm:
@@ -182,10 +177,5 @@ class ScoreChecker:
     def _Either(self, node: A.Either, ctx: Ctx) -> ir.ScoreForm:
         mode = "available"
         if node.mode is not None:
-            word = node.mode.text
-            if word not in EITHER_MODES:
-                self.sink.error("PR206", node.mode.span, suggest(word, EITHER_MODES), what=Bi("择一方式", "either mode"),
-                                word=word, choices=choices_text(EITHER_MODES))
-            else:
-                mode = EITHER_MODES[word]
+            mode = pick(self.sink, node.mode.text, node.mode.span, EITHER_MODES, Bi("择一方式", "either mode"), mode)
         return ir.EitherScore(self.form(node.first, ctx), self.form(node.second, ctx), mode)
