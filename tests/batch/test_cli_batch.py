@@ -44,9 +44,8 @@ def test_routing_needs_one_source_of_rules(tmp_path, capsys):
     assert main(["eval", str(HEALTH), "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "-o",
                  str(tmp_path / "o.csv"), "--lang", "en"]) == 2
     assert main(["eval", "--data", str(DISTRICT), "-o", str(tmp_path / "o.csv"), "--lang", "en"]) == 2
-    assert main(["eval", "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "--lang", "en"]) == 2
     err = capsys.readouterr().err
-    assert "exactly one" in err and "-o FILE" in err
+    assert "exactly one" in err
 
 
 def test_routing_rule_file_with_errors_is_exit_1(tmp_path, capsys):
@@ -131,3 +130,12 @@ def test_peak_memory_does_not_grow_with_the_input(tmp_path):
         assert code == "0"
         peaks[n] = int(kb) / 1024
     assert peaks[160_000] < peaks[40_000] * 1.15 + 20, peaks
+
+
+def test_routed_eval_without_output_lists_every_record_on_the_terminal(capsys):
+    assert main(["eval", "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "--id", "单位名称",
+                 "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("区")]
+    assert len(lines) == 4  # one line per department in the district file
+    assert any("district/health" in ln and "90.15" in ln and "优" in ln for ln in lines)

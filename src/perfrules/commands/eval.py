@@ -22,6 +22,7 @@ Exit status: 0 when the file was evaluated (even with error rows; see --strict),
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -74,9 +75,13 @@ def run(args) -> int:
              "give one rule file, or --rulesets DIR, or --routes FILE (exactly one)")
         return 2
     fmt = args.format or ("table" if not args.output else None)
+    table_out = None
     if routed and fmt == "table":
-        _say(lang, "按单位分派规则集时请用 -o 指定输出文件", "with --rulesets/--routes, write the results with -o FILE")
-        return 2
+        # Routed results have each ruleset's own columns: score into a temporary JSONL, then list it.
+        import tempfile
+
+        table_out = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+        args.output, fmt = table_out, "jsonl"
     if args.output is None and fmt not in (None, "table"):
         _say(lang, f"--format {fmt} 需要 -o 输出文件", f"--format {fmt} needs -o FILE")
         return 2
@@ -95,10 +100,16 @@ def run(args) -> int:
                     print(render_all([d for d in ce.diagnostics if d.is_error], ce.sources, lang), file=sys.stderr)
                 _say(lang, f"错误[{err.code}]：{err.zh}", f"error[{err.code}]: {err.en}")
                 return 1 if err.compile_error is not None or err.code == "PR805" else 2
-            run_routed(routes, args.data, args.output, unit_column=args.unit_column, out_fmt=fmt, encoding=args.encoding,
-                       sheet=args.sheet, mapping=mapping, id_column=args.id_column, as_of=as_of, lang=lang,
-                       backend=args.backend, summary=summary, progress=progress,
-                       warn=lambda m: _say(lang, f"警告：{m}", f"warning: {m}"))
+            try:
+                run_routed(routes, args.data, args.output, unit_column=args.unit_column, out_fmt=fmt, encoding=args.encoding,
+                           sheet=args.sheet, mapping=mapping, id_column=args.id_column, as_of=as_of, lang=lang,
+                           backend=args.backend, summary=summary, progress=progress,
+                           warn=lambda m: _say(lang, f"警告：{m}", f"warning: {m}"))
+                if table_out is not None:
+                    _print_routed_table(table_out, lang)
+            finally:
+                if table_out is not None:
+                    os.unlink(table_out)
         else:
             try:
                 rules = load(args.rules)
@@ -178,6 +189,22 @@ class Progress:
 
     def done(self) -> None:
         self.clear()
+
+
+def _print_routed_table(path: str, lang: str) -> None:
+    import orjson
+
+    from ..pipeline import HEADERS
+    from ..report import table
+
+    h = HEADERS[lang]
+    rows = []
+    with open(path, "rb") as fh:
+        for line in fh:
+            r = orjson.loads(line)
+            who = r.get(h["id"]) or str(r.get(h["row"]) or "")
+            rows.append([who, r.get(h["ruleset"]) or "—", r.get(h["total"]) or "—", r.get(h["grade"]) or "—", r.get(h["error"]) or ""])
+    print(table([h["id"], h["ruleset"], h["total"], h["grade"], h["error"]], rows, {2}))
 
 
 def _print_table(rules, results, summary, lang, detail) -> None:
