@@ -141,7 +141,9 @@ def run(args) -> int:
         if progress is not None:
             progress.clear()
         msg = getattr(err, "message_zh" if lang == "zh" else "message_en", None) or str(err)
-        print(f"{args.data}: {msg}", file=sys.stderr)
+        # name the file at fault: the data file, a --map file or the output file
+        where = getattr(err, "path", None) or getattr(err, "filename", None)
+        print(f"{where}: {msg}" if where and str(where) not in msg else msg, file=sys.stderr)
         return 2
     print(summary.text(lang), file=sys.stderr)
     if args.summary_json:
