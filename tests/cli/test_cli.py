@@ -327,3 +327,15 @@ def test_language_defaults_to_chinese_unless_the_locale_says_english(monkeypatch
     assert default_lang() == "zh"
     monkeypatch.setenv("PERFRULES_LANG", "en")
     assert default_lang() == "en"
+
+
+def test_eval_error_names_the_mapping_file_not_the_data_file(tmp_path, capsys):
+    from perfrules.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    data = root / "rulesets" / "health" / "health-reference.csv"
+    code = main(["eval", str(root / "rulesets" / "health" / "health.rules"), "--data", str(data),
+                 "--map", str(tmp_path / "nope.json"), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "nope.json" in err and not err.startswith(str(data))
