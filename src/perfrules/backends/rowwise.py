@@ -7,6 +7,7 @@ prints it for review.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from fractions import Fraction
 
 from .. import ir
@@ -27,6 +28,15 @@ class Writer:
         self.temps = 0
         self.consts: list = []
         self._const_index: dict = {}
+
+    @contextmanager
+    def indent(self):
+        """Lines written inside the block are nested one level deeper."""
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
@@ -122,17 +132,16 @@ class Generator:
             w.line(f"# alert {_comment(a.name)}")
             c = self.expr(a.cond)
             w.line(f"if {c} is True:")
-            w.depth += 1
-            pieces = []
-            for part in a.message:
-                if part.expr is None:
-                    pieces.append(w.const(part.text))
-                else:
-                    v = self.expr(part.expr)
-                    pieces.append(f"format_value({v}, {w.const(part.fmt)}, {w.const(part.expr.type.kind)})")
-            msg = " + ".join(pieces) if pieces else w.const("")
-            w.line(f"res.alerts.append(({w.const(a.name)}, {w.const(a.level)}, {msg}))")
-            w.depth -= 1
+            with w.indent():
+                pieces = []
+                for part in a.message:
+                    if part.expr is None:
+                        pieces.append(w.const(part.text))
+                    else:
+                        v = self.expr(part.expr)
+                        pieces.append(f"format_value({v}, {w.const(part.fmt)}, {w.const(part.expr.type.kind)})")
+                msg = " + ".join(pieces) if pieces else w.const("")
+                w.line(f"res.alerts.append(({w.const(a.name)}, {w.const(a.level)}, {msg}))")
         for o in p.outputs:
             w.line(f"res.outputs[{w.const(o.name)}] = {self.expr(o.expr)}")
         w.line("return res")
@@ -238,10 +247,9 @@ class Generator:
                 w.line(f"if type({a}) is not Missing:")
                 w.line(f"    {t} = {a}")
                 w.line("else:")
-                w.depth += 1
-                b = self.form(f.second, ind)
-                w.line(f"{t} = {b}")
-                w.depth -= 1
+                with w.indent():
+                    b = self.form(f.second, ind)
+                    w.line(f"{t} = {b}")
             else:
                 b = self.form(f.second, ind)
                 w.line(f"{t} = {b} if type({a}) is Missing else ({a} if type({b}) is Missing else max({a}, {b}))")
@@ -255,28 +263,24 @@ class Generator:
         w.line(f"{t} = None")
         for b in f.bands:
             w.line(f"if {t} is None:")
-            w.depth += 1
-            c = self.expr(b.cond)
-            w.line(f"if {c} is True:")
-            w.depth += 1
-            w.line(f"{t} = {self.expr(b.points)}")
-            w.depth -= 1
-            w.line(f"elif {miss} is None and type({c}) is Missing:")
-            w.line(f"    {miss} = {c}")
-            w.depth -= 1
+            with w.indent():
+                c = self.expr(b.cond)
+                w.line(f"if {c} is True:")
+                with w.indent():
+                    w.line(f"{t} = {self.expr(b.points)}")
+                w.line(f"elif {miss} is None and type({c}) is Missing:")
+                w.line(f"    {miss} = {c}")
         w.line(f"if {t} is None:")
-        w.depth += 1
-        w.line(f"if {miss} is not None:")
-        w.line(f"    {t} = {miss}")
-        if f.otherwise is not None:
-            w.line("else:")
-            w.depth += 1
-            w.line(f"{t} = {self.expr(f.otherwise)}")
-            w.depth -= 1
-        else:
-            w.line("else:")
-            w.line(f"    {t} = Missing('no_band', show({value}))")
-        w.depth -= 1
+        with w.indent():
+            w.line(f"if {miss} is not None:")
+            w.line(f"    {t} = {miss}")
+            if f.otherwise is not None:
+                w.line("else:")
+                with w.indent():
+                    w.line(f"{t} = {self.expr(f.otherwise)}")
+            else:
+                w.line("else:")
+                w.line(f"    {t} = Missing('no_band', show({value}))")
         return t
 
     def checklist(self, f: ir.ChecklistScore) -> str:
@@ -285,14 +289,13 @@ class Generator:
         w.line(f"{t} = ZERO")
         for item in f.items:
             w.line(f"if type({t}) is not Missing:")
-            w.depth += 1
-            c = self.expr(item.cond)
-            w.line(f"if type({c}) is Missing:")
-            w.line(f"    {t} = {c}")
-            w.line(f"elif {c}:")
-            w.depth += 1
-            w.line(f"{t} = add({t}, {self.expr(item.points)})")
-            w.depth -= 2
+            with w.indent():
+                c = self.expr(item.cond)
+                w.line(f"if type({c}) is Missing:")
+                w.line(f"    {t} = {c}")
+                w.line(f"elif {c}:")
+                with w.indent():
+                    w.line(f"{t} = add({t}, {self.expr(item.points)})")
         return t
 
     # ---- expressions: emit statements, return an atom (a local name or constant)
@@ -325,13 +328,11 @@ class Generator:
         elif isinstance(e, ir.If):
             c = self.expr(e.cond)
             w.line(f"if {c} is True:")
-            w.depth += 1
-            w.line(f"{t} = {self.expr(e.then)}")
-            w.depth -= 1
+            with w.indent():
+                w.line(f"{t} = {self.expr(e.then)}")
             w.line(f"elif {c} is False:")
-            w.depth += 1
-            w.line(f"{t} = {self.expr(e.orelse)}")
-            w.depth -= 1
+            with w.indent():
+                w.line(f"{t} = {self.expr(e.orelse)}")
             w.line("else:")
             w.line(f"    {t} = {c}")
         elif isinstance(e, ir.Call):
@@ -347,16 +348,14 @@ class Generator:
             w.line(f"    {t} = {s}")
             for case in e.cases:
                 w.line(f"elif {s} in {w.const(frozenset(case.values))}:")
-                w.depth += 1
-                w.line(f"{t} = {self.expr(case.result)}")
-                w.depth -= 1
+                with w.indent():
+                    w.line(f"{t} = {self.expr(case.result)}")
             w.line("else:")
-            w.depth += 1
-            if e.default is not None:
-                w.line(f"{t} = {self.expr(e.default)}")
-            else:
-                w.line(f"{t} = Missing('no_case', show({s}))")
-            w.depth -= 1
+            with w.indent():
+                if e.default is not None:
+                    w.line(f"{t} = {self.expr(e.default)}")
+                else:
+                    w.line(f"{t} = Missing('no_case', show({s}))")
         else:
             raise TypeError(f"unknown expression {e!r}")
         return t
