@@ -118,6 +118,9 @@ def _numbers(spec, arr, col, n: int, rid: int, out: Converted, order: int):
     """(f, e, d, m) for a numeric input: vectorised when clean, per distinct raw value otherwise."""
     import pyarrow as pa
 
+    fast = _clean_numbers(spec, arr, n, rid)
+    if fast is not None:
+        return fast
     f = np.zeros(n)
     places = np.zeros(n, dtype=np.int64)  # decimal places of the exact value
     pct = np.zeros(n, dtype=bool)  # written with a percent sign
@@ -157,6 +160,52 @@ def _numbers(spec, arr, col, n: int, rid: int, out: Converted, order: int):
     if odd.any():
         _odd_numbers(spec, arr, col, np.flatnonzero(odd), f, places, pct, blank, out, order)
     return _number_value(spec, f, places, pct, blank, odd, rid, out, order, arr, col)
+
+
+def _clean_numbers(spec, arr, n: int, rid: int):
+    """The Num of a typed Arrow column that needs no per-cell care — no NaN or infinities, no
+    range to check, an amount/number (or a count of whole non-negative values) whose floats are
+    decimals of at most 15 significant digits; nulls are blanks — in a few whole-column passes,
+    without the general path's per-row bookkeeping. None for anything else."""
+    import pyarrow as pa
+    from ..backends import colnum as cn
+
+    kind = spec.type.kind
+    if arr is None or n == 0 or spec.range is not None or kind not in ("amount", "number", "count"):
+        return None
+    blank = ~arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else None
+    places = None
+    if pa.types.is_integer(arr.type) and not pa.types.is_uint64(arr.type):
+        xi = (arr.fill_null(0) if blank is not None else arr).to_numpy(zero_copy_only=False)
+        lo, hi = int(xi.min()), int(xi.max())
+        if max(-lo, hi) >= _TWO53 or (kind == "count" and lo < 0):
+            return None
+        f, kmax = xi.astype(np.float64), 0
+    elif arr.type == pa.float64():
+        x = arr.to_numpy(zero_copy_only=False)
+        if blank is not None:
+            x = np.where(blank, 0.0, x)
+        if not np.isfinite(x).all():
+            return None
+        f, places, unsafe = _float_places(x)
+        if unsafe.any():
+            return None
+        kmax = int(places.max())
+        if kind == "count" and (x.min() < 0 or (kmax and (np.rint(x) != x).any())):
+            return None
+    else:
+        return None
+    m = 0 if blank is None else np.where(blank, rid, 0).astype(np.int32)
+    d = _POW10[kmax]
+    if blank is not None and spec.has_default:
+        c = cn.const(Fraction(spec.default))
+        k_default = _decimal_of(Fraction(spec.default))[2]
+        f = np.where(blank, c.f, f)
+        if kmax or k_default:
+            places = np.where(blank, k_default, 0 if places is None else places)
+        kmax, d, m = max(kmax, k_default), max(d, c.d), 0
+    r = U if kmax else 0.0
+    return cn.Num(f, 0.0, r, d, m, places if kmax else None, dp=kmax if d == _POW10[kmax] else None)
 
 
 def _float_places(x: np.ndarray):
