@@ -10,6 +10,7 @@ from . import ir
 from .backends.result import RawResult
 from .compiler import Compilation, compile_source
 from .diagnostics import Diagnostic, render_all
+from .lazyresult import lazy_result
 from .runtime.convert import FieldError, convert_record
 from .runtime.missing import Missing
 from .runtime.numbers import format_fixed, format_percent, format_plain, to_decimal
@@ -199,7 +200,7 @@ class Ruleset:
 
     # ---- results
     def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> "EvaluationResult":
-        from .models import AlertResult, EvaluationResult, FieldProblem, Flag, IndicatorResult, RecordError
+        from .models import EvaluationResult, FieldProblem, RecordError
 
         if raw is None:
             err = RecordError(
@@ -210,6 +211,20 @@ class Ruleset:
                                      raw=None if e.raw is None else str(e.raw)) for e in errors],
             )
             return EvaluationResult(record_id=record_id, row=row, ok=False, error=err, ruleset=self.info)
+        s = self.program.settings
+        error = None
+        if raw.error is not None:
+            code, zh, en = raw.error
+            error = RecordError(code=code, message=zh, message_en=en)
+        eager = {"record_id": record_id, "row": row, "ok": error is None, "error": error,
+                 "total": None if raw.total is None else to_decimal(raw.total, s.places, s.rounding),
+                 "grade": raw.grades.get("total"), "ruleset": self.info}
+        return lazy_result(eager, self._raw_fields, raw)
+
+    def _raw_fields(self, raw: RawResult) -> dict:
+        """The per-indicator part of a result (built when first read: see lazyresult)."""
+        from .models import AlertResult, Flag, IndicatorResult
+
         s = self.program.settings
         inds = []
         values, scores, excluded, flags = raw.values, raw.scores, raw.excluded, raw.flags
@@ -224,21 +239,12 @@ class Ruleset:
             d["flags"] = [_construct(Flag, {"code": c, "message": zh, "message_en": en})
                           for c, zh, en in flags.get(ind.id, ())]
             inds.append(_construct(IndicatorResult, d))
-        error = None
-        if raw.error is not None:
-            code, zh, en = raw.error
-            error = RecordError(code=code, message=zh, message_en=en)
-        total_grade = raw.grades.get("total")
-        return EvaluationResult.model_construct(
-            record_id=record_id, row=row, ok=error is None, error=error,
-            total=None if raw.total is None else to_decimal(raw.total, s.places, s.rounding),
-            grade=total_grade,
-            group_grades={k: v for k, v in raw.grades.items() if k != "total"},
-            indicators=inds,
-            alerts=[AlertResult.model_construct(name=n, level=lv, message=m) for n, lv, m in raw.alerts],
-            outputs={k: _value_text(v) for k, v in raw.outputs.items()},
-            ruleset=self.info,
-        )
+        return {
+            "group_grades": {k: v for k, v in raw.grades.items() if k != "total"},
+            "indicators": inds,
+            "alerts": [AlertResult.model_construct(name=n, level=lv, message=m) for n, lv, m in raw.alerts],
+            "outputs": {k: _value_text(v) for k, v in raw.outputs.items()},
+        }
 
     def _result_layout(self) -> list:
         """Per indicator: the fields of its IndicatorResult that do not depend on the record, and
