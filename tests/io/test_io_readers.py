@@ -355,6 +355,13 @@ def test_json_array_and_records_wrapper(tmp_path, wrap):
     assert out[2].row == 4 and out[2].error_code == "not_an_object"
 
 
+def test_json_single_record_object(tmp_path):
+    path = write_bytes(tmp_path, "d.json", json.dumps({"单位": "甲", "金额": "1.50"}, ensure_ascii=False).encode())
+    with open_records(path) as src:
+        out = list(src)
+    assert [(r.row, r.values) for r in out] == [(1, {"单位": "甲", "金额": "1.50"})]
+
+
 @pytest.mark.parametrize("data, code", [(b"{not json", "bad_json"), (b'{"rows": []}', "bad_json_shape"), (b"42", "bad_json_shape")])
 def test_json_whole_file_errors(tmp_path, data, code):
     path = write_bytes(tmp_path, "d.json", data)

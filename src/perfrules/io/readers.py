@@ -620,11 +620,13 @@ class _JsonSource(_KeyedSource):
             ) from exc
         if isinstance(data, dict) and isinstance(data.get("records"), list):
             data = data["records"]
+        elif isinstance(data, dict) and not any(isinstance(v, (list, dict)) for v in data.values()):
+            data = [data]  # one department's record, as a service would post it
         if not isinstance(data, list):
             raise ReaderError(
                 "bad_json_shape",
-                f"JSON 文件应为对象数组，或 {{\"records\": [...]}}：{path}",
-                f'JSON file must be an array of objects or {{"records": [...]}}: {path}',
+                f"JSON 文件应为对象数组、单个记录对象，或 {{\"records\": [...]}}：{path}",
+                f'JSON file must be an array of objects, one record object or {{"records": [...]}}: {path}',
                 path,
             )
         self._data = data
