@@ -101,14 +101,15 @@ class ScoreChecker:
                 b = const_value(bound)
                 this = iv.from_cmp(cond.op, b) if isinstance(b, Fraction) else None
                 percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
-            else:  # range [lo, hi] or [lo, hi)
+            else:  # range [lo, hi], [lo, hi), (lo, hi], (lo, hi)
                 lo = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
                 hi = self.x.numeric(cond.hi, ctx, ("分档界限", "a band bound"))
+                lo_op = ">=" if cond.lo_closed else ">"
                 hi_op = "<=" if cond.hi_closed else "<"
-                expr = ir.Logic(ir.BOOL, "and", ir.Cmp(ir.BOOL, ">=", value, lo), ir.Cmp(ir.BOOL, hi_op, value, hi))
+                expr = ir.Logic(ir.BOOL, "and", ir.Cmp(ir.BOOL, lo_op, value, lo), ir.Cmp(ir.BOOL, hi_op, value, hi))
                 a, b = const_value(lo), const_value(hi)
                 ok = isinstance(a, Fraction) and isinstance(b, Fraction)
-                this = [iv.Interval(a, True, b, cond.hi_closed)] if ok else None
+                this = [iv.Interval(a, cond.lo_closed, b, cond.hi_closed)] if ok else None
                 percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
             bands.append(ir.Band(expr, points))
             if covered is None or this is None:

@@ -190,6 +190,10 @@ class AstBuilder(Transformer):
         _, lo, hi, end = ch
         return A.BandCond(self._span(meta), "range", bound=lo, hi=hi, hi_closed=(end == "closed"))
 
+    def bare_range_open_low(self, meta, ch):
+        lo, hi, end = ch
+        return A.BandCond(self._span(meta), "range", bound=lo, hi=hi, lo_closed=False, hi_closed=(end == "closed"))
+
     def closed_end(self, meta, ch):
         return "closed"
 

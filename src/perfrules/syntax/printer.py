@@ -606,7 +606,7 @@ class _Printer:
         elif c.kind == "cmp":
             cond = f"{self.written_op(c.span.start, c.bound.span.start, c.op)} {self.expr(c.bound, ind, mode, P_SUM)}"
         elif c.kind == "range":
-            cond = f"[{self.num(c.bound)}, {self.num(c.hi)}{']' if c.hi_closed else ')'}"
+            cond = f"{'[' if c.lo_closed else '('}{self.num(c.bound)}, {self.num(c.hi)}{']' if c.hi_closed else ')'}"
         else:
             cond = self.expr(c.expr, ind, mode)
         return f"{cond} -> {self.expr(b.points, ind, mode)}"
