@@ -114,6 +114,14 @@ def test_statements_wrap_after_operators_and_inside_brackets():
     assert e["y"] == let_ir(HEAD + "let y = max(a, b)\noutput o = y\n")["y"]
 
 
+def test_conditions_wrap_before_and_or():
+    wrapped = let_ir(HEAD + "let x = a > 1\n  and b > 2\n　　or a < 0\noutput o = x\n")["x"]
+    assert wrapped == let_ir(HEAD + "let x = a > 1 and b > 2 or a < 0\noutput o = x\n")["x"]
+    # a name that merely starts with 'or' still begins a new statement
+    e = let_ir(HEAD + "let order = a\nlet y = order\noutput o = y\n")
+    assert set(e) == {"order", "y"}
+
+
 def test_backtick_names_and_paths():
     text = (
         "input `“三公”经费`: amount\n"
