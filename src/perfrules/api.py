@@ -65,12 +65,14 @@ class Ruleset:
         self.info = RulesetInfo(id=self.program.id, version=self.program.version,
                                 content_hash=self.program.content_hash, title=self.program.title)
         self._row = None
+        self._fast = None
         self._columnar = None
 
     def __getstate__(self) -> dict:
         # compiled evaluators hold generated code and caches: rebuilt on first use after unpickling
         state = dict(self.__dict__)
         state["_row"] = None
+        state["_fast"] = None
         state["_columnar"] = None
         state.pop("_layout", None)
         return state
@@ -102,6 +104,22 @@ class Ruleset:
         return self._row
 
     @property
+    def fast_evaluator(self):
+        """The fast exact row evaluator (backends/rowfast.py: integer pairs, no Fractions), or
+        None when the program uses something it does not generate; built on first use. It is
+        what backend="row" runs for dict records; backend="rowfraction" forces the Fraction one."""
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            from .backends.rowfast import FastRowEvaluator, Unsupported
+            try:
+                fast = FastRowEvaluator(self.program)
+            except Unsupported as err:
+                fast = False
+                self.__dict__["_fast_unsupported"] = str(err)
+            self.__dict__["_fast"] = fast
+        return fast or None
+
+    @property
     def columnar_evaluator(self):
         """The columnar evaluator, or None when the program uses something it does not support
         (then batch evaluation runs the row evaluator record by record)."""
@@ -113,13 +131,27 @@ class Ruleset:
                 self._columnar = False
         return self._columnar or None
 
-    def python_source(self) -> str:
+    def python_source(self, fast: bool = False) -> str:
+        """The generated Python of the row evaluator (fast: of the fast exact one; None when the
+        program is not supported by it)."""
+        if fast:
+            ev = self.fast_evaluator
+            return None if ev is None else ev.source
         return self.row_evaluator.source
 
     def evaluate_raw(self, record: Mapping, *, as_of: date | None = None, backend: str = "row",
                      pop=None) -> tuple[RawResult | None, list[FieldError]]:
         """Score one record into a RawResult, or return its field errors. `pop`: the batch's
-        population statistics (see population_stats); None scores the record as a batch of one."""
+        population statistics (see population_stats); None scores the record as a batch of one.
+        backend: "row" (the fast exact evaluator when it supports the rules, else the Fraction
+        one), "rowfraction" (always the Fraction one) or "reference" (the interpreter)."""
+        if backend == "row" and type(record) is dict:
+            fast = self.fast_evaluator
+            if fast is not None:
+                out = fast.run(record, as_of)
+                if type(out) is list:
+                    return None, out
+                return fast.to_raw(out), []
         env, errors = convert_record(self.program.inputs, record)
         if errors:
             return None, errors
@@ -140,6 +172,15 @@ class Ruleset:
         Population functions (rank, max_of, …) see a batch of this one record unless `pop` gives
         the statistics of a larger batch (population_stats).
         """
+        if backend == "row" and type(record) is dict:
+            fast = self._fast
+            if fast is None:
+                fast = self.fast_evaluator
+            if fast:
+                out = fast.run(record, as_of if as_of is None or type(as_of) is date else _as_date(as_of))
+                if type(out) is list:
+                    return self.to_result(None, out, record_id=record_id, row=row)
+                return self._fast_result(fast, out, record_id, row)
         raw, errors = self.evaluate_raw(record, as_of=_as_date(as_of), backend=backend, pop=pop)
         return self.to_result(raw, errors, record_id=record_id, row=row)
 
@@ -147,6 +188,8 @@ class Ruleset:
         """Score a batch of records. Population functions (rank, max_of, …) range over the
         records of this batch that have no field errors."""
         d = _as_date(as_of)
+        if backend == "row" and not self.has_population and self.fast_evaluator is not None:
+            return [self.evaluate_one(r, as_of=d) for r in records]
         converted = [convert_record(self.program.inputs, r) for r in records]
         pop = None
         if self.has_population:
@@ -176,27 +219,30 @@ class Ruleset:
         return collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs), len(self.program.populations))
 
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
-                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int = 32768):
+                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int = 32768,
+                       columns: str = "all"):
         """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
 
         Columns match inputs by name, declared alias or `mapping` ({"data column": "input name"});
         missing required columns raise perfrules.batch.DataProblem naming all of them. Returns a
         pyarrow Table with one row per input row: the columns of `perfrules eval -o` (scores and
         the total as exact decimal128, values as decimal128 at 10 places, alerts and flags as
-        lists of strings, other text as strings). Population functions range over the table."""
+        lists of strings, other text as strings). Population functions range over the table.
+        `columns`: "all" (default); "scores" without the leaves' values; "total" without any
+        indicator's score or the flags (status, error, total, grades, outputs, alerts)."""
         from .batch import evaluate_table
         return evaluate_table(self, table, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
-                              backend=backend, chunk_rows=chunk_rows)
+                              backend=backend, chunk_rows=chunk_rows, columns=columns)
 
     def evaluate_batches(self, batches: Iterable, *, as_of: date | str | None = None, lang: str = "zh",
                          id_column: str | None = None, mapping: Mapping[str, str] | None = None,
-                         backend: str = "columnar", chunk_rows: int = 32768, pop=None):
+                         backend: str = "columnar", chunk_rows: int = 32768, pop=None, columns: str = "all"):
         """Score a stream of pyarrow RecordBatches (or tables); yields one result RecordBatch per
         input batch, so memory stays bounded by the batch size. Rules with population functions
         need `pop`, the statistics of the whole stream (see population_stats)."""
         from .batch import evaluate_batches
         return evaluate_batches(self, batches, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
-                                backend=backend, chunk_rows=chunk_rows, pop=pop)
+                                backend=backend, chunk_rows=chunk_rows, pop=pop, columns=columns)
 
     # ---- results
     def to_result(self, raw: RawResult | None, errors: list[FieldError], record_id=None, row=None) -> "EvaluationResult":
@@ -220,6 +266,21 @@ class Ruleset:
                  "total": None if raw.total is None else to_decimal(raw.total, s.places, s.rounding),
                  "grade": raw.grades.get("total"), "ruleset": self.info}
         return lazy_result(eager, self._raw_fields, raw)
+
+    def _fast_result(self, fast, out, record_id, row) -> "EvaluationResult":
+        """The result of a fast evaluator run: the eager fields now, the rest when read."""
+        err = out[8]
+        error = None
+        if err is not None:
+            from .models import RecordError
+            error = RecordError(code=err[0], message=err[1], message_en=err[2])
+        eager = {"record_id": record_id, "row": row, "ok": err is None, "error": error,
+                 "total": fast.total_decimal(out), "grade": out[5].get("total"), "ruleset": self.info}
+        return lazy_result(eager, self._fast_fields, (fast, out))
+
+    def _fast_fields(self, payload) -> dict:
+        fast, out = payload
+        return self._raw_fields(fast.to_raw(out))
 
     def _raw_fields(self, raw: RawResult) -> dict:
         """The per-indicator part of a result (built when first read: see lazyresult)."""

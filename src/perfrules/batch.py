@@ -83,7 +83,8 @@ class Batcher:
     """Scores Arrow batches with one ruleset over a fixed column plan (see the module doc)."""
 
     def __init__(self, ruleset, by_input: dict, *, as_of: date | None = None, lang: str = "zh",
-                 id_column: str | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS):
+                 id_column: str | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS,
+                 columns: str = "all"):
         from . import flat
 
         self.ruleset = ruleset
@@ -92,7 +93,8 @@ class Batcher:
         self.lang = lang
         self.id_column = id_column
         self.chunk_rows = max(1, chunk_rows)
-        self.schema = flat.schema(ruleset, lang)
+        self.columns = columns
+        self.schema = flat.schema(ruleset, lang, columns)
         self.stats = Stats()
         self.columnar = ruleset.columnar_evaluator if backend == "columnar" else None
         self.backend = backend if backend != "columnar" or self.columnar is not None else "row"
@@ -150,7 +152,7 @@ class Batcher:
         if conv.errors:
             skip[list(conv.errors)] = True
         exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
-        res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i))
+        res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i), self.columns)
         st = self.stats
         st.records += n
         st.error_rows += len(conv.errors)
@@ -158,7 +160,7 @@ class Batcher:
         st.exact_rows += len(res.exact)
         st.suspects += res.suspects
         st.exact_tier_rows += res.exact_tier_rows
-        return flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang)
+        return flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang, self.columns)
 
     def _exact_env(self, cols: dict, i: int) -> dict:
         """Row i's inputs as exact runtime values, converted as the row path does."""
@@ -183,7 +185,7 @@ class Batcher:
             out.append(flat.flat_row(self.ruleset, r, self.lang))
         self.stats.records += chunk.num_rows
         self.stats.exact_rows += chunk.num_rows
-        return flat.rows_batch(self.ruleset, out, self.lang)
+        return flat.rows_batch(self.ruleset, out, self.lang, self.columns)
 
 
 def _cell(col, i: int):
@@ -216,7 +218,8 @@ def _arrow(data):
 
 
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
-                   mapping: dict | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS):
+                   mapping: dict | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS,
+                   columns: str = "all"):
     """Score every row of `data`; returns a pyarrow Table of the flat results, one row per row.
     Population functions range over the table's rows."""
     import pyarrow as pa
@@ -224,7 +227,7 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
     table = _arrow(data)
     by_input = resolve(ruleset, table.column_names, mapping, id_column)
     b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
-                chunk_rows=chunk_rows)
+                chunk_rows=chunk_rows, columns=columns)
     if ruleset.has_population:
         from .runtime.population import merge_all
 
@@ -235,7 +238,7 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
 
 def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh", id_column: str | None = None,
                      mapping: dict | None = None, backend: str = "columnar", chunk_rows: int = CHUNK_ROWS,
-                     pop=None) -> Iterator:
+                     pop=None, columns: str = "all") -> Iterator:
     """Score a stream of record batches (or tables); yields one result batch per input batch.
     The columns are matched on the first batch; row numbers continue across batches.
 
@@ -252,7 +255,7 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
         if b is None:
             by_input = resolve(ruleset, table.column_names, mapping, id_column)
             b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
-                        chunk_rows=chunk_rows)
+                        chunk_rows=chunk_rows, columns=columns)
             b.pop = pop
         rows = np.arange(start, start + table.num_rows, dtype=np.int64)
         start += table.num_rows
@@ -294,7 +297,7 @@ def open_data(path, *, fmt=None, encoding=None, sheet=None):
         raise DataProblem("PR804", err.message_zh, err.message_en) from None
 
 
-def error_rows_batch(ruleset, records, lang: str):
+def error_rows_batch(ruleset, records, lang: str, columns: str = "all"):
     """Flat rows for records that could not be read at all (PR804)."""
     from . import flat
     from .models import EvaluationResult, RecordError
@@ -304,7 +307,7 @@ def error_rows_batch(ruleset, records, lang: str):
         r = EvaluationResult(record_id=None, row=rec.row, ok=False, ruleset=ruleset.info,
                              error=RecordError(code="PR804", message=rec.error or "", message_en=rec.error_en or ""))
         rows.append(flat.flat_row(ruleset, r, lang))
-    return flat.rows_batch(ruleset, rows, lang)
+    return flat.rows_batch(ruleset, rows, lang, columns)
 
 
 def merge_in_order(parts: list, schema):
@@ -349,7 +352,7 @@ def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
             release_memory()
         parts = batcher.evaluate(piece.batch, piece.rows) if piece.batch.num_rows else []
         if piece.errors:
-            parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang)],
+            parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang, batcher.columns)],
                                     batcher.schema)]
         for p in parts:
             yield p
@@ -367,7 +370,7 @@ def population_stats(batcher: "Batcher", pieces) -> list:
 
 def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sheet=None, mapping=None,
              id_column=None, as_of=None, lang: str = "zh", backend: str = "columnar", summary=None,
-             progress=None) -> Stats:
+             progress=None, columns: str = "all") -> Stats:
     """Score a data file into an output file, streaming. Raises DataProblem before any work when
     the file cannot be read or columns are missing; returns what was done."""
     from . import flat
@@ -376,7 +379,7 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
         by_input = resolve(ruleset, src.columns, mapping, id_column)
-        b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend)
+        b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend, columns=columns)
         if ruleset.has_population:
             b.pop = population_stats(b, src)
         results = score_source(b, src, progress)

@@ -21,6 +21,8 @@ HEADERS = {
            "value": "value", "alerts": "alerts", "flags": "flags", "ok": "ok", "failed": "error", "ruleset": "ruleset"},
 }
 VALUE_SCALE = 10
+# Which result columns to produce: everything; no leaf values; only what a record adds up to.
+COLUMN_SETS = ("all", "scores", "total")
 SCORE_PRECISION = 18
 VALUE_PRECISION = 38
 _SCALARS: dict = {}
@@ -44,37 +46,45 @@ def column_names(ruleset) -> dict[int, str]:
     return {i.id: (i.name if counts[i.name] == 1 else i.dotted) for i in ruleset.program.indicators}
 
 
-def flat_columns(ruleset, lang: str = "zh") -> list[str]:
-    return [name for name, _ in _layout(ruleset, lang)]
+def flat_columns(ruleset, lang: str = "zh", columns: str = "all") -> list[str]:
+    return [name for name, _ in _layout(ruleset, lang, columns)]
 
 
-def _layout(ruleset, lang: str) -> list[tuple[str, tuple]]:
-    """[(column, (what, …)), …]: what the column holds, in order."""
+def _layout(ruleset, lang: str, columns: str = "all") -> list[tuple[str, tuple]]:
+    """[(column, (what, …)), …]: what the column holds, in order. `columns` (COLUMN_SETS):
+    'all'; 'scores' leaves out the leaves' values; 'total' also every indicator's score and
+    the flags, keeping status, error, total, grades, outputs and alerts."""
+    if columns not in COLUMN_SETS:
+        raise ValueError(f"columns must be one of {', '.join(COLUMN_SETS)}, not {columns!r}")
     h = HEADERS[lang]
     p = ruleset.program
     cols = [(h["id"], ("id",)), (h["row"], ("row",)), (h["status"], ("status",)), (h["error"], ("error",)),
             (h["total"], ("total",)), (h["grade"], ("grade",))]
     names = column_names(ruleset)
     for ind in p.indicators:
+        if columns == "total":
+            break
         cols.append((names[ind.id], ("score", ind.id)))
-        if ind.is_leaf and ind.value is not None:
+        if columns == "all" and ind.is_leaf and ind.value is not None:
             cols.append((f"{names[ind.id]}.{h['value']}", ("value", ind.id, ind.value.type)))
     for i, g in enumerate(p.grades):
         if g.target != "total":
             cols.append((f"{g.label}.{h['grade']}", ("group_grade", i)))
     for o in p.outputs:
         cols.append((o.name, ("output", o.name, o.expr.type)))
-    cols += [(h["alerts"], ("alerts",)), (h["flags"], ("flags",))]
+    cols.append((h["alerts"], ("alerts",)))
+    if columns != "total":
+        cols.append((h["flags"], ("flags",)))
     return cols
 
 
-def schema(ruleset, lang: str = "zh"):
+def schema(ruleset, lang: str = "zh", columns: str = "all"):
     """The Arrow schema of the flat results."""
     import pyarrow as pa
 
     places = ruleset.program.settings.places
     fields = []
-    for name, what in _layout(ruleset, lang):
+    for name, what in _layout(ruleset, lang, columns):
         fields.append(pa.field(name, _arrow_type(what, places)))
     return pa.schema(fields)
 
@@ -133,11 +143,11 @@ def flatten(ruleset, r, lang: str = "zh") -> dict:
     return row
 
 
-def rows_batch(ruleset, rows: list[dict], lang: str = "zh"):
+def rows_batch(ruleset, rows: list[dict], lang: str = "zh", columns: str = "all"):
     """Rows of flat_row → an Arrow batch of the flat schema."""
     import pyarrow as pa
 
-    sch = schema(ruleset, lang)
+    sch = schema(ruleset, lang, columns)
     arrays = []
     for f in sch:
         values = [r.get(f.name) for r in rows]
@@ -399,7 +409,7 @@ def _decimal(q, valid: np.ndarray, precision: int, scale: int):
     return pa.Array.from_buffers(typ, n, [bitmap, pa.py_buffer(buf)], null_count=0 if all_valid else int(n - valid.sum()))
 
 
-def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh"):
+def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", columns: str = "all"):
     """The flat Arrow batch of one columnar ChunkResult.
 
     rows: the records' row numbers; ids: their ids (or None); errors: row → [FieldError] for
@@ -441,7 +451,7 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh"):
             error_text.set(int(i), f"{ind.name}：{reason.text('zh')}" if lang == "zh" else f"{ind.name}: {reason.text('en')}")
     failed = error_text.codes >= 0
     cols = []
-    for name, what in _layout(ruleset, lang):
+    for name, what in _layout(ruleset, lang, columns):
         kind = what[0]
         if kind == "id":
             col = pa.array(ids_list if ids_list is not None else [None] * n, pa.string())
@@ -496,7 +506,7 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh"):
         for name, col in cols:
             if not isinstance(col, pa.Array):
                 col.set(i, row.get(name))
-    sch = schema(ruleset, lang)
+    sch = schema(ruleset, lang, columns)
     arrays = [col if isinstance(col, pa.Array) else col.array() for _, col in cols]
     return pa.RecordBatch.from_arrays(arrays, schema=sch)
 

@@ -113,7 +113,7 @@ def routes_from_file(path) -> Routes:
 
 
 # ---- the union of the rulesets' columns
-def union_schema(rulesets: list, lang: str):
+def union_schema(rulesets: list, lang: str, columns: str = "all"):
     """The output schema: shared leading columns, the ruleset column, then every ruleset's own."""
     import pyarrow as pa
 
@@ -122,14 +122,14 @@ def union_schema(rulesets: list, lang: str):
     h = HEADERS[lang]
     fields: dict = {}
     for rs in rulesets:
-        for f in schema(rs, lang):
+        for f in schema(rs, lang, columns):
             old = fields.get(f.name)
             if old is None:
                 fields[f.name] = f
             elif old.type != f.type:
                 fields[f.name] = pa.field(f.name, pa.string())
     lead = [h["id"], h["row"], h["status"], h["error"]]
-    tail = [h["alerts"], h["flags"]]
+    tail = [n for n in (h["alerts"], h["flags"]) if n in fields]
     out = [fields[n] for n in lead] + [pa.field(h["ruleset"], pa.string())]
     out += [f for n, f in fields.items() if n not in lead and n not in tail]
     out += [fields[n] for n in tail]
@@ -167,10 +167,12 @@ class Router:
     """Scores pieces of a BatchSource with the ruleset each record's unit names."""
 
     def __init__(self, routes: Routes, columns: list[str], *, unit_column: str | None = None, mapping=None,
-                 id_column=None, as_of=None, lang: str = "zh", backend: str = "columnar"):
+                 id_column=None, as_of=None, lang: str = "zh", backend: str = "columnar",
+                 result_columns: str = "all"):
         from .batch import Batcher, DataProblem, resolve
 
         self.lang = lang
+        self.columns = result_columns  # which result columns (flat.COLUMN_SETS)
         if unit_column is None:
             unit_column = next((c for c in UNIT_COLUMNS if c in columns), None)
             if unit_column is None:
@@ -184,7 +186,7 @@ class Router:
         self.id_column = id_column
         self.routes = routes
         self.rulesets = routes.rulesets
-        self.schema = union_schema(self.rulesets, lang)
+        self.schema = union_schema(self.rulesets, lang, result_columns)
         self.batchers, self.problems = {}, {}
         for rs in self.rulesets:
             try:
@@ -192,7 +194,8 @@ class Router:
             except DataProblem as err:
                 self.problems[id(rs)] = err  # its records become error rows naming the columns
                 continue
-            self.batchers[id(rs)] = Batcher(rs, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend)
+            self.batchers[id(rs)] = Batcher(rs, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend,
+                                            columns=result_columns)
         self.index = {unit: k for k, rs in enumerate(self.rulesets) for unit, r in routes.units.items() if r is rs}
 
     def name_of(self, rs) -> str:
@@ -244,7 +247,7 @@ class Router:
             if len(lost):
                 parts.append(self._unrouted(batch, lost, rows[lost], [texts[i] for i in lost]))
         if piece.errors:
-            parts.append(conform(error_rows_batch(self.rulesets[0], piece.errors, self.lang), self.schema, None, self.lang))
+            parts.append(conform(error_rows_batch(self.rulesets[0], piece.errors, self.lang, self.columns), self.schema, None, self.lang))
         return merge_in_order(parts, self.schema)
 
     def _ids(self, batch, idx):
@@ -296,7 +299,7 @@ class Router:
 
 def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_fmt=None, encoding=None, sheet=None,
                mapping=None, id_column=None, as_of=None, lang: str = "zh", backend: str = "columnar",
-               summary=None, progress=None, warn=None):
+               summary=None, progress=None, warn=None, columns: str = "all"):
     """Score a many-department data file into one output file, streaming (see the module doc)."""
     from . import flat
     from .batch import open_data
@@ -305,7 +308,7 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
         router = Router(routes, src.columns, unit_column=unit_column, mapping=mapping, id_column=id_column,
-                        as_of=as_of, lang=lang, backend=backend)
+                        as_of=as_of, lang=lang, backend=backend, result_columns=columns)
         router.phase1(src)
 
         def results():

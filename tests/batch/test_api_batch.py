@@ -94,6 +94,24 @@ def test_id_column_and_row_backends_agree(health, table):
     assert a.equals(b)
 
 
+@pytest.mark.parametrize("columns", ["scores", "total"])
+@pytest.mark.parametrize("backend", ["columnar", "row"])
+def test_fewer_columns_are_the_same_figures(health, table, columns, backend):
+    full = health.evaluate_table(table, lang="en")
+    part = health.evaluate_table(table, lang="en", columns=columns, backend=backend)
+    assert part.column_names == flat.flat_columns(health, "en", columns)
+    assert part.equals(full.select(part.column_names))
+    assert "total" in part.column_names and "alerts" in part.column_names
+    assert not any(c.endswith(".value") for c in part.column_names)
+    assert ("预算执行率" in part.column_names) == (columns == "scores")
+    assert ("flags" in part.column_names) == (columns == "scores")
+
+
+def test_unknown_column_set_is_refused(health, table):
+    with pytest.raises(ValueError, match="columns must be one of all, scores, total"):
+        health.evaluate_table(table, columns="some")
+
+
 RANKED = """
 input 得分: number
 input 金额: amount

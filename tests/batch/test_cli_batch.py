@@ -40,6 +40,20 @@ def test_routes_file_equals_rulesets_dir(tmp_path, capsys):
     assert "no unit column 部门" in capsys.readouterr().err
 
 
+def test_columns_total_routed_and_single(tmp_path, capsys):
+    out = tmp_path / "o.csv"
+    assert main(["eval", "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "-o", str(out),
+                 "--id", "单位名称", "--lang", "en", "--columns", "total"]) == 0
+    rows = rows_of(out)
+    assert list(rows[0]) == ["id", "row", "status", "error", "ruleset", "total", "grade", "预算安排建议", "alerts"]
+    assert {r["id"]: r["total"] for r in rows}["区卫健局"] == "90.15"
+    one = tmp_path / "one.csv"
+    assert main(["eval", str(HEALTH), "--data", str(ROOT / "rulesets/health/health-2024.csv"), "-o", str(one),
+                 "--columns", "scores", "--lang", "en"]) == 0
+    header = list(rows_of(one)[0])
+    assert "预算执行率" in header and "flags" in header and not any(h.endswith(".value") for h in header)
+
+
 def test_routing_needs_one_source_of_rules(tmp_path, capsys):
     assert main(["eval", str(HEALTH), "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "-o",
                  str(tmp_path / "o.csv"), "--lang", "en"]) == 2

@@ -67,18 +67,20 @@ def render_number(q: int, places: int, how: str) -> str:
     return plain_text(q, places)
 
 
-def certify(ev, run, res) -> None:
-    """Round every number the results will show; store the integers on res (…_q dicts)."""
+def certify(ev, run, res, columns: str = "all") -> None:
+    """Round every number the results will show (flat.COLUMN_SETS: values only for 'all',
+    scores and the clamp flags' figures not for 'total'); store the integers on res (…_q)."""
     s = ev.s
     n = run.n
-    for leaf, val in res.values.items():
-        if isinstance(val, Num):
-            res.value_q[leaf] = _full(run.decimal(val, ev.p.indicators[leaf].value, VALUE_PLACES), n)
+    if columns == "all":
+        for leaf, val in res.values.items():
+            if isinstance(val, Num):
+                res.value_q[leaf] = _full(run.decimal(val, ev.p.indicators[leaf].value, VALUE_PLACES), n)
     for ind, score in res.scores.items():
-        if ind not in res.score_q:
+        if ind not in res.score_q and columns != "total":
             res.score_q[ind] = _full(run.decimal(score, None, s.places, s.rounding), n)
     for leaf, (low, high) in res.clamped.items():
-        if ((low | high) & ~res.missing[leaf]).any():
+        if columns != "total" and ((low | high) & ~res.missing[leaf]).any():
             res.clamp_q[leaf] = _full(run.decimal(res.raw[leaf], ev.raw_expr[leaf], 4), n)
     for out in ev.p.outputs:
         val = res.outputs[out.name]

@@ -140,10 +140,11 @@ class ColumnarEvaluator:
 
     # ---- one chunk
     def run(self, n: int, inputs: dict, as_of: date | None, skip: np.ndarray | None, exact_rows,
-            exact_env) -> ChunkResult:
+            exact_env, columns: str = "all") -> ChunkResult:
         """Evaluate a chunk. `inputs` maps 'in:NAME' → column value; `skip` marks rows not to
         evaluate; `exact_rows` must go to the reference; `exact_env(row)` gives one row's inputs
-        as exact runtime values (convert_record's env), for the exact tier and the reference."""
+        as exact runtime values (convert_record's env), for the exact tier and the reference;
+        `columns` (flat.COLUMN_SETS) says which figures will be shown, hence certified."""
         from .reference import evaluate
 
         reasons = Reasons(self.reasons)
@@ -171,7 +172,7 @@ class ColumnarEvaluator:
                 res.alert_parts.append([p.text if p.expr is None else run.ev(p.expr) for p in alert.message])
             for out in self.p.outputs:
                 res.outputs[out.name] = run.ev(out.expr)
-            self._finish_formats(run, res)
+            self._finish_formats(run, res, columns)
         todo = run.residual
         if skip is not None:
             todo &= ~skip
@@ -308,11 +309,11 @@ class ColumnarEvaluator:
         key = "grade" if g.target == "total" else f"grade:{g.target}"
         run.env[key] = Text(lut[np.maximum(code, 0)], uniq, np.where(code < 0, rid, 0).astype(np.int32))
 
-    def _finish_formats(self, run: ChunkRun, res: ChunkResult) -> None:
+    def _finish_formats(self, run: ChunkRun, res: ChunkResult, columns: str = "all") -> None:
         """Certify every number that will be shown as text, so residual rows are known now."""
         from .colformat import certify
 
-        certify(self, run, res)
+        certify(self, run, res, columns)
 
     def show(self, value, idx: np.ndarray, reasons: Reasons, run: ChunkRun) -> list[str]:
         """runtime `show(v)` for the rows idx: the text a no_band / no_case reason quotes."""

@@ -46,6 +46,9 @@ def configure(p) -> None:
     p.add_argument("--rulesets", metavar="DIR", help="route each record to the rule file under DIR that applies to its unit")
     p.add_argument("--routes", metavar="FILE", help='JSON {"unit": "rule file"} routing records to rule files')
     p.add_argument("--unit-column", metavar="COLUMN", help="the column naming a record's unit (default 单位名称 or 部门)")
+    p.add_argument("--columns", choices=("all", "scores", "total"), default="all",
+                   help="result columns in the output file: all (default); scores (no leaf values); "
+                        "total (status, error, total, grades, outputs, alerts)")
     p.add_argument("--detail", action="store_true", help="print the indicator breakdown of every record")
     p.add_argument("--summary-json", metavar="FILE", help="also write the summary as JSON")
     p.add_argument("--strict", action="store_true", help="exit 3 when any record is an error row")
@@ -103,7 +106,7 @@ def run(args) -> int:
             try:
                 run_routed(routes, args.data, args.output, unit_column=args.unit_column, out_fmt=fmt, encoding=args.encoding,
                            sheet=args.sheet, mapping=mapping, id_column=args.id_column, as_of=as_of, lang=lang,
-                           backend=args.backend, summary=summary, progress=progress,
+                           backend=args.backend, summary=summary, progress=progress, columns=args.columns,
                            warn=lambda m: _say(lang, f"警告：{m}", f"warning: {m}"))
                 if table_out is not None:
                     _print_routed_table(table_out, lang)
@@ -131,7 +134,7 @@ def run(args) -> int:
 
                 run_file(rules, args.data, args.output, out_fmt=fmt, encoding=args.encoding, sheet=args.sheet,
                          mapping=mapping, id_column=args.id_column, as_of=as_of, lang=lang, backend=args.backend,
-                         summary=summary, progress=progress)
+                         summary=summary, progress=progress, columns=args.columns)
     except DataProblem as err:
         if progress is not None:
             progress.clear()
