@@ -78,7 +78,7 @@ def _as_arrow(col):
 
     if isinstance(col, (pa.Array, pa.ChunkedArray)):
         if isinstance(col, pa.ChunkedArray):
-            col = col.combine_chunks()
+            col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()  # one chunk: no copy
         if pa.types.is_dictionary(col.type):
             col = col.dictionary_decode()
         return col
@@ -173,7 +173,7 @@ def _clean_numbers(spec, arr, n: int, rid: int):
     kind = spec.type.kind
     if arr is None or n == 0 or spec.range is not None or kind not in ("amount", "number", "count"):
         return None
-    blank = ~arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else None
+    blank = _nulls(arr) if arr.null_count else None
     places = None
     if pa.types.is_integer(arr.type) and not pa.types.is_uint64(arr.type):
         xi = (arr.fill_null(0) if blank is not None else arr).to_numpy(zero_copy_only=False)
@@ -206,6 +206,12 @@ def _clean_numbers(spec, arr, n: int, rid: int):
         kmax, d, m = max(kmax, k_default), max(d, c.d), 0
     r = U if kmax else 0.0
     return cn.Num(f, 0.0, r, d, m, places if kmax else None, dp=kmax if d == _POW10[kmax] else None)
+
+
+def _nulls(arr) -> np.ndarray:
+    """The null mask of an Arrow array, unpacked straight from its validity bitmap."""
+    bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    return np.unpackbits(bits, bitorder="little", count=arr.offset + len(arr))[arr.offset:] == 0
 
 
 def _float_places(x: np.ndarray):
