@@ -149,7 +149,8 @@ class FastGenerator:
 
     def const_num(self, v) -> Num:
         v = Fraction(v)
-        return Num(self.k(v.numerator), "1" if v.denominator == 1 else self.k(v.denominator),
+        # a numerator of 1 is written 1 so that products with it fold away
+        return Num("1" if v.numerator == 1 else self.k(v.numerator), "1" if v.denominator == 1 else self.k(v.denominator),
                    v.denominator == 1, False, v)
 
     def line(self, text: str) -> None:
@@ -249,6 +250,18 @@ class FastGenerator:
             for test, fn in (("tx is float", "FLOAT_PAIR"), ("tx is str", "STR_PAIR")):
                 self.line(f"elif {test}:")
                 with w.indent():
+                    if fn == "FLOAT_PAIR" and kind != "count":
+                        # most amounts have two decimals: try x = c / 100 inline (see qpairs.float_pair)
+                        self.line("y = x * 100.0")
+                        self.line("if -EXACT < y < EXACT and round(y) / 100.0 == x:")
+                        with w.indent():
+                            self.line(f"{r.n} = round(y)")
+                            self.line(f"{r.d} = 100")
+                            if checks:
+                                self.line(f"if not ({checks(r.n, r.d)}):")
+                                self.line(f"    {r.n}, {r.d} = SLOW_NUMBER({sp}, x, errs)")
+                        self.line("else:")
+                        w.depth += 1
                     self.line(f"q = {fn}(x)")
                     self.line("if q is None:")
                     self.line(f"    {r.n}, {r.d} = SLOW_NUMBER({sp}, x, errs)")
@@ -258,6 +271,8 @@ class FastGenerator:
                         if checks:
                             self.line(f"if not ({checks(r.n, r.d)}):")
                             self.line(f"    {r.n}, {r.d} = SLOW_NUMBER({sp}, x, errs)")
+                    if fn == "FLOAT_PAIR" and kind != "count":
+                        w.depth -= 1
             self.line("elif x is None:")
             with w.indent():
                 if spec.has_default:
@@ -653,14 +668,14 @@ class FastGenerator:
     def missing_const(self, m: Missing) -> Num:
         return Num(self.k(m), "0", False, True)
 
-    def divide_nonzero(self, a: Num, b: Num) -> Num:
+    def divide_nonzero(self, a: Num, b: Num, into: Num | None = None) -> Num:
         """a / b for present a, b with b ≠ 0 (checked by the caller)."""
         if b.val is not None:
             if b.val > 0:
-                r = self.new_num(False, False)
+                r = into or self.new_num(False, False)
                 self.set_num(r, _mul(a.n, b.den), _mul(a.den, b.n))
                 return r
-        r = self.new_num(False, False)
+        r = into or self.new_num(False, False)
         self.line(f"{r.n} = {_mul(a.n, b.den)}")
         self.line(f"{r.d} = {_mul(a.den, b.n)}")
         if b.val is None or b.val < 0:
@@ -669,13 +684,13 @@ class FastGenerator:
             self.line(f"    {r.d} = -{r.d}")
         return r
 
-    def times(self, a: Num, b: Num) -> Num:
-        r = self.new_num(False, a.one and b.one)
+    def times(self, a: Num, b: Num, into: Num | None = None) -> Num:
+        r = into or self.new_num(False, a.one and b.one)
         self.set_num(r, _mul(a.n, b.n), _mul(a.den, b.den))
         return r
 
-    def plus(self, a: Num, b: Num, sign: str = "+") -> Num:
-        r = self.new_num(False, a.one and b.one)
+    def plus(self, a: Num, b: Num, sign: str = "+", into: Num | None = None) -> Num:
+        r = into or self.new_num(False, a.one and b.one)
         if a.den == b.den:
             self.set_num(r, f"{a.n} {sign} {b.n}", a.den)
         else:
@@ -941,7 +956,7 @@ class FastGenerator:
             def body():
                 ap, bp = a.present(), b.present()
                 self.if_nonzero(bp, Missing("div_zero", e.subject), lambda m: self.set_missing(r, m.n),
-                                lambda: self.assign(r, self.divide_nonzero(ap, bp)))
+                                lambda: self.divide_nonzero(ap, bp, into=r))
 
             self.guarded([a, b], body, lambda m: self.set_missing(r, m))
             return r
@@ -951,8 +966,10 @@ class FastGenerator:
 
         def body():
             ap, bp = a.present(), b.present()
-            x = self.times(ap, bp) if e.op == "*" else self.plus(ap, bp, e.op)
-            self.assign(r, x)
+            if e.op == "*":
+                self.times(ap, bp, into=r)
+            else:
+                self.plus(ap, bp, e.op, into=r)
 
         self.guarded([a, b], body, lambda m: self.set_missing(r, m))
         return r
@@ -1187,7 +1204,8 @@ class FastRowEvaluator:
             return ("PR803", f"{name}：{reason.text('zh')}", f"{name}: {reason.text('en')}")
 
         namespace = {
-            "__builtins__": {"type": type, "abs": abs, "int": int, "float": float, "str": str, "set": set},
+            "__builtins__": {"type": type, "abs": abs, "int": int, "float": float, "str": str, "set": set, "round": round},
+            "EXACT": qpairs.EXACT,
             "Missing": Missing, "ABSENT": _ABSENT, "NO_AS_OF": Missing("as_of_missing", ""),
             "FLOAT_PAIR": qpairs.float_pair, "STR_PAIR": qpairs.str_pair,
             "SLOW_NUMBER": qpairs.slow_number, "SLOW_VALUE": qpairs.slow_value,

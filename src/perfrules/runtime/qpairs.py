@@ -22,7 +22,7 @@ from .scoring import format_value
 
 # |x| · 10^k below this (2^51 with a margin) keeps x's shortest decimal unique among decimals of k places and the
 # float product x · 10^k within 1/2 of it (see float_pair).
-_EXACT = float(2**50)
+_EXACT = EXACT = float(2**50)
 _POW10 = tuple(10**k for k in range(7))
 _POW10F = tuple(float(p) for p in _POW10)
 
