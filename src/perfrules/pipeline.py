@@ -20,6 +20,10 @@ __all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten",
            "_column_names", "_plan_problem"]
 
 
+_LEVEL_ORDER = {"severe": 0, "warning": 1, "info": 2}
+_LEVEL_ZH = {"severe": "严重", "warning": "预警", "info": "提醒"}
+
+
 @dataclass
 class Summary:
     records: int = 0
@@ -71,10 +75,13 @@ class Summary:
                 "grades": dict(self.grades), "alerts": dict(self.alerts)}
 
     def text(self, lang: str) -> str:
-        grades = "，".join(f"{k} {v}" for k, v in sorted(self.grades.items())) or "—"
-        alerts = "，".join(f"{k} {v}" for k, v in sorted(self.alerts.items())) or "0"
-        if lang == "zh":
-            return f"共 {self.records} 条记录：评分 {self.results} 条，错误 {self.errors} 条；等级分布：{grades}；预警：{alerts}"
+        zh = lang == "zh"
+        ungraded = "未定级" if zh else "no grade"
+        grades = "，".join(f"{ungraded if k == '—' else k} {v}" for k, v in sorted(self.grades.items(), key=lambda kv: (kv[0] == "—", kv[0]))) or "—"
+        levels = sorted(self.alerts, key=lambda k: (_LEVEL_ORDER.get(k, 9), k))
+        alerts = "，".join(f"{_LEVEL_ZH.get(k, k) if zh else k} {self.alerts[k]}" for k in levels) or "0"
+        if zh:
+            return f"共 {self.records} 条记录：评分 {self.results} 条，错误 {self.errors} 条；等级分布：{grades}；预警信息：{alerts}"
         grades = grades.replace("，", ", ")
         alerts = alerts.replace("，", ", ")
         return f"{self.records} records: {self.results} scored, {self.errors} errors; grades: {grades}; alerts: {alerts}"
