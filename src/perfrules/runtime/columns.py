@@ -210,7 +210,10 @@ def _clean_numbers(spec, arr, n: int, rid: int):
 
 def _nulls(arr) -> np.ndarray:
     """The null mask of an Arrow array, unpacked straight from its validity bitmap."""
-    bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    validity = arr.buffers()[0]
+    if validity is None:  # a null-typed (or otherwise bitmap-less) array: ask Arrow
+        return ~arr.is_valid().to_numpy(zero_copy_only=False)
+    bits = np.frombuffer(validity, dtype=np.uint8)
     return np.unpackbits(bits, bitorder="little", count=arr.offset + len(arr))[arr.offset:] == 0
 
 
