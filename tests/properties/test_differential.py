@@ -217,7 +217,7 @@ def test_expressions_equal_the_oracle_on_both_backends(exprs, conds, rec):
     rules = compiled("\n".join(lines) + "\n")
     env = env_of(rec)
     raws = {}
-    for backend in ("reference", "row"):
+    for backend in ("reference", "row", "rowfraction"):
         raw, errors = rules.evaluate_raw(rec, backend=backend)
         assert not errors
         raws[backend] = raw
@@ -229,7 +229,8 @@ def test_expressions_equal_the_oracle_on_both_backends(exprs, conds, rec):
             got = raw.outputs[f"c{i}"]
             want = oracle(c, env)
             assert (None if isinstance(got, Missing) else got) == want, (backend, text(c), rec)
-    assert raws["reference"].comparable() == raws["row"].comparable()
+    assert raws["reference"].comparable() == raws["row"].comparable() == raws["rowfraction"].comparable()
+    assert rules.fast_evaluator is not None  # expressions alone never need the Fraction fallback
 
 
 # ---- random rule files: indicators with every scoring form, settings, grades, alerts
@@ -321,13 +322,19 @@ def test_row_evaluator_equals_reference_on_random_rule_files(src, recs, as_of):
         rules = compiled(src)
     except perfrules.CompileError as err:  # the generator only writes valid files
         raise AssertionError(f"generated rule file does not compile:\n{src}\n{err}") from None
+    # the fast evaluator leaves only `total_only` to the Fraction one in these files
+    assert (rules.fast_evaluator is not None) == ("total_only" not in src), rules.__dict__.get("_fast_unsupported")
     for rec in recs:
         ref, ref_errors = rules.evaluate_raw(rec, as_of=as_of, backend="reference")
-        row, row_errors = rules.evaluate_raw(rec, as_of=as_of, backend="row")
-        assert [str(e) for e in ref_errors] == [str(e) for e in row_errors]
-        if ref is None:
-            continue
-        assert ref.comparable() == row.comparable(), src
-        a = rules.to_result(ref, []).model_dump(mode="json")
-        b = rules.to_result(row, []).model_dump(mode="json")
-        assert a == b
+        for backend in ("row", "rowfraction"):
+            row, row_errors = rules.evaluate_raw(rec, as_of=as_of, backend=backend)
+            assert [str(e) for e in ref_errors] == [str(e) for e in row_errors]
+            if ref is None:
+                continue
+            assert ref.comparable() == row.comparable(), src
+            a = rules.to_result(ref, []).model_dump(mode="json")
+            b = rules.to_result(row, []).model_dump(mode="json")
+            assert a == b
+            # and what evaluate_one gives (the lazy result of the fast evaluator)
+            assert rules.evaluate_one(rec, as_of=as_of, backend=backend).model_dump(mode="json") == \
+                rules.evaluate_one(rec, as_of=as_of, backend="reference").model_dump(mode="json"), src

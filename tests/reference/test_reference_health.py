@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 COPY = DATA / "reference-health-2024.json"
 ORIGINAL = SHARED / "domain" / "reference-health-2024.json"
 RULES = RULESETS / "health" / "health.rules"
-BACKENDS = ("reference", "row")
+BACKENDS = ("reference", "row", "rowfraction")  # row: the fast exact evaluator (rowfast)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,11 @@ def results(reference):
 
 def test_backends_agree(results):
     assert results["reference"].model_dump(mode="json") == results["row"].model_dump(mode="json")
+    assert results["reference"].model_dump(mode="json") == results["rowfraction"].model_dump(mode="json")
+
+
+def test_row_is_the_fast_evaluator():
+    assert perfrules.load(RULES).fast_evaluator is not None
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
