@@ -297,3 +297,17 @@ def test_health_table_dicts_equal_the_reference():
     for rec in make_health_table(300, seed=7).to_pylist():
         same(rules, rec)
         same(rules, rec, as_of=date(2024, 9, 30))
+
+
+def test_cli_prints_the_fast_source(tmp_path, capsys):
+    from perfrules.cli import main
+
+    path = tmp_path / "r.rules"
+    path.write_text(EXCLUDE, encoding="utf-8")
+    assert main(["compile", str(path), "--emit", "python-fast"]) == 0
+    out = capsys.readouterr().out
+    assert out == perfrules.compile(EXCLUDE).python_source(fast=True)
+    path.write_text("settings { total_only; total 10 }\ninput a: number\nindicator 一 weight 10 { value a; score value }\n",
+                    encoding="utf-8")
+    assert main(["compile", str(path), "--emit", "python-fast"]) == 1
+    assert "total_only" in capsys.readouterr().err

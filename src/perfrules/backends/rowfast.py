@@ -94,6 +94,19 @@ def _neg(a: str) -> str:
     return f"-{a}" if a.isidentifier() or a.isdigit() else f"-({a})"
 
 
+def _constant(e: ir.Expr):
+    """The Fraction a numeric constant expression (a literal, possibly negated) stands for, else None."""
+    if isinstance(e, ir.Const):
+        v = e.value
+        if isinstance(v, (Fraction, int)) and not isinstance(v, bool):
+            return Fraction(v)
+        return None
+    if isinstance(e, ir.Neg):
+        v = _constant(e.operand)
+        return None if v is None else -v
+    return None
+
+
 def _present(x) -> str:
     return x.d if isinstance(x, Num) else f"type({x.v}) is not Missing"
 
@@ -705,10 +718,10 @@ class FastGenerator:
 
     def linear(self, f: ir.LinearScore, ind: ir.Indicator, k) -> None:
         v = self.value_of(ind)
-        if not all(isinstance(x, ir.Const) for x in f.xs + f.points):
+        xs = [_constant(x) for x in f.xs]
+        ps = [_constant(x) for x in f.points]
+        if any(x is None for x in xs + ps):
             raise Unsupported("linear with non-constant points")
-        xs = [Fraction(x.value) for x in f.xs]
-        ps = [Fraction(x.value) for x in f.points]
         if len(xs) != len(ps) or not xs or any(b <= a for a, b in zip(xs, xs[1:])):
             raise Unsupported("linear points not increasing")
 
@@ -828,15 +841,14 @@ class FastGenerator:
         out = []
         for b in f.bands:
             c = b.cond
-            if not (isinstance(c, ir.Cmp) and isinstance(c.right, ir.Const) and c.op in _CMP_OPS
-                    and isinstance(c.right.value, (Fraction, int)) and not isinstance(c.right.value, bool)
-                    and isinstance(c.left, ir.Slot) and c.left.type.numeric):
+            bound = _constant(c.right) if isinstance(c, ir.Cmp) else None
+            if not (bound is not None and c.op in _CMP_OPS and isinstance(c.left, ir.Slot) and c.left.type.numeric):
                 return None
             if x is None:
                 x = c.left
             elif c.left != x:
                 return None
-            out.append((c.op, self.const_num(c.right.value)))
+            out.append((c.op, self.const_num(bound)))
         if x is None:
             return None
         xv = self.slots.get(x.key)

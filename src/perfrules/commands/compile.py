@@ -1,5 +1,6 @@
-"""Show what a rule file compiles to: the generated Python of the row evaluator, or a summary
-of the checked IR (inputs, indicators, evaluation order)."""
+"""Show what a rule file compiles to: the generated Python of the row evaluator (`python`: the
+Fraction one; `python-fast`: the fast exact one over integer pairs that evaluate_one runs when it
+supports the rules), or a summary of the checked IR (inputs, indicators, evaluation order)."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,7 @@ HELP = "show the generated evaluator code or the IR"
 
 def configure(p) -> None:
     p.add_argument("file", metavar="RULES", help="the rule file")
-    p.add_argument("--emit", choices=("python", "ir"), default="python", help="what to print (default: python)")
+    p.add_argument("--emit", choices=("python", "python-fast", "ir"), default="python", help="what to print (default: python)")
 
 
 def run(args) -> int:
@@ -23,6 +24,15 @@ def run(args) -> int:
         return 1
     if args.emit == "python":
         sys.stdout.write(rules.python_source())
+        return 0
+    if args.emit == "python-fast":
+        source = rules.python_source(fast=True)
+        if source is None:
+            why = rules.__dict__.get("_fast_unsupported", "")
+            print(f"perfrules: the fast row evaluator does not support these rules ({why}); "
+                  "they are scored by the Fraction one (--emit python)", file=sys.stderr)
+            return 1
+        sys.stdout.write(source)
         return 0
     p = rules.program
     print(f"ruleset {p.id} {p.version}  hash {p.content_hash}")
