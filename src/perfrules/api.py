@@ -149,8 +149,8 @@ class Ruleset:
             fast = self.fast_evaluator
             if fast is not None:
                 out = fast.run(record, as_of)
-                if type(out) is list:
-                    return None, out
+                if type(out) is tuple:
+                    return None, out[0]
                 return fast.to_raw(out), []
         env, errors = convert_record(self.program.inputs, record)
         if errors:
@@ -178,8 +178,13 @@ class Ruleset:
                 fast = self.fast_evaluator
             if fast:
                 out = fast.run(record, as_of if as_of is None or type(as_of) is date else _as_date(as_of))
-                if type(out) is list:
-                    return self.to_result(None, out, record_id=record_id, row=row)
+                if type(out) is tuple:
+                    return self.to_result(None, out[0], record_id=record_id, row=row)
+                err = out[1]
+                if err is None:
+                    return lazy_result({"record_id": record_id, "row": row, "ok": True, "error": None,
+                                        "total": fast.total_decimal(out), "grade": fast.grade(out),
+                                        "ruleset": self.info}, self._fast_fields, out)
                 return self._fast_result(fast, out, record_id, row)
         raw, errors = self.evaluate_raw(record, as_of=_as_date(as_of), backend=backend, pop=pop)
         return self.to_result(raw, errors, record_id=record_id, row=row)
@@ -269,18 +274,17 @@ class Ruleset:
 
     def _fast_result(self, fast, out, record_id, row) -> "EvaluationResult":
         """The result of a fast evaluator run: the eager fields now, the rest when read."""
-        err = out[8]
+        err = out[1]
         error = None
         if err is not None:
             from .models import RecordError
             error = RecordError(code=err[0], message=err[1], message_en=err[2])
         eager = {"record_id": record_id, "row": row, "ok": err is None, "error": error,
-                 "total": fast.total_decimal(out), "grade": out[5].get("total"), "ruleset": self.info}
-        return lazy_result(eager, self._fast_fields, (fast, out))
+                 "total": fast.total_decimal(out), "grade": fast.grade(out), "ruleset": self.info}
+        return lazy_result(eager, self._fast_fields, out)
 
-    def _fast_fields(self, payload) -> dict:
-        fast, out = payload
-        return self._raw_fields(fast.to_raw(out))
+    def _fast_fields(self, out) -> dict:
+        return self._raw_fields(self._fast.to_raw(out))
 
     def _raw_fields(self, raw: RawResult) -> dict:
         """The per-indicator part of a result (built when first read: see lazyresult)."""

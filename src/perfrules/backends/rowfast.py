@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 from .. import ir
@@ -229,7 +230,7 @@ class FastGenerator:
         for i, spec in enumerate(p.inputs):
             self.input(i, spec)
         self.line("if errs:")
-        self.line("    return errs")
+        self.line("    return (errs,)")
         self.line("if as_of is None:")
         self.line("    as_of = NO_AS_OF")
         self.line("fl = []")
@@ -260,21 +261,18 @@ class FastGenerator:
             self.line("if tx is int:" if not checks else f"if tx is int and {checks('x', '1')}:")
             self.line(f"    {r.n} = x")
             self.line(f"    {r.d} = 1")
+            if kind != "count":
+                # most amounts have two decimals: try x = c / 100 inline (see qpairs.float_pair)
+                self.line("elif tx is float and -EXACT < (y := x * 100.0) < EXACT and (c := round(y)) / 100.0 == x:")
+                with w.indent():
+                    self.line(f"{r.n} = c")
+                    self.line(f"{r.d} = 100")
+                    if checks:
+                        self.line(f"if not ({checks(r.n, r.d)}):")
+                        self.line(f"    {r.n}, {r.d} = SLOW_NUMBER({sp}, x, errs)")
             for test, fn in (("tx is float", "FLOAT_PAIR"), ("tx is str", "STR_PAIR")):
                 self.line(f"elif {test}:")
                 with w.indent():
-                    if fn == "FLOAT_PAIR" and kind != "count":
-                        # most amounts have two decimals: try x = c / 100 inline (see qpairs.float_pair)
-                        self.line("y = x * 100.0")
-                        self.line("if -EXACT < y < EXACT and round(y) / 100.0 == x:")
-                        with w.indent():
-                            self.line(f"{r.n} = round(y)")
-                            self.line(f"{r.d} = 100")
-                            if checks:
-                                self.line(f"if not ({checks(r.n, r.d)}):")
-                                self.line(f"    {r.n}, {r.d} = SLOW_NUMBER({sp}, x, errs)")
-                        self.line("else:")
-                        w.depth += 1
                     self.line(f"q = {fn}(x)")
                     self.line("if q is None:")
                     self.line(f"    {r.n}, {r.d} = SLOW_NUMBER({sp}, x, errs)")
@@ -284,8 +282,6 @@ class FastGenerator:
                         if checks:
                             self.line(f"if not ({checks(r.n, r.d)}):")
                             self.line(f"    {r.n}, {r.d} = SLOW_NUMBER({sp}, x, errs)")
-                    if fn == "FLOAT_PAIR" and kind != "count":
-                        w.depth -= 1
             self.line("elif x is None:")
             with w.indent():
                 if spec.has_default:
@@ -540,7 +536,7 @@ class FastGenerator:
         slot = Val(f"g{self.fresh()}", True)
         self.line(f"{slot.v} = {name} if {name} is not None else {self.k(Missing('no_band', 'grade'))}")
         self.slots[key] = slot
-        self.grade_atoms.append((self.k(g.label), name))
+        self.grade_atoms.append((g.label, name))
 
     def epilogue(self) -> None:
         p = self.p
@@ -571,17 +567,17 @@ class FastGenerator:
             self.line(f"# output {_comment(o.name)}")
             v = self.expr(o.expr)
             outs += [v.n, v.d if v.mm else v.den] if isinstance(v, Num) else [v.v, "None"]
-        self.line("return (")
-        self.line("    [" + ", ".join(self.val_atoms) + "],")
-        self.line("    [" + ", ".join(f"s{i}" for i in self.score_ids) + "],")
-        self.line("    fl,")
-        self.line("    ex,")
-        self.line(f"    {self.slots['total'].n if 'total' in self.slots else 'None'},")
-        self.line("    {" + ", ".join(f"{k}: {v}" for k, v in self.grade_atoms) + "},")
-        self.line("    al," if p.alerts else "    None,")
-        self.line("    [" + ", ".join(outs) + "],")
-        self.line("    err,")
-        self.line(")")
+        # one flat list (see FastRowEvaluator.layout): few objects per record for the collector
+        total = self.slots["total"].n if "total" in self.slots else "None"
+        parts = [total, "err", "fl", "ex", "al" if p.alerts else "None"]
+        parts += [name for _label, name in self.grade_atoms]
+        parts += self.val_atoms
+        parts += [f"s{i}" for i in self.score_ids]
+        parts += outs
+        self.line("return [")
+        for i in range(0, len(parts), 12):
+            self.line("    " + ", ".join(parts[i:i + 12]) + ",")
+        self.line("]")
 
     # ---- scoring forms: emit code that calls k(raw points) on every path
     def form(self, f: ir.ScoreForm, ind: ir.Indicator, k) -> None:
@@ -1187,8 +1183,11 @@ def generate(program: ir.Program) -> tuple[str, list, "FastGenerator"]:
 
 
 class FastRowEvaluator:
-    """Compiles a program to pair arithmetic once (raises Unsupported when it cannot); calling
-    `run(record)` scores one raw record (a dict of input name or alias → cell)."""
+    """Compiles a program to pair arithmetic once (raises Unsupported when it cannot).
+
+    `run(record, as_of)` scores one raw record (a dict of input name or alias → cell): a tuple
+    `(field errors,)` when cells cannot be read, else a list laid out as described in __init__
+    (`to_raw` turns it into a RawResult, `total_decimal` and `grade` read it)."""
 
     def __init__(self, program: ir.Program):
         self.program = program
@@ -1199,6 +1198,13 @@ class FastRowEvaluator:
         self.val_ids = tuple(g.val_ids)
         self.score_ids = tuple(g.score_ids)
         self.outputs = tuple(o.name for o in program.outputs)
+        # the layout of a run's list: total, error, flags, excluded, alerts, then one entry per
+        # grade (its name or None), two per recorded value, one per score, two per output
+        self.grade_labels = tuple(label for label, _name in g.grade_atoms)
+        self.total_grade_at = next((5 + i for i, label in enumerate(self.grade_labels) if label == "total"), None)
+        self.vals_at = 5 + len(self.grade_labels)
+        self.scores_at = self.vals_at + 2 * len(self.val_ids)
+        self.outs_at = self.scores_at + len(self.score_ids)
         D, total = g.D, s.total
 
         def total_excluded(base: int, extra: int, ex: set):
@@ -1234,22 +1240,25 @@ class FastRowEvaluator:
 
     def total_decimal(self, out):
         """The total of a run as the API's Decimal (None when every indicator was excluded)."""
-        from decimal import Decimal
-
-        t = out[4]
+        t = out[0]
         if t is None or type(t) is Missing:
             return None
         return Decimal(t).scaleb(-self.places)
 
+    def grade(self, out):
+        """The total's grade of a run (None without a grade by total, or outside every band)."""
+        return None if self.total_grade_at is None else out[self.total_grade_at]
+
     def to_raw(self, out) -> RawResult:
-        """A run's tuple as the RawResult of the other backends (exact Fractions and texts)."""
-        vals, scores, flags, ex, total, grades, alerts, outs, err = out
+        """A run's list as the RawResult of the other backends (exact Fractions and texts)."""
+        total, err, flags, ex, alerts = out[:5]
         res = RawResult()
+        at = self.vals_at
         for j, i in enumerate(self.val_ids):
-            n, d = vals[2 * j], vals[2 * j + 1]
+            n, d = out[at + 2 * j], out[at + 2 * j + 1]
             res.values[i] = n if d is None else qpairs.fraction(n, d)
         D = self.D
-        for i, sc in zip(self.score_ids, scores):
+        for i, sc in zip(self.score_ids, out[self.scores_at:]):
             res.scores[i] = Fraction(sc, D)
         inds = self.program.indicators
         for i, code, a, b in flags:
@@ -1262,10 +1271,11 @@ class FastRowEvaluator:
         if ex:
             res.excluded = set(ex)
         res.total = None if total is None or type(total) is Missing else Fraction(total, self.P)
-        res.grades = dict(grades)
+        res.grades = dict(zip(self.grade_labels, out[5:]))
         res.alerts = list(alerts or ())
+        at = self.outs_at
         for j, name in enumerate(self.outputs):
-            n, d = outs[2 * j], outs[2 * j + 1]
+            n, d = out[at + 2 * j], out[at + 2 * j + 1]
             res.outputs[name] = n if d is None else qpairs.fraction(n, d)
         res.error = err
         return res
