@@ -58,16 +58,17 @@ class Num:
     """A number in the generated code: atoms n and d (local names, constants, or '1').
 
     mm: may be missing; then d is a local that is 0 exactly when missing (and n holds the
-    Missing). one: the denominator is 1 whenever present. val: the Fraction, for constants."""
+    Missing). one: the denominator is 1 whenever present. val: the Fraction, for constants.
+    nn: the number is ≥ 0 whenever present (then a nonzero divisor needs no sign fix)."""
 
-    __slots__ = ("n", "d", "one", "mm", "val")
+    __slots__ = ("n", "d", "one", "mm", "val", "nn")
 
-    def __init__(self, n: str, d: str, one: bool = False, mm: bool = False, val=None):
-        self.n, self.d, self.one, self.mm, self.val = n, d, one, mm, val
+    def __init__(self, n: str, d: str, one: bool = False, mm: bool = False, val=None, nn: bool = False):
+        self.n, self.d, self.one, self.mm, self.val, self.nn = n, d, one, mm, val, nn
 
     def present(self) -> "Num":
         """The same number where it is known to be present (inside `if d:`)."""
-        return Num(self.n, "1" if self.one else self.d, self.one, False, self.val)
+        return Num(self.n, "1" if self.one else self.d, self.one, False, self.val, self.nn)
 
     @property
     def den(self) -> str:
@@ -84,6 +85,8 @@ class Val:
 
 
 def _mul(a: str, b: str) -> str:
+    if a == "0" or b == "0":
+        return "0"
     if a == "1":
         return b
     if b == "1":
@@ -154,18 +157,18 @@ class FastGenerator:
         self.temps += 1
         return self.temps
 
-    def new_num(self, mm: bool, one: bool) -> Num:
+    def new_num(self, mm: bool, one: bool, nn: bool = False) -> Num:
         i = self.fresh()
-        return Num(f"n{i}", "1" if (one and not mm) else f"d{i}", one, mm)
+        return Num(f"n{i}", "1" if (one and not mm) else f"d{i}", one, mm, None, nn)
 
     def new_val(self, mm: bool) -> Val:
         return Val(f"t{self.fresh()}", mm)
 
     def const_num(self, v) -> Num:
         v = Fraction(v)
-        # a numerator of 1 is written 1 so that products with it fold away
-        return Num("1" if v.numerator == 1 else self.k(v.numerator), "1" if v.denominator == 1 else self.k(v.denominator),
-                   v.denominator == 1, False, v)
+        # numerators 0 and 1 are written as such so that products with them fold away
+        n = str(v.numerator) if v.numerator in (0, 1) else self.k(v.numerator)
+        return Num(n, "1" if v.denominator == 1 else self.k(v.denominator), v.denominator == 1, False, v, v >= 0)
 
     def line(self, text: str) -> None:
         self.w.line(text)
@@ -254,7 +257,9 @@ class FastGenerator:
         key = "in:" + spec.name
         if spec.type.numeric:
             one = kind == "count" and not (spec.has_default and Fraction(spec.default).denominator != 1)
-            r = Num(f"i{i}n", f"i{i}d", one, not spec.has_default)
+            # counts are whole numbers ≥ 0 (convert_value checks; the inline paths check too)
+            nn = kind == "count" and not (spec.has_default and Fraction(spec.default) < 0)
+            r = Num(f"i{i}n", f"i{i}d", one, not spec.has_default, None, nn)
             self.slots[key] = r
             checks = self.input_checks(spec)
             self.line("tx = type(x)")
@@ -366,7 +371,7 @@ class FastGenerator:
         else:
             self.slots[key] = Num(self.k(Missing("no_value", ind.name)), "0", False, True)
         sc = f"s{ind.id}"
-        self.slots[f"score:{ind.id}"] = Num(sc, "1" if self.D == 1 else self.k(self.D), self.D == 1)
+        self.slots[f"score:{ind.id}"] = Num(sc, "1" if self.D == 1 else self.k(self.D), self.D == 1, False, None, True)
         self.score_ids.append(ind.id)
         if ind.score is None:
             self.finish(ind, Num(self.k(Missing("no_value", ind.name)), "0", False, True))
@@ -448,7 +453,7 @@ class FastGenerator:
     def group(self, ind: ir.Indicator) -> None:
         self.line(f"# group {_comment(ind.dotted)}")
         sc = f"s{ind.id}"
-        self.slots[f"score:{ind.id}"] = Num(sc, "1" if self.D == 1 else self.k(self.D), self.D == 1)
+        self.slots[f"score:{ind.id}"] = Num(sc, "1" if self.D == 1 else self.k(self.D), self.D == 1, False, None, True)
         self.score_ids.append(ind.id)
         kids = ind.children
         self.line(f"{sc} = " + (" + ".join(f"s{c}" for c in kids) if kids else "0"))
@@ -681,26 +686,30 @@ class FastGenerator:
         """a / b for present a, b with b ≠ 0 (checked by the caller)."""
         if b.val is not None:
             if b.val > 0:
-                r = into or self.new_num(False, False)
+                r = into or self.new_num(False, False, a.nn)
                 self.set_num(r, _mul(a.n, b.den), _mul(a.den, b.n))
                 return r
-        r = into or self.new_num(False, False)
+        r = into or self.new_num(False, False, a.nn and b.nn)
         self.line(f"{r.n} = {_mul(a.n, b.den)}")
         self.line(f"{r.d} = {_mul(a.den, b.n)}")
-        if b.val is None or b.val < 0:
+        if not b.nn:  # a divisor ≥ 0 that is not 0 is > 0
             self.line(f"if {r.d} < 0:")
             self.line(f"    {r.n} = -{r.n}")
             self.line(f"    {r.d} = -{r.d}")
         return r
 
     def times(self, a: Num, b: Num, into: Num | None = None) -> Num:
-        r = into or self.new_num(False, a.one and b.one)
+        r = into or self.new_num(False, a.one and b.one, a.nn and b.nn)
         self.set_num(r, _mul(a.n, b.n), _mul(a.den, b.den))
         return r
 
     def plus(self, a: Num, b: Num, sign: str = "+", into: Num | None = None) -> Num:
-        r = into or self.new_num(False, a.one and b.one)
-        if a.den == b.den:
+        r = into or self.new_num(False, a.one and b.one, sign == "+" and a.nn and b.nn)
+        if b.val == 0:
+            self.set_num(r, a.n, "1" if r.one else a.den)
+        elif a.val == 0 and b.one == r.one:
+            self.set_num(r, b.n if sign == "+" else _neg(b.n), b.den)
+        elif a.den == b.den:
             self.set_num(r, f"{a.n} {sign} {b.n}", a.den)
         else:
             self.set_num(r, f"{_mul(a.n, b.den)} {sign} {_mul(b.n, a.den)}", _mul(a.den, b.den))
@@ -959,7 +968,7 @@ class FastGenerator:
         a, b = self.num(e.left), self.num(e.right)
         if e.op == "/":
             const_ok = b.val is not None and b.val != 0
-            r = self.new_num(a.mm or b.mm or not const_ok, False)
+            r = self.new_num(a.mm or b.mm or not const_ok, False, a.nn and b.nn)
 
             def body():
                 ap, bp = a.present(), b.present()
@@ -970,7 +979,7 @@ class FastGenerator:
             return r
         if e.op not in ("+", "-", "*"):
             raise Unsupported(f"operator {e.op}")
-        r = self.new_num(a.mm or b.mm, a.one and b.one)
+        r = self.new_num(a.mm or b.mm, a.one and b.one, e.op != "-" and a.nn and b.nn)
 
         def body():
             ap, bp = a.present(), b.present()
@@ -1026,13 +1035,13 @@ class FastGenerator:
             xs = [self.num(a) for a in e.args]
             if not xs:
                 raise Unsupported("min/max of nothing")
-            r = self.new_num(any(x.mm for x in xs), all(x.one for x in xs))
+            r = self.new_num(any(x.mm for x in xs), all(x.one for x in xs), all(x.nn for x in xs))
 
             def body():
                 best = xs[0].present()
                 for x in xs[1:]:
                     xp = x.present()
-                    nb = self.new_num(False, best.one and xp.one)
+                    nb = self.new_num(False, best.one and xp.one, best.nn and xp.nn)
                     # min keeps the first of equal values, like min(); as values they are equal anyway
                     op = "<" if fn == "min" else ">"
                     self.line(f"if {self.compare(xp, op, best)}:")
@@ -1048,12 +1057,12 @@ class FastGenerator:
             return r
         if fn == "abs":
             a = self.num(e.args[0])
-            r = self.new_num(a.mm, a.one)
+            r = self.new_num(a.mm, a.one, True)
             self.guarded([a], lambda: self.set_num(r, f"abs({a.n})", a.present().den), lambda m: self.set_missing(r, m))
             return r
         if fn in ("floor", "ceil"):
             a = self.num(e.args[0])
-            r = self.new_num(a.mm, True)
+            r = self.new_num(a.mm, True, a.nn)
 
             def body():
                 ap = a.present()
@@ -1075,7 +1084,7 @@ class FastGenerator:
             if mode not in ROUNDING_MODES or len(e.args) != 2:
                 raise Unsupported("round mode")
             pl = int(places.value)
-            r = self.new_num(a.mm, pl == 0)
+            r = self.new_num(a.mm, pl == 0, a.nn)
 
             def body():
                 ap = a.present()
