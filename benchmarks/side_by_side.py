@@ -10,11 +10,12 @@ Times (median of --repeat runs, wall clock, data generation excluded):
 * perfrules batch total: the same with columns="total" (status, total, grade, outputs, alerts:
   what the baselines give, exact);
 * perfrules row: Ruleset.evaluate_one in a loop over dicts (Python values, as the plain
-  baseline gets them), each giving a full EvaluationResult;
+  baseline gets them), each giving a full EvaluationResult (the fast exact row evaluator scores
+  it; its per-indicator models are built when first read);
 * the numpy, Polars and plain-Python baselines of benchmarks/baselines.py (totals and grades).
 
-Prints records/second and the ratios the targets are stated in, then checks that the batch
-results equal the exact reference evaluator on a sample of rows and how the float baselines'
+Prints records/second and the ratios the targets are stated in, then checks that the batch and
+row results equal the exact reference evaluator on a sample of rows and how the float baselines'
 totals compare.
 """
 from __future__ import annotations
@@ -101,12 +102,21 @@ def main(argv=None) -> None:
     out = batch_out["t"]
     k = min(args.check, args.rows)
     got = flat.as_text(out.slice(0, k).combine_chunks().to_batches()[0]).to_pylist()
-    bad = 0
+    bad = bad_row = 0
+    kr = min(k, args.row_rows)
+
+    def text(d):
+        return {c: (None if v is None else str(v)) for c, v in d.items()}
+
     for i, rec in enumerate(table.slice(0, k).to_pylist()):
-        want = flat.flatten(rules, rules.evaluate_one(rec, backend="reference", row=i + 1), "zh")
-        if {c: (None if v is None else str(v)) for c, v in want.items()} != {c: (None if v is None else str(v)) for c, v in got[i].items()}:
+        want = text(flat.flatten(rules, rules.evaluate_one(rec, backend="reference", row=i + 1), "zh"))
+        if want != text(got[i]):
             bad += 1
+        if i < kr and want != text(flat.flatten(rules, rules.evaluate_one(dicts[i], row=i + 1), "zh")):
+            bad_row += 1
     print(f"batch = reference on the first {k:,} rows: {'yes' if bad == 0 else f'NO ({bad} rows differ)'}")
+    print(f"row = reference on the first {kr:,} records: {'yes' if bad_row == 0 else f'NO ({bad_row} records differ)'} "
+          f"(row evaluator: {'fast exact, integer pairs' if rules.fast_evaluator is not None else 'Fraction'})")
     from perfrules.batch import Batcher, resolve
 
     b = Batcher(rules, resolve(rules, table.column_names))

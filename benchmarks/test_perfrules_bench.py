@@ -47,8 +47,18 @@ def test_compile_health(benchmark):
 
 def test_evaluate_one(benchmark, health):
     row = reference_row()
+    assert health.fast_evaluator is not None  # the fast exact row evaluator, not the Fraction one
     result = benchmark(health.evaluate_one, row)
     assert str(result.total) == REFERENCE_TOTAL
+    assert result == health.evaluate_one(row, backend="reference")
+
+
+def test_evaluate_one_loop(benchmark, health):
+    """The side_by_side row figure: evaluate_one over dicts of Python values (floats, ints, None)."""
+    dicts = table(SIZES[0]).slice(0, 2000).to_pylist()
+    out = benchmark.pedantic(lambda: [health.evaluate_one(d) for d in dicts], rounds=3, iterations=1)
+    assert len(out) == len(dicts)
+    assert [r.total for r in out[:50]] == [health.evaluate_one(d, backend="reference").total for d in dicts[:50]]
 
 
 @pytest.mark.parametrize("n", SIZES)
