@@ -311,3 +311,50 @@ def test_cli_prints_the_fast_source(tmp_path, capsys):
                     encoding="utf-8")
     assert main(["compile", str(path), "--emit", "python-fast"]) == 1
     assert "total_only" in capsys.readouterr().err
+
+
+VALUES_RULES = """
+settings { rounding half_up 1; total 10; time_progress by_month }
+input d: date
+input t: text
+input f: bool
+input c: choice(甲, 乙, 无)
+input a: amount
+input n: count
+let 早 = d < 2024-07-01
+let 进度 = time_progress(as_of)
+indicator 清单 weight 4 {
+  value n
+  score checklist { f -> 1; 早 -> 1; t = "是" -> 1; not (a > 100) or is_missing(a) -> 1 }
+}
+indicator 择 weight 3 {
+  value a
+  score either ratio(target: 200) or deduct 1 per 10 under 300 counting whole by better
+}
+indicator 有 weight 3 {
+  value a / n
+  score either ratio(target: 50, reverse) or bands { >= 1 -> 2; otherwise -> 0.5 } by available
+}
+alert 日期 info when 早 and f { message "{d} {t} {f} {c} {a:amount} {a:pct1} {n:0} {进度:pct}" }
+alert 缺 severe when is_missing(a) or not f { message "a={a} n={n}" }
+output od = d
+output ot = t
+output of = f
+output oc = match c { 甲 -> "一", 乙 -> "二", otherwise -> "无" }
+output oy = if 早 then year(d) else month(d)
+output op = 进度
+output ox = coalesce(a / n, n, a)
+output ogt = match grade { 优 -> 1, 差 -> 2 }
+grade by total { 优 >= 6; 差 otherwise }
+"""
+
+
+def test_dates_text_bools_alerts_and_combined_forms():
+    rules = perfrules.compile(VALUES_RULES)
+    assert rules.fast_evaluator is not None
+    for d in (None, "2024-06-30", date(2024, 7, 1), "bad"):
+        for t in (None, "是", "否"):
+            for f in (None, True, False, "是"):
+                for a, n in ((None, 3), ("150", 0), (250.5, 5), (1000, None), ("12345.678", 2)):
+                    for as_of in (None, date(2024, 6, 30)):
+                        same(rules, {"d": d, "t": t, "f": f, "c": "乙", "a": a, "n": n}, as_of=as_of)
