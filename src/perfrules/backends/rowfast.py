@@ -685,10 +685,13 @@ class FastGenerator:
     def divide_nonzero(self, a: Num, b: Num, into: Num | None = None) -> Num:
         """a / b for present a, b with b ≠ 0 (checked by the caller)."""
         if b.val is not None:
+            if b.val == 1 and into is None:
+                return a
             if b.val > 0:
-                r = into or self.new_num(False, False, a.nn)
-                self.set_num(r, _mul(a.n, b.den), _mul(a.den, b.n))
-                return r
+                if into is None:
+                    return self.result(_mul(a.n, b.den), _mul(a.den, b.n), False, a.nn)
+                self.set_num(into, _mul(a.n, b.den), _mul(a.den, b.n))
+                return into
         r = into or self.new_num(False, False, a.nn and b.nn)
         self.line(f"{r.n} = {_mul(a.n, b.den)}")
         self.line(f"{r.d} = {_mul(a.den, b.n)}")
@@ -699,21 +702,36 @@ class FastGenerator:
         return r
 
     def times(self, a: Num, b: Num, into: Num | None = None) -> Num:
-        r = into or self.new_num(False, a.one and b.one, a.nn and b.nn)
-        self.set_num(r, _mul(a.n, b.n), _mul(a.den, b.den))
+        if into is None:
+            return self.result(_mul(a.n, b.n), _mul(a.den, b.den), a.one and b.one, a.nn and b.nn)
+        self.set_num(into, _mul(a.n, b.n), _mul(a.den, b.den))
+        return into
+
+    def result(self, n: str, d: str, one: bool, nn: bool) -> Num:
+        """A present number n/d in fresh locals; a denominator that is already an atom (a
+        local, a constant or 1) is used as is rather than copied."""
+        if d.isidentifier() or d == "1":
+            r = Num(f"n{self.fresh()}", d, one, False, None, nn)
+            self.line(f"{r.n} = {n}")
+            return r
+        r = self.new_num(False, one, nn)
+        self.set_num(r, n, d)
         return r
 
     def plus(self, a: Num, b: Num, sign: str = "+", into: Num | None = None) -> Num:
-        r = into or self.new_num(False, a.one and b.one, sign == "+" and a.nn and b.nn)
+        one, nn = a.one and b.one, sign == "+" and a.nn and b.nn
         if b.val == 0:
-            self.set_num(r, a.n, "1" if r.one else a.den)
-        elif a.val == 0 and b.one == r.one:
-            self.set_num(r, b.n if sign == "+" else _neg(b.n), b.den)
+            n, d = a.n, "1" if one else a.den
+        elif a.val == 0:
+            n, d = (b.n if sign == "+" else _neg(b.n)), b.den
         elif a.den == b.den:
-            self.set_num(r, f"{a.n} {sign} {b.n}", a.den)
+            n, d = f"{a.n} {sign} {b.n}", a.den
         else:
-            self.set_num(r, f"{_mul(a.n, b.den)} {sign} {_mul(b.n, a.den)}", _mul(a.den, b.den))
-        return r
+            n, d = f"{_mul(a.n, b.den)} {sign} {_mul(b.n, a.den)}", _mul(a.den, b.den)
+        if into is None:
+            return self.result(n, d, one, nn)
+        self.set_num(into, n, d)
+        return into
 
     def compare(self, a: Num, op: str, b: Num) -> str:
         """The condition a op b for present a, b (denominators > 0)."""
