@@ -51,6 +51,8 @@ def zero(x) -> bool:
 
 def first(a, b):
     """The first missing reason of two (reason ids; 0 = present)."""
+    if a is b:
+        return a
     if is_scalar(a):
         return b if a == 0 else a
     if zero(b):
@@ -345,7 +347,9 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
         return q, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
     if is_scalar(y):
         return q, (None if abs(abs(y - q) - 0.5) > E else "scalar")
-    close = np.flatnonzero(np.abs(y - q) >= 0.5 - E)
+    dist = np.subtract(y, q)
+    np.abs(dist, out=dist)
+    close = np.flatnonzero(dist >= 0.5 - E)
     if close.size == 0:
         return q, None
     yc = y[close]

@@ -110,6 +110,8 @@ class ChunkRun:
         """x rounded to `places` as runtime round_fraction: float64 holding the integer q.
         (Rows where q would not fit a float exactly go to the reference.)"""
         q = self._round(x, node, places, mode)
+        if not self.precise and (x.maxabs() + 1.0) * 10.0**places < cn.BIG:
+            return q  # no row's q can reach 2**52
         huge = np.abs(q) >= cn.BIG
         if np.any(huge):
             self.note(np.broadcast_to(huge, (self.n,)) & np.broadcast_to(_pres(x.m), (self.n,)))
