@@ -256,11 +256,15 @@ def test_exclusion_errors_bonus_penalty_and_fine_weights():
                 same(rules, {"a": a, "b": b, "k": k})
 
 
+def test_total_only_scores_are_pairs():
+    rules = perfrules.compile(EXCLUDE.replace("rounding half_up 0;", "rounding half_even 1 total_only;"))
+    assert rules.fast_evaluator is not None and rules.fast_evaluator.total_only
+    for a in (None, 0, "0.55", "1.25", "2.45", "3", -1):
+        for b in (None, "0.45", "0.75", 1, "2.5"):
+            same(rules, {"a": a, "b": b, "k": "乙"})
+
+
 def test_unsupported_rules_fall_back_to_the_fraction_evaluator():
-    rules = perfrules.compile("settings { rounding half_up 2 total_only; total 10 }\ninput a: number\n"
-                              "indicator 一 weight 10 { value a; score value }\n")
-    assert rules.fast_evaluator is None
-    same(rules, {"a": "3.335"})
     pop = perfrules.compile("input a: number\nindicator 一 weight 100 { value a; score ratio(target: max_of(a)) }\n")
     assert pop.fast_evaluator is None
     same(pop, {"a": 5})
@@ -307,10 +311,10 @@ def test_cli_prints_the_fast_source(tmp_path, capsys):
     assert main(["compile", str(path), "--emit", "python-fast"]) == 0
     out = capsys.readouterr().out
     assert out == perfrules.compile(EXCLUDE).python_source(fast=True)
-    path.write_text("settings { total_only; total 10 }\ninput a: number\nindicator 一 weight 10 { value a; score value }\n",
+    path.write_text("input a: number\nindicator 一 weight 100 { value a; score ratio(target: max_of(a)) }\n",
                     encoding="utf-8")
     assert main(["compile", str(path), "--emit", "python-fast"]) == 1
-    assert "total_only" in capsys.readouterr().err
+    assert "population" in capsys.readouterr().err
 
 
 VALUES_RULES = """

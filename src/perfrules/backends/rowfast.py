@@ -10,19 +10,20 @@ Like rowwise.py it generates one plain function per ruleset, but it never builds
   and the multiplications by 1;
 * scores are ints scaled by D = lcm(10^places, the weights' denominators): a leaf's raw points
   are rounded once with integer floor division (as runtime.numbers.round_scaled), clamped to
-  [0, weight], and groups and the total are int sums;
+  [0, weight], and groups and the total are int sums (with `total_only` the leaves are not
+  rounded and scores are pairs too);
 * the record is read and converted inline (ints, floats of ≤ 15 digits, plain decimal strings);
   every other cell goes through runtime.convert.convert_value, so defaults, blanks and errors
   are exactly the row path's.
 
-The function returns either the record's field errors (a list) or a tuple that `to_raw` turns
-into the RawResult every other backend gives (tests compare them), and that the API turns
-into a lazily built EvaluationResult.
+The function returns either `(field errors,)` or one flat list (FastRowEvaluator's layout) that
+`to_raw` turns into the RawResult every other backend gives (tests compare them), and that the
+API turns into a lazily built EvaluationResult.
 
 What it does not handle raises Unsupported when the evaluator is built, and the ruleset keeps
-the Fraction evaluator (rowwise.py): population functions (rank, max_of…), settings
-`total_only`, a non-positive total, and expressions whose shape is unusual (non-constant
-`linear` points, `round` to a non-constant number of places, …).
+the Fraction evaluator (rowwise.py): population functions (rank, max_of…), a total that is not
+positive, and expressions whose shape is unusual (`linear` points that are not literals, `round`
+to a number of places that is not a literal, …).
 
 As in rowwise.py, every literal of the rule file is bound in a constants table (k0, k1, …):
 nothing the rule author wrote is pasted into the generated source. `perfrules compile --emit
@@ -128,8 +129,6 @@ class FastGenerator:
         p, s = program, program.settings
         if p.populations:
             raise Unsupported("population functions")
-        if s.total_only:
-            raise Unsupported("settings total_only")
         if s.rounding not in ROUNDING_MODES or type(s.places) is not int or s.places < 0:
             raise Unsupported("rounding")
         if not s.total > 0:
@@ -140,7 +139,9 @@ class FastGenerator:
         den = self.P
         for ind in p.indicators:
             den = den * Fraction(ind.weight).denominator // math.gcd(den, Fraction(ind.weight).denominator)
-        self.D = den  # scores are ints scaled by D
+        # scores are ints scaled by D; with total_only (leaves not rounded) they are pairs sN/sdN
+        self.total_only = s.total_only
+        self.D = den
         self.exclusion = any(ind.missing == "exclude" for ind in p.indicators)
         self.slots: dict = {}
         self.temps = 0
@@ -370,13 +371,23 @@ class FastGenerator:
                 self.val_atoms += [v.v, "None"]
         else:
             self.slots[key] = Num(self.k(Missing("no_value", ind.name)), "0", False, True)
-        sc = f"s{ind.id}"
-        self.slots[f"score:{ind.id}"] = Num(sc, "1" if self.D == 1 else self.k(self.D), self.D == 1, False, None, True)
+        self.slots[f"score:{ind.id}"] = self.score_num(ind.id)
         self.score_ids.append(ind.id)
         if ind.score is None:
             self.finish(ind, Num(self.k(Missing("no_value", ind.name)), "0", False, True))
         else:
             self.form(ind.score, ind, lambda raw: self.finish(ind, raw))
+
+    def score_num(self, i: int) -> Num:
+        if self.total_only:
+            return Num(f"s{i}", f"sd{i}", False, False, None, True)
+        return Num(f"s{i}", "1" if self.D == 1 else self.k(self.D), self.D == 1, False, None, True)
+
+    def set_score(self, i: int, n: str, d: str) -> None:
+        """sN = n/d (total_only: the pair; else d is D or 1 and only sN is set)."""
+        self.line(f"s{i} = {n}")
+        if self.total_only:
+            self.line(f"sd{i} = {d}")
 
     def finish(self, ind: ir.Indicator, raw) -> None:
         """Emit: the leaf's score from its raw points (scoring.finish, flag_missing)."""
@@ -388,8 +399,12 @@ class FastGenerator:
             self.missing_score(ind, raw.n)
             return
         if raw.val is not None:  # a constant: finish it now
-            score, side = finish(raw.val, Fraction(0), ind.weight, s.places, s.rounding, True)
-            self.line(f"{sc} = {self.k(int(score * self.D))}")
+            score, side = finish(raw.val, Fraction(0), ind.weight, s.places, s.rounding, not self.total_only)
+            if self.total_only:
+                c = self.const_num(score)
+                self.set_score(ind.id, c.n, c.den)
+            else:
+                self.line(f"{sc} = {self.k(int(score * self.D))}")
             if side:
                 self.line(f"fl.append(({ind.id}, {self.k(side)}, {raw.n}, {raw.den}))")
             return
@@ -406,6 +421,20 @@ class FastGenerator:
     def finish_present(self, ind: ir.Indicator, raw: Num) -> None:
         s = self.p.settings
         sc = f"s{ind.id}"
+        if self.total_only:  # not rounded: clamped to [0, weight] as it is
+            w = self.const_num(ind.weight)
+            self.line(f"if {raw.n} < 0:")
+            with self.indent():
+                self.line(f"fl.append(({ind.id}, 'low', {raw.n}, {raw.den}))")
+                self.set_score(ind.id, "0", "1")
+            self.line(f"elif {self.compare(raw, '>', w)}:")
+            with self.indent():
+                self.line(f"fl.append(({ind.id}, 'high', {raw.n}, {raw.den}))")
+                self.set_score(ind.id, w.n, w.den)
+            self.line("else:")
+            with self.indent():
+                self.set_score(ind.id, raw.n, raw.den)
+            return
         q = self.rounded(raw.n, raw.den, s.places, s.rounding)
         fd = self.D // self.P
         self.line(f"{sc} = {_mul(q, self.k(fd)) if fd != 1 else q}")
@@ -440,7 +469,7 @@ class FastGenerator:
         return a
 
     def missing_score(self, ind: ir.Indicator, atom: str) -> None:
-        self.line(f"s{ind.id} = 0")
+        self.set_score(ind.id, "0", "1")
         if ind.missing == "exclude":
             self.line(f"ex.add({ind.id})")
             self.line(f"fl.append(({ind.id}, 'excluded', {atom}, None))")
@@ -453,11 +482,25 @@ class FastGenerator:
     def group(self, ind: ir.Indicator) -> None:
         self.line(f"# group {_comment(ind.dotted)}")
         sc = f"s{ind.id}"
-        self.slots[f"score:{ind.id}"] = Num(sc, "1" if self.D == 1 else self.k(self.D), self.D == 1, False, None, True)
+        self.slots[f"score:{ind.id}"] = self.score_num(ind.id)
         self.score_ids.append(ind.id)
         kids = ind.children
-        self.line(f"{sc} = " + (" + ".join(f"s{c}" for c in kids) if kids else "0"))
-        if ind.kind != "normal":
+        if self.total_only:
+            acc = self.const_num(0)
+            for c in kids:
+                acc = self.plus(acc, self.score_num(c))
+            self.set_score(ind.id, acc.n, acc.den)
+            if ind.kind != "normal":
+                w = self.const_num(ind.weight)
+                self.line(f"if {sc} < 0:")
+                with self.indent():
+                    self.set_score(ind.id, "0", "1")
+                self.line(f"elif {self.compare(self.score_num(ind.id), '>', w)}:")
+                with self.indent():
+                    self.set_score(ind.id, w.n, w.den)
+        else:
+            self.line(f"{sc} = " + (" + ".join(f"s{c}" for c in kids) if kids else "0"))
+        if ind.kind != "normal" and not self.total_only:
             w = self.k(self.scaled_weight(ind))
             self.line(f"if {sc} < 0:")
             self.line(f"    {sc} = 0")
@@ -478,18 +521,33 @@ class FastGenerator:
                 extra += f" + s{i}"
             elif kind == "penalty":
                 extra += f" - s{i}"
-        self.line("base = " + (" + ".join(base) if base else "0"))
-        self.line("extra = 0" + extra)
-        if self.D == self.P:
-            plain = "base + extra"
-        else:  # round(x / D, places) = round(x / (D / P)): D is a multiple of P
-            self.line("b = base + extra")
-            plain = self.rounded("b", self.k(self.D // self.P), 0, s.rounding)
+        if self.total_only:
+            b = self.const_num(0)
+            for i in p.top:
+                if p.indicators[i].kind == "normal":
+                    b = self.plus(b, self.score_num(i))
+            x = self.const_num(0)
+            for i in p.top:
+                kind = p.indicators[i].kind
+                if kind != "normal":
+                    x = self.plus(x, self.score_num(i), "+" if kind == "bonus" else "-")
+            excluded_args = f"{b.n}, {b.den}, {x.n}, {x.den}, ex"
+            t = self.plus(b, x)
+            plain = self.rounded(t.n, t.den, s.places, s.rounding)
+        else:
+            self.line("base = " + (" + ".join(base) if base else "0"))
+            self.line("extra = 0" + extra)
+            excluded_args = f"base, {self.k(self.D)}, extra, {self.k(self.D)}, ex"
+            if self.D == self.P:
+                plain = "base + extra"
+            else:  # round(x / D, places) = round(x / (D / P)): D is a multiple of P
+                self.line("b = base + extra")
+                plain = self.rounded("b", self.k(self.D // self.P), 0, s.rounding)
         if self.exclusion:
             self.slots["total"] = Num("tot", "totd", self.P == 1, True)
             self.line("if ex:")
             with self.indent():
-                self.line("tot = TOTAL_EXCLUDED(base, extra, ex)")
+                self.line(f"tot = TOTAL_EXCLUDED({excluded_args})")
                 self.line("if tot is None:")
                 self.line(f"    tot = {self.k(Missing('excluded', '全部指标 / every indicator'))}")
                 self.line("    totd = 0")
@@ -577,7 +635,8 @@ class FastGenerator:
         parts = [total, "err", "fl", "ex", "al" if p.alerts else "None"]
         parts += [name for _label, name in self.grade_atoms]
         parts += self.val_atoms
-        parts += [f"s{i}" for i in self.score_ids]
+        for i in self.score_ids:
+            parts += [f"s{i}", f"sd{i}"] if self.total_only else [f"s{i}"]
         parts += outs
         self.line("return [")
         for i in range(0, len(parts), 12):
@@ -1231,19 +1290,21 @@ class FastRowEvaluator:
         self.total_grade_at = next((5 + i for i, label in enumerate(self.grade_labels) if label == "total"), None)
         self.vals_at = 5 + len(self.grade_labels)
         self.scores_at = self.vals_at + 2 * len(self.val_ids)
-        self.outs_at = self.scores_at + len(self.score_ids)
-        D, total = g.D, s.total
+        self.total_only = g.total_only  # scores are pairs, not ints scaled by D
+        self.outs_at = self.scores_at + len(self.score_ids) * (2 if g.total_only else 1)
+        total = s.total
 
-        def total_excluded(base: int, extra: int, ex: set):
-            """The rounded total (scaled by 10^places) when leaves were excluded; None when
-            nothing is left to score (as rowwise: rescaled to the points still counted)."""
+        def total_excluded(bn: int, bd: int, en: int, ed: int, ex: set):
+            """The rounded total (scaled by 10^places) of base bn/bd and bonus − penalty en/ed
+            when leaves were excluded; None when nothing is left to score (as rowwise: the base
+            rescaled to the points still counted)."""
             excluded = excluded_weight(program, ex)
             if excluded >= total:
                 return None
-            b = Fraction(base, D)
+            b = Fraction(bn, bd)
             if excluded:
                 b = b * total / (total - excluded)
-            return round_scaled(b + Fraction(extra, D), s.places, s.rounding)
+            return round_scaled(b + Fraction(en, ed), s.places, s.rounding)
 
         def missing_error(name: str, reason: Missing) -> tuple:
             return ("PR803", f"{name}：{reason.text('zh')}", f"{name}: {reason.text('en')}")
@@ -1284,9 +1345,13 @@ class FastRowEvaluator:
         for j, i in enumerate(self.val_ids):
             n, d = out[at + 2 * j], out[at + 2 * j + 1]
             res.values[i] = n if d is None else qpairs.fraction(n, d)
-        D = self.D
-        for i, sc in zip(self.score_ids, out[self.scores_at:]):
-            res.scores[i] = Fraction(sc, D)
+        D, at = self.D, self.scores_at
+        if self.total_only:
+            for j, i in enumerate(self.score_ids):
+                res.scores[i] = Fraction(out[at + 2 * j], out[at + 2 * j + 1])
+        else:
+            for i, sc in zip(self.score_ids, out[at:]):
+                res.scores[i] = Fraction(sc, D)
         inds = self.program.indicators
         for i, code, a, b in flags:
             if code in ("missing", "excluded"):
