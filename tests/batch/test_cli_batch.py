@@ -54,6 +54,19 @@ def test_columns_total_routed_and_single(tmp_path, capsys):
     assert "预算执行率" in header and "flags" in header and not any(h.endswith(".value") for h in header)
 
 
+def test_title_rows_above_the_header_are_not_records(tmp_path):
+    plain = ROOT / "rulesets/health/health-2024.csv"
+    titled = tmp_path / "titled.csv"
+    titled.write_text("区卫健局2024年度部门整体绩效评价数据\n单位：万元\n" + plain.read_text(encoding="utf-8-sig"),
+                      encoding="utf-8")
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["eval", str(HEALTH), "--data", str(plain), "-o", str(a), "--lang", "en"]) == 0
+    assert main(["eval", str(HEALTH), "--data", str(titled), "-o", str(b), "--lang", "en"]) == 0
+    ra, rb = rows_of(a), rows_of(b)
+    assert [int(r["row"]) + 2 for r in ra] == [int(r["row"]) for r in rb]
+    assert [{k: v for k, v in r.items() if k != "row"} for r in ra] == [{k: v for k, v in r.items() if k != "row"} for r in rb]
+
+
 def test_routing_needs_one_source_of_rules(tmp_path, capsys):
     assert main(["eval", str(HEALTH), "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "-o",
                  str(tmp_path / "o.csv"), "--lang", "en"]) == 2

@@ -294,6 +294,40 @@ def test_xlsx_merged_header_and_blank_trailing_rows(tmp_path):
     ]
 
 
+def test_xlsx_title_and_unit_rows_above_the_header(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["区卫健局2024年度绩效数据"])
+    ws.merge_cells("A1:D1")
+    ws.append(["单位：万元"])
+    ws.append(["单位名称", "年初预算数", "实际支出", "备注"])
+    ws.append(["甲局", 100, 95.5, None])
+    path = tmp_path / "title.xlsx"
+    wb.save(path)
+    with open_records(path) as src:
+        assert src.columns == ["单位名称", "年初预算数", "实际支出", "备注"]
+        assert rows_of(src) == [(4, {"单位名称": "甲局", "年初预算数": 100, "实际支出": 95.5, "备注": None})]
+
+
+@pytest.mark.parametrize("text, columns, first", [
+    # a title and a blank line above the header; the data rows keep their line numbers
+    ("绩效数据表\n\n单位,金额,数量\n甲,1,2\n", ["单位", "金额", "数量"], (4, {"单位": "甲", "金额": "1", "数量": "2"})),
+    # group captions over the header fill fewer cells than it
+    (",预算,,\n单位,年初,调整后,支出\n甲,1,2,3\n", ["单位", "年初", "调整后", "支出"],
+     (3, {"单位": "甲", "年初": "1", "调整后": "2", "支出": "3"})),
+    # a one-column file: its header is its first row
+    ("金额\n1\n", ["金额"], (2, {"金额": "1"})),
+    # a two-column file whose first row is full is not skipped
+    ("a,b\n1\n", ["a", "b"], (2, {"a": "1", "b": None})),
+])
+def test_csv_header_below_a_title(tmp_path, text, columns, first):
+    path = write_bytes(tmp_path, "d.csv", text.encode())
+    with open_records(path) as src:
+        assert src.columns == columns
+        assert rows_of(src)[0] == first
+
+
 @pytest.mark.parametrize("sheet", ["明细", 2, "2", " 明细 "])
 def test_xlsx_sheet_selection(tmp_path, sheet):
     path = tmp_path / "book.xlsx"

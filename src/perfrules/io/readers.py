@@ -33,10 +33,13 @@ Rules common to every format:
 XLSX specifics: the workbook is opened with openpyxl in read-only,
 ``data_only`` mode, so formula cells give the value Excel last saved (a file
 written by a program and never opened in Excel may have no cached values and
-give ``None``). The header is the first non-empty row. Read-only mode does
-not expose merged ranges: a merged header cell gives its text to the first
-column and the other columns of the merge get ``列<letter>`` names. Only a
-single header row is supported.
+give ``None``). Read-only mode does not expose merged ranges: a merged header
+cell gives its text to the first column and the other columns of the merge
+get ``列<letter>`` names. Only a single header row is supported.
+
+The header (CSV and XLSX) is the first non-empty row — unless that row is a
+title, a unit line or a row of group captions above the real header: see
+:func:`pick_header`. Rows above the header are not records.
 """
 
 from __future__ import annotations
@@ -255,6 +258,23 @@ def _is_empty_row(cells: Iterable[object]) -> bool:
     return all(_is_empty_cell(v) for v in cells)
 
 
+HEADER_SCAN_ROWS = 10  # non-empty rows looked at to find the header below a title
+
+
+def pick_header(rows: Sequence[tuple[int, Sequence[object]]]) -> int:
+    """Which of the first non-empty rows of a sheet is the header (an index into `rows`).
+
+    Spreadsheets from finance bureaus often put a title ("区卫健局2024年度绩效数据", merged
+    across the table) and a unit line ("单位：万元") above the header, or a row of group
+    captions over it. The header is the first row that fills at least half as many cells as
+    the widest of these rows (and two or more); if none does, the first non-empty row."""
+    counts = [sum(not _is_empty_cell(v) for v in cells) for _, cells in rows]
+    if not counts:
+        return 0
+    need = max(2, (max(counts) + 1) // 2)
+    return next((i for i, c in enumerate(counts) if c >= need), 0)
+
+
 def _row_record(row: int, columns: list[str], cells: Sequence[object]) -> Record:
     """Build a record from positional cells, padding or rejecting extras."""
     width = len(columns)
@@ -360,8 +380,11 @@ class _CsvSource(RecordSource):
             raise ReaderError("no_header", f"文件中没有表头行：{path}", f"no header row found in {path}", path)
 
     def _read_header(self, rows: Iterator[tuple[int, list[str], tuple[str, str] | None]]) -> None:
+        seen: list[tuple[int, list[str]]] = []
         for start, cells, problem in rows:
             if problem is not None:
+                if seen:
+                    break  # a bad line after the header: the records' business
                 code, detail = problem
                 if code == "bad_encoding":
                     raise self._decode_error(start)
@@ -372,9 +395,13 @@ class _CsvSource(RecordSource):
                     self.path,
                 )
             if not _is_empty_row(cells):
-                self.columns = clean_header(cells)
-                self._header_line = start
-                return
+                seen.append((start, cells))
+                if len(seen) == HEADER_SCAN_ROWS:
+                    break
+        if seen:
+            start, cells = seen[pick_header(seen)]
+            self.columns = clean_header(cells)
+            self._header_line = start
 
     def _decode_error(self, line: int) -> ReaderError:
         return ReaderError(
@@ -483,11 +510,16 @@ class _XlsxSource(RecordSource):
             self._sheet.reset_dimensions()
             self._header_row = 0
             with contextlib.closing(self._rows()) as rows:
+                seen = []
                 for number, cells in rows:
                     if not _is_empty_row(cells):
-                        self.columns = clean_header(cells)
-                        self._header_row = number
-                        break
+                        seen.append((number, cells))
+                        if len(seen) == HEADER_SCAN_ROWS:
+                            break
+            if seen:
+                number, cells = seen[pick_header(seen)]
+                self.columns = clean_header(cells)
+                self._header_row = number
             if not self.columns:
                 raise ReaderError(
                     "no_header",
