@@ -3,6 +3,8 @@ beyond turning raw results into models."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -75,6 +77,7 @@ class Ruleset:
         state["_fast"] = None
         state["_columnar"] = None
         state.pop("_layout", None)
+        state.pop("_fast_layout_cache", None)
         return state
 
     # ---- metadata
@@ -284,7 +287,74 @@ class Ruleset:
         return lazy_result(eager, self._fast_fields, out)
 
     def _fast_fields(self, out) -> dict:
-        return self._raw_fields(self._fast.to_raw(out))
+        """_raw_fields of a fast evaluator run, read from its ints without building Fractions
+        (the texts are those of runtime.numbers: tests compare them with the reference's)."""
+        from .models import AlertResult, Flag, IndicatorResult
+        from .runtime.qpairs import fixed_text, percent_text, plain_text
+
+        fast = self._fast
+        s = self.program.settings
+        scaled = not fast.total_only and fast.D == fast.P  # scores are exact ints × 10^-places
+        flags: dict = {}
+        if out[2]:
+            for i, f in fast.to_raw_flags(out[2]).items():
+                flags[i] = [_construct(Flag, {"code": c, "message": zh, "message_en": en}) for c, zh, en in f]
+        excluded = out[3] or ()
+        inds = []
+        for ind, const, display, vat, sat, pct, suffix in self._fast_layout():
+            d = dict(const)
+            if vat is None:
+                d["value"] = d["display"] = None
+            else:
+                n, den = out[vat], out[vat + 1]
+                if den is None or not den:  # not a number, or missing
+                    d["value"] = _value_text(n)
+                    d["display"] = display(n)
+                else:
+                    d["value"] = plain_text(n, den)
+                    if pct:
+                        d["display"] = percent_text(n, den, 2)
+                    else:
+                        d["display"] = (str(n // den) if n % den == 0 else fixed_text(n, den, 2)) + suffix
+            if sat is None:
+                d["score"] = None
+            elif scaled:
+                d["score"] = Decimal(out[sat]).scaleb(-s.places)
+            elif fast.total_only:
+                d["score"] = to_decimal(Fraction(out[sat], out[sat + 1]), s.places, s.rounding)
+            else:
+                d["score"] = to_decimal(Fraction(out[sat], fast.D), s.places, s.rounding)
+            d["excluded"] = ind.id in excluded
+            d["flags"] = flags.get(ind.id, [])
+            inds.append(_construct(IndicatorResult, d))
+        outputs = {}
+        at = fast.outs_at
+        for j, name in enumerate(fast.outputs):
+            n, den = out[at + 2 * j], out[at + 2 * j + 1]
+            outputs[name] = _value_text(n) if den is None or not den else plain_text(n, den)
+        return {
+            "group_grades": {k: v for k, v in zip(fast.grade_labels, out[5:]) if k != "total"},
+            "indicators": inds,
+            "alerts": [AlertResult.model_construct(name=n, level=lv, message=m) for n, lv, m in out[4] or ()],
+            "outputs": outputs,
+        }
+
+    def _fast_layout(self) -> list:
+        """_result_layout plus where a fast run keeps each indicator's value and score, and how
+        a numeric value is displayed (percent, unit suffix)."""
+        layout = self.__dict__.get("_fast_layout_cache")
+        if layout is None:
+            fast = self._fast
+            vat = {i: fast.vals_at + 2 * j for j, i in enumerate(fast.val_ids)}
+            width = 2 if fast.total_only else 1
+            sat = {i: fast.scores_at + width * j for j, i in enumerate(fast.score_ids)}
+            layout = []
+            for ind, const, display in self._result_layout():
+                pct = ind.unit == "%" or (ind.value is not None and ind.value.type.kind == "percent")
+                suffix = ind.unit if ind.unit and ind.unit != "%" else ""
+                layout.append((ind, const, display, vat.get(ind.id), sat.get(ind.id), pct, suffix))
+            self.__dict__["_fast_layout_cache"] = layout
+        return layout
 
     def _raw_fields(self, raw: RawResult) -> dict:
         """The per-indicator part of a result (built when first read: see lazyresult)."""

@@ -1337,6 +1337,19 @@ class FastRowEvaluator:
         """The total's grade of a run (None without a grade by total, or outside every band)."""
         return None if self.total_grade_at is None else out[self.total_grade_at]
 
+    def to_raw_flags(self, events) -> dict:
+        """A run's flag events as RawResult.flags: id → [(code, zh, en)] in the order raised."""
+        inds = self.program.indicators
+        flags: dict = {}
+        for i, code, a, b in events:
+            if code in ("missing", "excluded"):
+                f = (code, a.text("zh"), a.text("en"))
+            else:
+                score = Fraction(0) if code == "low" else inds[i].weight
+                f = clamp_flag(Fraction(a, b), score, code)
+            flags.setdefault(i, []).append(f)
+        return flags
+
     def to_raw(self, out) -> RawResult:
         """A run's list as the RawResult of the other backends (exact Fractions and texts)."""
         total, err, flags, ex, alerts = out[:5]
@@ -1352,14 +1365,7 @@ class FastRowEvaluator:
         else:
             for i, sc in zip(self.score_ids, out[at:]):
                 res.scores[i] = Fraction(sc, D)
-        inds = self.program.indicators
-        for i, code, a, b in flags:
-            if code in ("missing", "excluded"):
-                f = (code, a.text("zh"), a.text("en"))
-            else:
-                score = Fraction(0) if code == "low" else inds[i].weight
-                f = clamp_flag(Fraction(a, b), score, code)
-            res.flags.setdefault(i, []).append(f)
+        res.flags = self.to_raw_flags(flags)
         if ex:
             res.excluded = set(ex)
         res.total = None if total is None or type(total) is Missing else Fraction(total, self.P)

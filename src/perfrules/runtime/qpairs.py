@@ -13,6 +13,7 @@ same by construction.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from fractions import Fraction
 
 from .convert import FieldError, convert_value
@@ -125,4 +126,27 @@ def format_pair(n, d, fmt: str, kind: str) -> str:
 
 
 __all__ = ["float_pair", "str_pair", "slow_number", "slow_value", "round_pair", "pair_of", "fraction",
-           "show_pair", "format_pair", "round_scaled"]
+           "show_pair", "format_pair", "round_scaled", "plain_text", "fixed_text", "percent_text"]
+
+
+# ---- texts of a pair, as runtime.numbers gives them for Fraction(n, d) (half up, as there)
+
+
+def plain_text(n: int, d: int, max_places: int = 10) -> str:
+    """numbers.format_plain(Fraction(n, d), max_places)."""
+    if n % d == 0:
+        return str(n // d)
+    text = f"{Decimal(round_pair(n * 10**max_places, d, 'half_up')).scaleb(-max_places):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def fixed_text(n: int, d: int, places: int = 2) -> str:
+    """numbers.format_fixed(Fraction(n, d), places)."""
+    return f"{Decimal(round_pair(n * 10**places, d, 'half_up')).scaleb(-places):f}"
+
+
+def percent_text(n: int, d: int, places: int = 2) -> str:
+    """numbers.format_percent(Fraction(n, d), places)."""
+    return fixed_text(n * 100, d, places) + "%"
