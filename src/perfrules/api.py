@@ -12,7 +12,6 @@ from . import ir
 from .backends.result import RawResult
 from .compiler import Compilation, compile_source
 from .diagnostics import Diagnostic, render_all
-from .lazyresult import lazy_result
 from .runtime.convert import FieldError, convert_record
 from .runtime.missing import Missing
 from .runtime.numbers import format_fixed, format_percent, format_plain, to_decimal
@@ -185,6 +184,7 @@ class Ruleset:
                     return self.to_result(None, out[0], record_id=record_id, row=row)
                 err = out[1]
                 if err is None:
+                    from .lazyresult import lazy_result
                     return lazy_result({"record_id": record_id, "row": row, "ok": True, "error": None,
                                         "total": fast.total_decimal(out), "grade": fast.grade(out),
                                         "ruleset": self.info}, self._fast_fields, out)
@@ -273,6 +273,7 @@ class Ruleset:
         eager = {"record_id": record_id, "row": row, "ok": error is None, "error": error,
                  "total": None if raw.total is None else to_decimal(raw.total, s.places, s.rounding),
                  "grade": raw.grades.get("total"), "ruleset": self.info}
+        from .lazyresult import lazy_result
         return lazy_result(eager, self._raw_fields, raw)
 
     def _fast_result(self, fast, out, record_id, row) -> "EvaluationResult":
@@ -284,6 +285,7 @@ class Ruleset:
             error = RecordError(code=err[0], message=err[1], message_en=err[2])
         eager = {"record_id": record_id, "row": row, "ok": err is None, "error": error,
                  "total": fast.total_decimal(out), "grade": fast.grade(out), "ruleset": self.info}
+        from .lazyresult import lazy_result
         return lazy_result(eager, self._fast_fields, out)
 
     def _fast_fields(self, out) -> dict:
