@@ -94,7 +94,7 @@ class Num:
             return x if is_scalar(x) else x[idx]
 
         if self.k is not None:
-            k = self.k[idx]
+            k = self.k[idx] if not is_scalar(self.k) else np.full(len(idx), self.k)
             f = t(self.f)
             return Num(f, 0.0, np.where(k == 0, 0.0, U), np.power(10.0, k), t(self.m), dp=self.dp)
         return Num(t(self.f), t(self.e), t(self.r), t(self.d), t(self.m), dp=self.dp)

@@ -27,6 +27,7 @@ _PLAIN = r"^-?[0-9]+(\.[0-9]+)?%?$"
 _GROUPED = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?%?$"
 _MAX_DIGITS = 15
 _TWO53 = 2.0**53
+_CENTS_SAFE = 1e13  # |x| below this: x·100 is exact enough to tell 2-place decimals (< 1e15)
 U = 2.0**-52
 
 
@@ -185,17 +186,24 @@ def _clean_numbers(spec, arr, n: int, rid: int):
         x = arr.to_numpy(zero_copy_only=False)
         if blank is not None:
             x = np.where(blank, 0.0, x)
-        if not np.isfinite(x).all():
+        lo, hi = float(x.min()), float(x.max())
+        if not (-_CENTS_SAFE < lo and hi < _CENTS_SAFE):  # also NaN and infinities
             return None
-        f, places, unsafe = _float_places(x)
-        if unsafe.any():
-            return None
-        kmax = int(places.max())
-        if kind == "count" and (x.min() < 0 or (kmax and (np.rint(x) != x).any())):
+        y = x * 100.0
+        np.rint(y, out=y)
+        y /= 100.0
+        if np.array_equal(y, x):  # every value a decimal of at most 2 places (most money)
+            f, places, kmax = x, 2, 2
+        else:
+            f, places, unsafe = _float_places(x)
+            if unsafe.any():
+                return None
+            kmax = int(places.max())
+        if kind == "count" and (lo < 0 or (kmax and (np.rint(x) != x).any())):
             return None
     else:
         return None
-    m = 0 if blank is None else np.where(blank, rid, 0).astype(np.int32)
+    m = 0 if blank is None else np.multiply(blank, rid, dtype=np.int32)
     d = _POW10[kmax]
     if blank is not None and spec.has_default:
         c = cn.const(Fraction(spec.default))
