@@ -184,8 +184,7 @@ class Ruleset:
                     return self.to_result(None, out[0], record_id=record_id, row=row)
                 err = out[1]
                 if err is None:
-                    from .lazyresult import lazy_result
-                    return lazy_result({"record_id": record_id, "row": row, "ok": True, "error": None,
+                    return _lazy_result({"record_id": record_id, "row": row, "ok": True, "error": None,
                                         "total": fast.total_decimal(out), "grade": fast.grade(out),
                                         "ruleset": self.info}, self._fast_fields, out)
                 return self._fast_result(fast, out, record_id, row)
@@ -273,8 +272,7 @@ class Ruleset:
         eager = {"record_id": record_id, "row": row, "ok": error is None, "error": error,
                  "total": None if raw.total is None else to_decimal(raw.total, s.places, s.rounding),
                  "grade": raw.grades.get("total"), "ruleset": self.info}
-        from .lazyresult import lazy_result
-        return lazy_result(eager, self._raw_fields, raw)
+        return _lazy_result(eager, self._raw_fields, raw)
 
     def _fast_result(self, fast, out, record_id, row) -> "EvaluationResult":
         """The result of a fast evaluator run: the eager fields now, the rest when read."""
@@ -285,8 +283,7 @@ class Ruleset:
             error = RecordError(code=err[0], message=err[1], message_en=err[2])
         eager = {"record_id": record_id, "row": row, "ok": err is None, "error": error,
                  "total": fast.total_decimal(out), "grade": fast.grade(out), "ruleset": self.info}
-        from .lazyresult import lazy_result
-        return lazy_result(eager, self._fast_fields, out)
+        return _lazy_result(eager, self._fast_fields, out)
 
     def _fast_fields(self, out) -> dict:
         """_raw_fields of a fast evaluator run, read from its ints without building Fractions
@@ -395,6 +392,16 @@ class Ruleset:
                 layout.append((ind, const, _display_of(ind)))
             self.__dict__["_layout"] = layout
         return layout
+
+
+def _lazy_result(eager: dict, fill, payload):
+    """lazyresult.lazy_result, imported on first use (pydantic is not needed to check rule
+    files); the first call rebinds this name to it, so later calls pay no import."""
+    global _lazy_result
+    from .lazyresult import lazy_result
+
+    _lazy_result = lazy_result
+    return lazy_result(eager, fill, payload)
 
 
 def _construct(cls, values: dict):
