@@ -323,41 +323,23 @@ def merge_in_order(parts: list, schema):
     return t.take(order).combine_chunks().to_batches()[0]
 
 
-def release_memory() -> None:
-    """Give freed memory back to the system: the allocators keep what a batch freed, and over
-    millions of rows the retained pages would otherwise add up."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-    global _TRIM
-    if _TRIM is None:
-        try:
-            import ctypes
-
-            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
-
-
-_TRIM = None
-RELEASE_EVERY = 16  # pieces
+from .memory import RELEASE_EVERY, StreamMemory, release_memory  # noqa: E402,F401 - release_memory: kept importable here
 
 
 def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
     """Result batches for every piece of a BatchSource, unreadable rows in their place."""
-    for k, piece in enumerate(src):
-        if k % RELEASE_EVERY == RELEASE_EVERY - 1:
-            release_memory()
-        parts = batcher.evaluate(piece.batch, piece.rows) if piece.batch.num_rows else []
-        if piece.errors:
-            parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang, batcher.columns)],
-                                    batcher.schema)]
-        for p in parts:
-            yield p
-        if progress is not None:
-            progress.update(src, sum(p.num_rows for p in parts))
+    with StreamMemory() as memory:
+        for piece in src:
+            parts = batcher.evaluate(piece.batch, piece.rows) if piece.batch.num_rows else []
+            if piece.errors:
+                parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang, batcher.columns)],
+                                        batcher.schema)]
+            for p in parts:
+                yield p
+            if progress is not None:
+                progress.update(src, sum(p.num_rows for p in parts))
+            parts = piece = p = None  # this loop's references: gone before collecting
+            memory.after_piece()
 
 
 def population_stats(batcher: "Batcher", pieces) -> list:

@@ -312,15 +312,16 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
         router.phase1(src)
 
         def results():
-            from .batch import RELEASE_EVERY, release_memory
+            from .memory import StreamMemory
 
-            for k, piece in enumerate(src):
-                if k % RELEASE_EVERY == RELEASE_EVERY - 1:
-                    release_memory()
-                out = router.evaluate(piece)
-                if progress is not None:
-                    progress.update(src, out.num_rows)
-                yield out
+            with StreamMemory() as memory:
+                for piece in src:
+                    out = router.evaluate(piece)
+                    if progress is not None:
+                        progress.update(src, out.num_rows)
+                    yield out
+                    out = piece = None  # this loop's references: gone before collecting
+                    memory.after_piece()
 
         stream = results()
         if summary is not None:
