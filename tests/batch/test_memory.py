@@ -77,3 +77,27 @@ def test_traced_memory_between_batches_stays_flat(tmp_path, monkeypatch):
     assert len(after) >= 5
     mb = [a / 2**20 for a in after]
     assert max(mb) - min(mb) < 12, [round(m, 1) for m in mb]
+
+
+def test_a_chunk_with_exact_tier_rows_leaves_no_cycle_behind():
+    # rows decided in exact fractions used to tie their chunk's arrays into a reference cycle
+    # (ExactRow → run → exact_rows → ExactRow): freed only at the next full collection
+    from benchmarks.health_data import make_health_table
+    from perfrules.backends.colrun import ChunkRun, ExactRow
+
+    rules = load(HEALTH)
+    table = make_health_table(20000, seed=0)
+    stats = []
+    gc.collect()
+    gc.disable()
+    try:
+        from perfrules.batch import Batcher, resolve
+
+        b = Batcher(rules, resolve(rules, table.column_names))
+        b.evaluate(table)
+        stats.append(b.stats.exact_tier_rows)
+        alive = [o for o in gc.get_objects() if isinstance(o, (ChunkRun, ExactRow))]
+    finally:
+        gc.enable()
+    assert stats[0] > 0  # the data did reach the exact tier
+    assert alive == []

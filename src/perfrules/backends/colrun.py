@@ -491,6 +491,10 @@ class ExactRow:
         self.ref.env = _LazyEnv(self)
         self.inputs = None
 
+    def close(self) -> None:
+        """Drop the links back to the run (its reference interpreter's env points here)."""
+        self.run = self.ref = None
+
     def value(self, node, num: Num | None = None):
         ev = self.run.E
         if node is None:

@@ -182,6 +182,9 @@ class ColumnarEvaluator:
         res.reasons = reasons.items
         res.suspects = run.suspects
         res.exact_tier_rows = len(run.exact_rows)
+        for x in run.exact_rows.values():
+            x.close()  # break ExactRow ↔ run cycles: the chunk's arrays are freed now, not at the next gc
+        run.exact_rows.clear()
         return res
 
     # ---- steps
