@@ -90,7 +90,7 @@ class ChunkResult:
     total_q: np.ndarray | None = None
     excluded: dict = field(default_factory=dict)  # indicator id → bool array
     total: Num | None = None
-    grades: list = field(default_factory=list)  # per program.grades: int16 codes (-1: none)
+    grades: dict = field(default_factory=dict)  # program.grades index → int16 codes (-1: none)
     alerts: list = field(default_factory=list)  # per program.alert: fired bool array
     alert_parts: list = field(default_factory=list)  # per alert: [text | value per part]
     outputs: dict = field(default_factory=dict)  # output name → value
@@ -304,7 +304,7 @@ class ColumnarEvaluator:
             else:
                 hit = open_ & run.cmp_num(b.op, score, self.consts[b.bound], None, None)
             code = np.where(hit, i, code)
-        res.grades.append(code)
+        res.grades[index] = code  # steps grade groups before the total: keyed, not in order
         names = tuple(b.name for b in g.bands)
         uniq = tuple(dict.fromkeys(names))
         lut = np.array([uniq.index(nm) for nm in names], dtype=np.int32)
