@@ -160,7 +160,12 @@ class Batcher:
         st.exact_rows += len(res.exact)
         st.suspects += res.suspects
         st.exact_tier_rows += res.exact_tier_rows
-        return flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang, self.columns)
+        try:
+            return flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang, self.columns)
+        except (OverflowError, _ArrowInvalid()) as err:  # a figure beyond the decimal columns: rare
+            if "Decimal" not in str(err) and "precision" not in str(err) and not isinstance(err, OverflowError):
+                raise
+            return self._rows_path(chunk, rows, ids)  # flat_row flags what does not fit
 
     def _exact_env(self, cols: dict, i: int) -> dict:
         """Row i's inputs as exact runtime values, converted as the row path does."""
@@ -186,6 +191,12 @@ class Batcher:
         self.stats.records += chunk.num_rows
         self.stats.exact_rows += chunk.num_rows
         return flat.rows_batch(self.ruleset, out, self.lang, self.columns)
+
+
+def _ArrowInvalid():
+    import pyarrow as pa
+
+    return pa.ArrowInvalid
 
 
 def _cell(col, i: int):

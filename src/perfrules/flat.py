@@ -120,7 +120,10 @@ def flat_row(ruleset, r, lang: str = "zh") -> dict:
         col = names[ind.id]
         row[col] = None if res is None or res.score is None else str(res.score)
         if ind.is_leaf and ind.value is not None:
-            row[f"{col}.{h['value']}"] = None if res is None else res.value
+            value = None if res is None else res.value
+            if ind.value.type.numeric:
+                value = _fitting(value, col, flags, lang)
+            row[f"{col}.{h['value']}"] = value
         if res is not None:
             for f in res.flags:
                 flags.append(f"{col}: {f.message if lang == 'zh' else f.message_en}")
@@ -128,10 +131,28 @@ def flat_row(ruleset, r, lang: str = "zh") -> dict:
         if g.target != "total":
             row[f"{g.label}.{h['grade']}"] = r.group_grades.get(g.label)
     for o in ruleset.program.outputs:
-        row[o.name] = r.outputs.get(o.name)
+        value = r.outputs.get(o.name)
+        row[o.name] = _fitting(value, o.name, flags, lang) if o.expr.type.numeric else value
     row[h["alerts"]] = [f"[{a.level}] {a.name}: {a.message}" for a in r.alerts] or None
     row[h["flags"]] = flags or None
     return row
+
+
+_WHOLE_DIGITS = VALUE_PRECISION - VALUE_SCALE  # what a decimal128 value column holds before the point
+
+
+def _fitting(text: str | None, col: str, flags: list, lang: str) -> str | None:
+    """A number's text if the result files' decimal column can hold it; else None and a flag
+    saying so (an amount beyond 10^28 is a data error far more often than a real figure)."""
+    if text is None or len(text.lstrip("-").split(".")[0]) <= _WHOLE_DIGITS:
+        return text
+    shown = text if len(text) <= 24 else f"{text[:12]}…（{len(text.lstrip('-').split('.')[0])} 位）"
+    if lang == "zh":
+        flags.append(f"{col}: 数值 {shown} 超过结果文件可写的 {_WHOLE_DIGITS} 位整数，未写出")
+    else:
+        shown = shown.replace("位）", "digits)").replace("（", " (")
+        flags.append(f"{col}: the value {shown} has more than the {_WHOLE_DIGITS} whole digits a result file holds; not written")
+    return None
 
 
 def flatten(ruleset, r, lang: str = "zh") -> dict:

@@ -202,3 +202,36 @@ def test_utf16_csv_goes_through_records(tmp_path, rules):
     path = tmp_path / "u16.csv"
     path.write_bytes(codecs.BOM_UTF16_LE + "单位名称,实际支出,调整后预算数,完成率,名次,等次\r\n甲,1,2,3%,1,优秀\r\n".encode("utf-16-le"))
     assert _batched(path) == _records(path)
+
+
+HUGE = """
+input a: number
+input b: number
+indicator 比例 weight 100 {
+  value a / b
+  score ratio(target: 100%)
+}
+output 乘积 = a * b
+"""
+
+
+@pytest.mark.parametrize("backend", ["columnar", "row", "reference"])
+@pytest.mark.parametrize("out", ["o.csv", "o.parquet", "o.json"])
+def test_figures_beyond_the_decimal_columns_are_flagged_not_a_crash(tmp_path, backend, out, capsys):
+    rules = tmp_path / "huge.rules"
+    rules.write_text(HUGE, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1e308,1e-308\n100000000000000000000,100000000000\n3,4\n", encoding="utf-8")
+    target = tmp_path / out
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(target), "--backend", backend, "--lang", "en"]) == 0
+    if out.endswith(".parquet"):
+        rows = pq.read_table(target).to_pylist()
+    elif out.endswith(".json"):
+        rows = json.loads(target.read_text(encoding="utf-8"))
+    else:
+        rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    assert [str(r["total"]) for r in rows] == ["100.00", "100.00", "75.00"]
+    assert rows[0]["比例.value"] is None or rows[0]["比例.value"] == ""
+    assert "比例: the value 100000000000… (617 digits) has more than the 28 whole digits" in rows[0]["flags"]
+    assert "乘积" in rows[1]["flags"] and not rows[2]["flags"]
+    assert str(rows[2]["乘积"]) in ("12", "12.0000000000")

@@ -152,6 +152,8 @@ class ColumnarEvaluator:
         run.exact_env = exact_env
         if skip is not None:
             run.residual |= skip  # rows not evaluated here: no tier looks at them
+        if len(exact_rows):
+            run.residual[np.asarray(exact_rows, dtype=np.int64)] = True  # nor at the reference's rows
         res = ChunkResult(n, reasons.items)
         res.skip = skip
         with np.errstate(all="ignore"):

@@ -442,8 +442,17 @@ def _decimal_of(v):
     if k is None:
         return ("num", float(v), 0, False)
     r = v.numerator * 10**k // v.denominator
-    safe = abs(r) < 10**_MAX_DIGITS
-    return ("num", r / 10.0**k if safe else float(v), k, safe)
+    safe = abs(r) < 10**_MAX_DIGITS and k <= 22  # 10^k exact in a float (1e-308 has 308 places)
+    if not safe:  # the row goes to the exact evaluator; its places bound nothing
+        return ("num", _float_or_zero(v), 0, False)
+    return ("num", r / 10.0**k, k, True)
+
+
+def _float_or_zero(v: Fraction) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return 0.0
 
 
 _POW10 = 10.0 ** np.arange(0, 40)
