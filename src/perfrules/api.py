@@ -269,9 +269,10 @@ class Ruleset:
         if raw.error is not None:
             code, zh, en = raw.error
             error = RecordError(code=code, message=zh, message_en=en)
-        eager = {"record_id": record_id, "row": row, "ok": error is None, "error": error,
-                 "total": None if raw.total is None else to_decimal(raw.total, s.places, s.rounding),
-                 "grade": raw.grades.get("total"), "ruleset": self.info}
+        scored = error is None  # an error record (missing error, PR803) is not scored: no total
+        eager = {"record_id": record_id, "row": row, "ok": scored, "error": error,
+                 "total": None if raw.total is None or not scored else to_decimal(raw.total, s.places, s.rounding),
+                 "grade": raw.grades.get("total") if scored else None, "ruleset": self.info}
         return _lazy_result(eager, self._raw_fields, raw)
 
     def _fast_result(self, fast, out, record_id, row) -> "EvaluationResult":
@@ -281,8 +282,10 @@ class Ruleset:
         if err is not None:
             from .models import RecordError
             error = RecordError(code=err[0], message=err[1], message_en=err[2])
-        eager = {"record_id": record_id, "row": row, "ok": err is None, "error": error,
-                 "total": fast.total_decimal(out), "grade": fast.grade(out), "ruleset": self.info}
+        scored = err is None  # an error record (missing error, PR803) is not scored: no total
+        eager = {"record_id": record_id, "row": row, "ok": scored, "error": error,
+                 "total": fast.total_decimal(out) if scored else None, "grade": fast.grade(out) if scored else None,
+                 "ruleset": self.info}
         return _lazy_result(eager, self._fast_fields, out)
 
     def _fast_fields(self, out) -> dict:
@@ -331,6 +334,8 @@ class Ruleset:
         for j, name in enumerate(fast.outputs):
             n, den = out[at + 2 * j], out[at + 2 * j + 1]
             outputs[name] = _value_text(n) if den is None or not den else plain_text(n, den)
+        if out[1] is not None:  # an error record: indicators for diagnosis, nothing scored
+            return {"group_grades": {}, "indicators": inds, "alerts": [], "outputs": {}}
         return {
             "group_grades": {k: v for k, v in zip(fast.grade_labels, out[5:]) if k != "total"},
             "indicators": inds,
@@ -373,6 +378,8 @@ class Ruleset:
             d["flags"] = [_construct(Flag, {"code": c, "message": zh, "message_en": en})
                           for c, zh, en in flags.get(ind.id, ())]
             inds.append(_construct(IndicatorResult, d))
+        if raw.error is not None:  # an error record: indicators for diagnosis, nothing scored
+            return {"group_grades": {}, "indicators": inds, "alerts": [], "outputs": {}}
         return {
             "group_grades": {k: v for k, v in raw.grades.items() if k != "total"},
             "indicators": inds,

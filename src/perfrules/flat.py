@@ -471,6 +471,7 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
             reason = reasons[int(res.error_reason[i])]
             error_text.set(int(i), f"{ind.name}：{reason.text('zh')}" if lang == "zh" else f"{ind.name}: {reason.text('en')}")
     failed = error_text.codes >= 0
+    scored = computed & ~failed  # an error record (missing error) has no total, grades, outputs or alerts
     cols = []
     for name, what in _layout(ruleset, lang, columns):
         kind = what[0]
@@ -485,20 +486,20 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
         elif kind == "error":
             col = error_text
         elif kind == "total":
-            col = _Decimals(res.total_q, present(res.total.m), SCORE_PRECISION, p.settings.places)
+            col = _Decimals(res.total_q, present(res.total.m) & ~failed, SCORE_PRECISION, p.settings.places)
         elif kind == "grade":
-            col = _grade_text(p, res, n, computed, None)
+            col = _grade_text(p, res, n, scored, None)
         elif kind == "score":
             col = _Decimals(np.asarray(res.score_q[what[1]]).astype(np.int64), computed, SCORE_PRECISION, p.settings.places)
         elif kind in ("value", "output"):
             val = res.values[what[1]] if kind == "value" else res.outputs[what[1]]
             q = res.value_q.get(what[1]) if kind == "value" else res.output_q.get(what[1])
-            ok = present(val.m)
+            ok = present(val.m) & (~failed if kind == "output" else True)
             col = _Decimals(q, ok, VALUE_PRECISION, VALUE_SCALE) if isinstance(val, Num) else _text_of(val, ok, n)
         elif kind == "group_grade":
-            col = _grade_text(p, res, n, computed, what[1])
+            col = _grade_text(p, res, n, scored, what[1])
         elif kind == "alerts":
-            col = _alerts(p, res, n, computed)
+            col = _alerts(p, res, n, scored)
         else:  # flags
             col = _Joined(n)
             for ind in p.indicators:

@@ -137,6 +137,47 @@ def test_group_grades_declared_after_the_total_grade():
     assert cols.equals(rules.evaluate_table(t, lang="en", backend="reference"))
 
 
+ERROR_MODE = """
+input a: number
+input b: number
+indicator 甲 weight 50 {
+  missing error
+  value a
+  score value
+}
+indicator 乙 weight 50 { value b; score value }
+grade by total { 好 >= 60; 差 otherwise }
+grade by 乙 { 高 >= 25; 低 otherwise }
+alert 偏低 warning when b < 30 { message "乙 {b}" }
+output 建议 = match grade { 好 -> "维持", 差 -> "压减" }
+"""
+
+
+@pytest.mark.parametrize("backend", ["row", "rowfraction", "reference"])
+def test_an_error_record_is_not_scored(backend):
+    # missing error (PR803): the record is an error row — no total, grade, alert or output
+    rules = perfrules.compile(ERROR_MODE)
+    r = rules.evaluate_one({"a": "", "b": "20"}, backend=backend)
+    assert (r.ok, r.error.code, r.total, r.grade) == (False, "PR803", None, None)
+    assert (r.group_grades, r.alerts, r.outputs) == ({}, [], {})
+    assert r.indicator("乙").score == Decimal("20.00")  # the indicators stay, for diagnosis
+    ok = rules.evaluate_one({"a": "40", "b": "20"}, backend=backend)
+    assert (ok.total, ok.grade, ok.outputs, len(ok.alerts)) == (Decimal("60.00"), "好", {"建议": "维持"}, 1)
+
+
+def test_an_error_row_in_a_result_table_has_no_total():
+    rules = perfrules.compile(ERROR_MODE)
+    t = pa.table({"a": ["", "40"], "b": ["20", "20"]})
+    out = rules.evaluate_table(t, lang="en")
+    assert out.column("status").to_pylist() == ["error", "ok"]
+    assert out.column("total").to_pylist() == [None, Decimal("60.00")]
+    assert out.column("grade").to_pylist() == [None, "好"]
+    assert out.column("乙.grade").to_pylist() == [None, "低"]
+    assert out.column("建议").to_pylist() == [None, "维持"]
+    assert out.column("alerts").to_pylist() == [None, ["[warning] 偏低: 乙 20"]]
+    assert out.equals(rules.evaluate_table(t, lang="en", backend="reference"))
+
+
 RANKED = """
 input 得分: number
 input 金额: amount
