@@ -96,6 +96,16 @@ class Ruleset:
     def inputs(self) -> list[ir.InputSpec]:
         return self.program.inputs
 
+    @property
+    def scores_use_as_of(self) -> bool:
+        """Whether an indicator's value or score reads the evaluation date (as_of / 评价时点, e.g.
+        through time_progress(as_of)): without a date those indicators are missing."""
+        found = self.__dict__.get("_scores_use_as_of")
+        if found is None:
+            lets = {st.key: st.expr for st in self.program.steps if isinstance(st, ir.LetStep)}
+            found = self.__dict__["_scores_use_as_of"] = ir.mentions_slot(self.program.indicators, "as_of", lets)
+        return found
+
     # ---- evaluation
     @property
     def row_evaluator(self):

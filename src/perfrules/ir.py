@@ -371,6 +371,31 @@ class Program:
         return next((g for g in self.grades if g.target == "total"), None)
 
 
+def mentions_slot(node, key: str, slots: dict | None = None) -> bool:
+    """Whether any expression anywhere under `node` (an indicator, a program, …) reads Slot
+    `key`, following the slots in `slots` (e.g. lets: 'let:名' → its expression)."""
+    import dataclasses
+
+    seen: set[int] = set()
+    todo = [node]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Slot):
+            if x.key == key:
+                return True
+            if slots and x.key in slots:
+                todo.append(slots[x.key])
+            continue
+        if isinstance(x, (list, tuple)):
+            todo.extend(x)
+        elif isinstance(x, dict):
+            todo.extend(x.values())
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type) and id(x) not in seen:
+            seen.add(id(x))
+            todo.extend(getattr(x, f.name) for f in dataclasses.fields(x))
+    return False
+
+
 def walk(expr: Expr):
     """Every sub-expression of expr, depth first."""
     yield expr

@@ -166,3 +166,32 @@ def test_routed_eval_without_output_lists_every_record_on_the_terminal(capsys):
     lines = [ln for ln in out.splitlines() if ln.startswith("区")]
     assert len(lines) == 4  # one line per department in the district file
     assert any("district/health" in ln and "90.15" in ln and "优" in ln for ln in lines)
+
+
+AS_OF_RULES = """
+ruleset "t/asof" version "1"
+input 支出: amount
+input 预算: amount
+let 进度 = 支出 / 预算
+indicator 进度达标 weight 100 {
+  value 进度 - time_progress(as_of)
+  score bands { >= 0 -> full; otherwise -> 50 }
+}
+"""
+
+
+def test_rules_that_score_with_the_date_warn_without_as_of(tmp_path, capsys):
+    rules = tmp_path / "r.rules"
+    rules.write_text(AS_OF_RULES, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("支出,预算\n60,100\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
+    assert "warning: t/asof read the evaluation date" in capsys.readouterr().err
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en", "--as-of", "2024-06-30"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert rows_of(out)[0]["total"] == "100.00"
+    # the bundled 区卫健局 rules read the date only in an alert: no warning for them
+    assert main(["eval", str(HEALTH), "--data", str(ROOT / "rulesets/health/health-2024.csv"), "-o", str(out),
+                 "--lang", "en"]) == 0
+    assert "warning" not in capsys.readouterr().err

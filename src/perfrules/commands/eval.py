@@ -58,6 +58,19 @@ def _say(lang: str, zh: str, en: str) -> None:
     print(zh if lang == "zh" else en, file=sys.stderr)
 
 
+def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
+    """Rules that read the evaluation date, run without --as-of: say so (what depends on it is
+    missing, so totals change silently otherwise)."""
+    if as_of is not None:
+        return
+    for rs in rulesets:
+        if rs.scores_use_as_of:
+            name = rs.id or "规则"
+            _say(lang, f"警告：{name} 用到评价时点（as_of，如序时进度），但没有给出 --as-of：依赖它的指标按缺失处理",
+                 f"warning: {rs.id or 'the rules'} read the evaluation date (as_of, e.g. time progress) but no --as-of "
+                 "was given: what depends on it is missing")
+
+
 def run(args) -> int:
     from datetime import date
 
@@ -103,6 +116,7 @@ def run(args) -> int:
                     print(render_all([d for d in ce.diagnostics if d.is_error], ce.sources, lang), file=sys.stderr)
                 _say(lang, f"错误[{err.code}]：{err.zh}", f"error[{err.code}]: {err.en}")
                 return 1 if err.compile_error is not None or err.code == "PR805" else 2
+            _warn_no_as_of(routes.rulesets, as_of, lang)
             try:
                 run_routed(routes, args.data, args.output, unit_column=args.unit_column, out_fmt=fmt, encoding=args.encoding,
                            sheet=args.sheet, mapping=mapping, id_column=args.id_column, as_of=as_of, lang=lang,
@@ -122,6 +136,7 @@ def run(args) -> int:
             except OSError as err:
                 _say(lang, f"无法读取规则文件 {args.rules}：{err.strerror}", f"cannot read {args.rules}: {err.strerror}")
                 return 2
+            _warn_no_as_of([rules], as_of, lang)
             if fmt == "table":
                 from ..pipeline import evaluate_file
 
