@@ -173,7 +173,7 @@ def test_eval_alias_column_and_table_output(tmp_path, capsys):
     code, out, err = run(capsys, "eval", SMALL, "--data", data, "--id", "单位名称", "--lang", "zh")
     assert code == 0, err
     # no 违规次数 column: its default 0 applies, so 甲局 scores 57 + 24 + 10 = 91.00
-    assert "甲局" in out and "91.00" in out and "0.95" in out and "共 3 条记录" in err
+    assert "甲局" in out and "91.00" in out and "95.00%" in out and "共 3 条记录" in err
 
 
 def test_eval_error_rows_and_strict(tmp_path, capsys):

@@ -19,6 +19,23 @@ from .scoring import ScoreChecker
 from .tests import build_tests
 
 
+def _mentions_percent(node) -> bool:
+    """Whether a percent literal (95%) appears anywhere in an AST node."""
+    import dataclasses
+
+    todo = [node]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, A.Num):
+            if x.percent:
+                return True
+        elif isinstance(x, (list, tuple)):
+            todo.extend(x)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+            todo.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.name != "span")
+    return False
+
+
 class RulesetChecker:
     """Checks one (composed) module. Use `check()`; read diagnostics from the sink."""
 
@@ -429,6 +446,8 @@ class RulesetChecker:
                 continue
             vtype = ind.value.type if ind.value is not None else None
             ind.score = self.scores.form(sst.value, Ctx(leaf=ind, value_type=vtype))
+            if ind.unit is None and vtype is not None and vtype.kind == "number" and _mentions_percent(sst.value):
+                ind.unit = "%"  # a ratio scored against 95%, target 100%, …: shown as 96.62%, not 0.97
 
     # ---- grades, alerts, outputs
     def _grades(self) -> list[ir.Grade]:
