@@ -12,6 +12,7 @@ from typing import Iterator
 from .api import Ruleset
 from .io import ReaderError, load_mapping, open_records, resolve_columns
 from .models import EvaluationResult
+from .report import LEVELS_ZH as _LEVEL_ZH
 
 from .batch import DataProblem, input_specs, plan_problem as _plan_problem  # noqa: F401 - re-exported
 from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv
@@ -21,7 +22,6 @@ __all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten",
 
 
 _LEVEL_ORDER = {"severe": 0, "warning": 1, "info": 2}
-_LEVEL_ZH = {"severe": "严重", "warning": "预警", "info": "提醒"}
 
 
 @dataclass

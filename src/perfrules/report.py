@@ -7,11 +7,13 @@ from .source import display_width
 _WORDS = {
     "zh": {"indicator": "指标", "code": "编码", "weight": "分值", "value": "值", "score": "得分", "note": "说明",
            "total": "总分", "grade": "等级", "record": "记录", "row": "行", "error": "错误", "alerts": "预警",
-           "outputs": "输出"},
+           "outputs": "输出", "excluded": "不适用", "rescaled": "不计入总分（总分按其余分值折算）"},
     "en": {"indicator": "indicator", "code": "code", "weight": "points", "value": "value", "score": "score",
            "note": "note", "total": "total", "grade": "grade", "record": "record", "row": "row", "error": "error",
-           "alerts": "alerts", "outputs": "outputs"},
+           "alerts": "alerts", "outputs": "outputs", "excluded": "n/a",
+           "rescaled": "left out of the total (rescaled over the rest)"},
 }
+LEVELS_ZH = {"severe": "严重", "warning": "预警", "info": "提醒"}  # alert levels as rule authors say them
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -41,15 +43,19 @@ def detail(r: EvaluationResult, lang: str = "zh", title: str = "") -> str:
     for ind in r.indicators:
         name = "  " * (ind.level - 1) + ind.name
         notes = "; ".join(f.message if lang == "zh" else f.message_en for f in ind.flags)
-        rows.append([name, ind.code or "", _num(ind.weight), ind.display or "", "" if ind.score is None else str(ind.score), notes])
+        score = "" if ind.score is None else str(ind.score)
+        if ind.excluded and ind.leaf:
+            score, notes = w["excluded"], f"{w['rescaled']}: {notes}" if notes else w["rescaled"]
+        rows.append([name, ind.code or "", _num(ind.weight), ind.display or "", score, notes])
     out.append(table([w["indicator"], w["code"], w["weight"], w["value"], w["score"], w["note"]], rows, {2, 3, 4}))
     out.append(f"{w['total']}: {r.total if r.total is not None else '—'}    {w['grade']}: {r.grade or '—'}")
     if r.group_grades:
         out.append("  ".join(f"{k}: {v or '—'}" for k, v in r.group_grades.items()))
     for a in r.alerts:
-        out.append(f"{w['alerts']} [{a.level}] {a.name}: {a.message}")
+        level = LEVELS_ZH.get(a.level, a.level) if lang == "zh" else a.level
+        out.append(f"{w['alerts']} [{level}] {a.name}: {a.message}")
     if r.outputs:
-        out.append(f"{w['outputs']}: " + ", ".join(f"{k} = {v}" for k, v in r.outputs.items()))
+        out.append(f"{w['outputs']}: " + ", ".join(f"{k} = {'—' if v is None else v}" for k, v in r.outputs.items()))
     if r.error is not None:
         out.append(f"{w['error']}: {r.error.message if lang == 'zh' else r.error.message_en}")
     return "\n".join(out)
