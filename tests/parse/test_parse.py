@@ -212,3 +212,14 @@ def test_gb18030_rule_file(tmp_path):
     path.write_bytes("input 支出: amount\nindicator 执行 weight 100 {\n  value 支出\n  score ratio(target: 10)\n}\n".encode("gb18030"))
     rules = perfrules.load(path)
     assert str(rules.evaluate_one({"支出": "5"}).total) == "50.00"
+
+
+@pytest.mark.parametrize("text, word", [
+    ("input a: number\nindicator 甲 wieght 100 {\n  value a\n  score value\n}\n", "weight"),
+    ("input a: number\nindicator 甲 weight 100 {\n  value a\n  scroe value\n}\n", "score"),
+])
+def test_misspelt_keyword_gets_a_did_you_mean(text, word):
+    src, comp = compile_text(text)
+    errors = [d for d in comp.diagnostics if d.code == "PR102"]
+    assert errors and errors[0].hint is not None
+    assert f"did you mean {word}?" in errors[0].hint.en

@@ -174,7 +174,26 @@ def _hint_for(tok, expected) -> Hint | None:
     if tok.type == "_NL" and expected & {"NUMBER", "NAME", "_LPAR", "MINUS"}:
         return Hint("表达式在行尾没有写完；换行续写时请把运算符留在上一行末尾",
                     "the expression is incomplete at the end of the line; to wrap, end the line with the operator")
+    if tok.type == "NAME":  # a misspelt keyword: wieght, scroe, otherwize
+        import difflib
+
+        words = _keywords()
+        close = difflib.get_close_matches(str(tok), [words[t] for t in expected if t in words], n=1, cutoff=0.6)
+        if close:
+            return Hint("是否想写 " + "、".join(close) + "？", "did you mean " + ", ".join(close) + "?")
     return None
+
+
+def _keywords() -> dict[str, str]:
+    """Terminal name → keyword text, for the grammar's word keywords (weight, score, …)."""
+    global _KEYWORDS
+    if _KEYWORDS is None:
+        _KEYWORDS = {t.name: t.pattern.value for t in get_parser().terminals
+                     if t.pattern.type == "str" and t.pattern.value.isalpha()}
+    return _KEYWORDS
+
+
+_KEYWORDS: dict[str, str] | None = None
 
 
 __all__ = ["parse_module", "ast"]
