@@ -183,7 +183,8 @@ class Router:
         if id_column is not None and id_column not in columns:
             raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
         self.unit_column = unit_column
-        self.id_column = id_column
+        self.id_column = id_column if id_column is not None else unit_column  # a record is known by its unit
+        id_column = self.id_column
         self.routes = routes
         self.rulesets = routes.rulesets
         self.schema = union_schema(self.rulesets, lang, result_columns)

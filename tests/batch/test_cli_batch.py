@@ -67,6 +67,15 @@ def test_title_rows_above_the_header_are_not_records(tmp_path):
     assert [{k: v for k, v in r.items() if k != "row"} for r in ra] == [{k: v for k, v in r.items() if k != "row"} for r in rb]
 
 
+def test_routed_records_are_known_by_their_unit_without_id(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["eval", "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "-o", str(a), "--lang", "en"]) == 0
+    assert main(["eval", "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "-o", str(b), "--lang", "en",
+                 "--id", "单位名称"]) == 0
+    assert rows_of(a) == rows_of(b)
+    assert rows_of(a)[0]["id"] == "区卫健局"
+
+
 def test_routing_needs_one_source_of_rules(tmp_path, capsys):
     assert main(["eval", str(HEALTH), "--rulesets", str(ROOT / "rulesets"), "--data", str(DISTRICT), "-o",
                  str(tmp_path / "o.csv"), "--lang", "en"]) == 2
