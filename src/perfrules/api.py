@@ -182,8 +182,11 @@ class Ruleset:
         Values may be numbers, decimal strings, or '95%' strings for percent inputs. A value that
         cannot be understood makes the result an error record naming the field and why.
         Population functions (rank, max_of, …) see a batch of this one record unless `pop` gives
-        the statistics of a larger batch (population_stats).
+        the statistics of a larger batch (population_stats). The evaluation date is `as_of`, or
+        the record's own "as_of" (or "评价时点") as in a test's `given`.
         """
+        if as_of is None:
+            as_of = record.get("as_of", record.get("评价时点"))
         if backend == "row" and type(record) is dict:
             fast = self._fast
             if fast is None:
