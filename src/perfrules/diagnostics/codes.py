@@ -69,6 +69,10 @@ _CODES = [
     Code("PR601", "unused-input", "warning", "输入项 {name} 未被使用", "input {name} is never used"),
     Code("PR602", "unused-let", "warning", "{name} 已定义但未被使用", "{name} is defined but never used"),
     Code("PR603", "float-risk", "warning", "{what}", "{what_en}"),
+    Code("PR604", "penalty-deduct", "warning",
+         "扣分项 {name} 用了 deduct：deduct 算的是剩余分（满分减去扣分），作为扣分项会在没有任何扣分时扣满 {full} 分",
+         "penalty {name} scores with deduct, which gives the points left (full minus the deduction): as a penalty it "
+         "takes all {full} points when nothing is to be deducted"),
     # --- composition and tests
     Code("PR701", "file-not-found", "error", "找不到文件 {path}", "file not found: {path}"),
     Code("PR702", "include-cycle", "error", "文件循环引用：{chain}", "files include each other: {chain}"),

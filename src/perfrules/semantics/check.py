@@ -446,6 +446,10 @@ class RulesetChecker:
                 continue
             vtype = ind.value.type if ind.value is not None else None
             ind.score = self.scores.form(sst.value, Ctx(leaf=ind, value_type=vtype))
+            if ind.kind == "penalty" and isinstance(sst.value, A.Deduct):
+                self.sink.warning("PR604", sst.span, Hint("扣分项直接写扣多少分，如 score 1 * 投诉次数（封顶由 max 管）",
+                                                          "a penalty says how much to take off, e.g. score 1 * 投诉次数 (max caps it)"),
+                                  name=ind.name, full=format_plain(ind.weight))
             if ind.unit is None and vtype is not None and vtype.kind == "number" and _mentions_percent(sst.value):
                 ind.unit = "%"  # a ratio scored against 95%, target 100%, …: shown as 96.62%, not 0.97
 
