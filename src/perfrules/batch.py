@@ -153,6 +153,10 @@ class Batcher:
             skip[list(conv.errors)] = True
         exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
         res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i), self.columns)
+        try:
+            out = flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang, self.columns)
+        except (OverflowError, _arrow_invalid()):  # a figure beyond the decimal columns (rare): the
+            return self._rows_path(chunk, rows, ids)  # row path's flat_row leaves it out with a flag
         st = self.stats
         st.records += n
         st.error_rows += len(conv.errors)
@@ -160,12 +164,7 @@ class Batcher:
         st.exact_rows += len(res.exact)
         st.suspects += res.suspects
         st.exact_tier_rows += res.exact_tier_rows
-        try:
-            return flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang, self.columns)
-        except (OverflowError, _ArrowInvalid()) as err:  # a figure beyond the decimal columns: rare
-            if "Decimal" not in str(err) and "precision" not in str(err) and not isinstance(err, OverflowError):
-                raise
-            return self._rows_path(chunk, rows, ids)  # flat_row flags what does not fit
+        return out
 
     def _exact_env(self, cols: dict, i: int) -> dict:
         """Row i's inputs as exact runtime values, converted as the row path does."""
@@ -193,7 +192,7 @@ class Batcher:
         return flat.rows_batch(self.ruleset, out, self.lang, self.columns)
 
 
-def _ArrowInvalid():
+def _arrow_invalid():
     import pyarrow as pa
 
     return pa.ArrowInvalid
