@@ -310,6 +310,26 @@ def test_xlsx_title_and_unit_rows_above_the_header(tmp_path):
         assert rows_of(src) == [(4, {"单位名称": "甲局", "年初预算数": 100, "实际支出": 95.5, "备注": None})]
 
 
+def test_xlsx_cells_merged_down_a_column_fill_every_row(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["单位名称", "项目", "金额", "备注", "说明"])
+    ws.append(["甲局", "一", 10, "跨两列的说明", None])
+    ws.append([None, "二", 20, None, None])
+    ws.append([None, "三", 30, None, None])
+    ws.append(["乙局", "四", 40, None, None])
+    ws.merge_cells("A2:A4")  # 甲局 over three projects
+    ws.merge_cells("D2:E2")  # a note across two columns: not copied into 说明
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    with open_records(path) as src:
+        rows = rows_of(src)
+    assert [v["单位名称"] for _, v in rows] == ["甲局", "甲局", "甲局", "乙局"]
+    assert rows[0][1]["说明"] is None and rows[0][1]["备注"] == "跨两列的说明"
+    assert [n for n, _ in rows] == [2, 3, 4, 5]
+
+
 @pytest.mark.parametrize("text, columns, first", [
     # a title and a blank line above the header; the data rows keep their line numbers
     ("绩效数据表\n\n单位,金额,数量\n甲,1,2\n", ["单位", "金额", "数量"], (4, {"单位": "甲", "金额": "1", "数量": "2"})),

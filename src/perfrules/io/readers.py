@@ -35,7 +35,9 @@ XLSX specifics: the workbook is opened with openpyxl in read-only,
 written by a program and never opened in Excel may have no cached values and
 give ``None``). Read-only mode does not expose merged ranges: a merged header
 cell gives its text to the first column and the other columns of the merge
-get ``列<letter>`` names. Only a single header row is supported.
+get ``列<letter>`` names. Only a single header row is supported. A data cell
+merged down a column (one 单位名称 over several rows) gives each row of the
+merge its value; merges across columns are not copied (see _VerticalMerges).
 
 The header (CSV and XLSX) is the first non-empty row — unless that row is a
 title, a unit line or a row of group captions above the real header: see
@@ -49,6 +51,7 @@ import contextlib
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -561,9 +564,12 @@ class _XlsxSource(RecordSource):
 
     def _records(self) -> Iterator[Record]:
         columns = self.columns
+        fill = _VerticalMerges(_merged_ranges(self._workbook, self._sheet), self._header_row)
         for number, cells in self._rows():
             if number <= self._header_row:
                 continue
+            if fill:
+                cells = fill.apply(number, cells)
             if _is_empty_row(cells):
                 self.skipped += 1
                 continue
@@ -834,6 +840,59 @@ class _IpcSource(_ArrowSource):
                     yield reader.get_batch(i)
         finally:
             source.close()
+
+
+_MERGE_REF = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(workbook: Any, sheet: Any) -> list[tuple[int, int, int, int]]:
+    """The merged ranges (min_col, min_row, max_col, max_row) of a sheet, read from its XML in
+    the workbook archive (openpyxl's read-only mode does not expose them); none if that fails."""
+    try:
+        from openpyxl.utils.cell import range_boundaries
+
+        out, tail = [], b""
+        with workbook._archive.open(sheet._worksheet_path) as fh:  # private to openpyxl: guarded
+            while True:
+                block = fh.read(1 << 20)
+                if not block:
+                    break
+                text = tail + block
+                out.extend(range_boundaries(m.group(1).decode()) for m in _MERGE_REF.finditer(text))
+                tail = text[-80:]  # a reference cut by the block boundary is found next time
+        return list(dict.fromkeys(out))  # (and one found twice counts once)
+    except Exception:  # noqa: BLE001 - merges are a convenience: without them cells read as blank
+        return []
+
+
+class _VerticalMerges:
+    """Data cells merged down a column (one 单位名称 over several rows) give every row of the
+    merge their value, as the sheet shows it. Merges across columns are left alone: a note
+    spread over columns is not a value for each of them."""
+
+    def __init__(self, ranges, header_row: int) -> None:
+        self.by_col: dict[int, list[tuple[int, int]]] = {}
+        for min_col, min_row, max_col, max_row in ranges:
+            if min_col == max_col and max_row > min_row and min_row > header_row:
+                self.by_col.setdefault(min_col - 1, []).append((min_row, max_row))
+        self.held: dict[int, object] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_col)
+
+    def apply(self, number: int, cells):
+        out = None
+        for col, spans in self.by_col.items():
+            for lo, hi in spans:
+                if number == lo:
+                    self.held[col] = cells[col] if col < len(cells) else None
+                elif lo < number <= hi and (col >= len(cells) or _is_empty_cell(cells[col])):
+                    if out is None:
+                        out = list(cells)
+                    if col >= len(out):
+                        out.extend([None] * (col + 1 - len(out)))
+                    out[col] = self.held.get(col)
+        return cells if out is None else tuple(out)
 
 
 # --- entry point --------------------------------------------------------------------
