@@ -239,8 +239,8 @@ class Ruleset:
         return collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs), len(self.program.populations))
 
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
-                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int = 32768,
-                       columns: str = "all"):
+                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int = 131072,
+                       columns: str = "all", threads: int | None = None):
         """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
 
         Columns match inputs by name, declared alias or `mapping` ({"data column": "input name"});
@@ -249,10 +249,12 @@ class Ruleset:
         the total as exact decimal128, values as decimal128 at 10 places, alerts and flags as
         lists of strings, other text as strings). Population functions range over the table.
         `columns`: "all" (default); "scores" without the leaves' values; "total" without any
-        indicator's score or the flags (status, error, total, grades, outputs, alerts)."""
-        from .batch import evaluate_table
+        indicator's score or the flags (status, error, total, grades, outputs, alerts). Chunks
+        of up to `chunk_rows` are evaluated on `threads` threads (default: 2, or 1 on one CPU)."""
+        from .batch import THREADS, evaluate_table
         return evaluate_table(self, table, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
-                              backend=backend, chunk_rows=chunk_rows, columns=columns)
+                              backend=backend, chunk_rows=chunk_rows, columns=columns,
+                              threads=THREADS if threads is None else threads)
 
     def evaluate_batches(self, batches: Iterable, *, as_of: date | str | None = None, lang: str = "zh",
                          id_column: str | None = None, mapping: Mapping[str, str] | None = None,

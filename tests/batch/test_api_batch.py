@@ -112,6 +112,21 @@ def test_unknown_column_set_is_refused(health, table):
         health.evaluate_table(table, columns="some")
 
 
+def test_chunks_on_threads_give_the_same_table(health, table):
+    one = health.evaluate_table(table, lang="en", threads=1, chunk_rows=64)
+    two = health.evaluate_table(table, lang="en", threads=2, chunk_rows=64)  # 5 chunks, in order
+    assert two.equals(one)
+    assert two.column("row").to_pylist() == list(range(1, table.num_rows + 1))
+
+
+def test_threaded_batcher_counts_every_record_once(health, table):
+    from perfrules.batch import Batcher, resolve
+
+    b = Batcher(health, resolve(health, table.column_names), chunk_rows=50, threads=2)
+    parts = b.evaluate(table)
+    assert sum(p.num_rows for p in parts) == b.stats.records == table.num_rows
+
+
 GROUP_GRADES = """
 settings { total 10 }
 input a: number
