@@ -212,6 +212,8 @@ class Batcher:
 
 
 _POOLS: dict = {}
+# a forked child inherits the pool objects but not their threads: it must build its own
+os.register_at_fork(after_in_child=_POOLS.clear)
 
 
 def _pool(threads: int):

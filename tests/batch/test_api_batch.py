@@ -248,3 +248,23 @@ def test_pickled_ruleset_scores_in_a_spawned_worker(health, table):
         got = pool.apply(_score_in_worker, (blob, sink.getvalue().to_pybytes()))
     remote = pa.ipc.open_stream(got).read_all()
     assert remote.equals(health.evaluate_table(table, lang="en"))
+
+
+_FORKED: dict = {}
+
+
+def _rows_in_forked_child(_):
+    rules, table = _FORKED["rules"], _FORKED["table"]
+    return rules.evaluate_table(table, columns="total", chunk_rows=40000, threads=2).num_rows
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork here")
+def test_a_forked_worker_builds_its_own_thread_pool(health):
+    # the parent's pool threads do not exist in a forked child: using the inherited pool hung
+    from benchmarks.health_data import make_health_table
+
+    table = make_health_table(70000, seed=3)
+    health.evaluate_table(table, columns="total", chunk_rows=40000, threads=2)  # the parent's pool exists
+    _FORKED.update(rules=health, table=table)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map_async(_rows_in_forked_child, range(2)).get(timeout=120) == [70000, 70000]
