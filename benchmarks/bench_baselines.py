@@ -28,7 +28,7 @@ from benchmarks.baselines import score_numpy, score_plain, score_polars
 from benchmarks.health_data import make_health_table
 
 
-def _median_time(fn: Callable[[], object], repeat: int) -> tuple[float, list[float]]:
+def median_time(fn: Callable[[], object], repeat: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(repeat):
         gc.collect()
@@ -52,12 +52,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     n, n_plain, r = args.rows, args.plain_rows, args.repeat
 
-    med, runs = _median_time(lambda: make_health_table(n, seed=args.seed), r)
+    med, runs = median_time(lambda: make_health_table(n, seed=args.seed), r)
     print(f"generate  {n:>9,} rows: {med:7.3f} s  ({n / med:>12,.0f} rows/s)  runs {fmt(runs)}")
     table = make_health_table(n, seed=args.seed)
 
     small = table.slice(0, n_plain)
-    med, runs = _median_time(lambda: small.to_pylist(), r)
+    med, runs = median_time(lambda: small.to_pylist(), r)
     print(f"to_pylist {n_plain:>9,} rows: {med:7.3f} s  ({n_plain / med:>12,.0f} rows/s)  runs {fmt(runs)}")
     rows = small.to_pylist()
 
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         ("polars", n, lambda: score_polars(table)),
     ):
         fn()  # warm-up (imports, Polars thread pool)
-        med, runs = _median_time(fn, r)
+        med, runs = median_time(fn, r)
         results[name] = count / med
         print(f"{name:<9} {count:>9,} rows: {med:7.3f} s  ({count / med:>12,.0f} rows/s)  runs {fmt(runs)}")
 

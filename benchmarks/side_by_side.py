@@ -21,24 +21,12 @@ totals compare.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
 
 HEALTH = Path(__file__).resolve().parents[1] / "rulesets" / "health" / "health.rules"
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv=None) -> None:
@@ -50,6 +38,7 @@ def main(argv=None) -> None:
     from perfrules import flat
 
     from .baselines import score_numpy, score_plain, score_polars
+    from .bench_baselines import median_time
     from .health_data import make_health_table
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -88,7 +77,7 @@ def main(argv=None) -> None:
     print(f"compile 区卫健局: {compile_s * 1000:.0f} ms (first load in the process)")
     for name, n, fn in runs:
         fn()
-        s = median_time(fn, args.repeat)
+        s, _ = median_time(fn, args.repeat)
         results[name] = n / s
         print(f"{name:<22} {n:>9,} rows {s:8.3f} s  {n / s:>12,.0f} records/s")
     r = results

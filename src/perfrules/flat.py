@@ -144,9 +144,12 @@ _WHOLE_DIGITS = VALUE_PRECISION - VALUE_SCALE  # what a decimal128 value column 
 def _fitting(text: str | None, col: str, flags: list, lang: str) -> str | None:
     """A number's text if the result files' decimal column can hold it; else None and a flag
     saying so (an amount beyond 10^28 is a data error far more often than a real figure)."""
-    if text is None or len(text.lstrip("-").split(".")[0]) <= _WHOLE_DIGITS:
+    if text is None:
+        return None
+    whole = len(text.lstrip("-").split(".")[0])
+    if whole <= _WHOLE_DIGITS:
         return text
-    shown = text if len(text) <= 24 else f"{text[:12]}…（{len(text.lstrip('-').split('.')[0])} 位）"
+    shown = text if len(text) <= 24 else f"{text[:12]}…（{whole} 位）"
     if lang == "zh":
         flags.append(f"{col}: 数值 {shown} 超过结果文件可写的 {_WHOLE_DIGITS} 位整数，未写出")
     else:

@@ -371,29 +371,36 @@ class Program:
         return next((g for g in self.grades if g.target == "total"), None)
 
 
-def mentions_slot(node, key: str, slots: dict | None = None) -> bool:
-    """Whether any expression anywhere under `node` (an indicator, a program, …) reads Slot
-    `key`, following the slots in `slots` (e.g. lets: 'let:名' → its expression)."""
+def find_node(root, pred, follow=None):
+    """The first dataclass node under `root` (through fields, lists, tuples and dicts; spans
+    skipped) for which pred(node) holds, or None; `follow(node)` may name more nodes to visit
+    (a slot's definition). Works on the IR and on the syntax tree alike."""
     import dataclasses
 
     seen: set[int] = set()
-    todo = [node]
+    todo = [root]
     while todo:
         x = todo.pop()
-        if isinstance(x, Slot):
-            if x.key == key:
-                return True
-            if slots and x.key in slots:
-                todo.append(slots[x.key])
-            continue
         if isinstance(x, (list, tuple)):
             todo.extend(x)
         elif isinstance(x, dict):
             todo.extend(x.values())
         elif dataclasses.is_dataclass(x) and not isinstance(x, type) and id(x) not in seen:
             seen.add(id(x))
-            todo.extend(getattr(x, f.name) for f in dataclasses.fields(x))
-    return False
+            if pred(x):
+                return x
+            more = follow(x) if follow is not None else None
+            if more is not None:
+                todo.append(more)
+            todo.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.name != "span")
+    return None
+
+
+def mentions_slot(node, key: str, slots: dict | None = None) -> bool:
+    """Whether any expression anywhere under `node` (an indicator, a program, …) reads Slot
+    `key`, following the slots in `slots` (e.g. lets: 'let:名' → its expression)."""
+    follow = (lambda x: slots.get(x.key) if isinstance(x, Slot) else None) if slots else None
+    return find_node(node, lambda x: isinstance(x, Slot) and x.key == key, follow) is not None
 
 
 def walk(expr: Expr):

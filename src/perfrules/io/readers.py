@@ -264,18 +264,16 @@ def _is_empty_row(cells: Iterable[object]) -> bool:
 HEADER_SCAN_ROWS = 10  # non-empty rows looked at to find the header below a title
 
 
-def pick_header(rows: Sequence[tuple[int, Sequence[object]]]) -> int:
-    """Which of the first non-empty rows of a sheet is the header (an index into `rows`).
+def pick_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, Sequence[object]]:
+    """Which of the first non-empty (number, cells) rows of a sheet is the header.
 
     Spreadsheets from finance bureaus often put a title ("区卫健局2024年度绩效数据", merged
     across the table) and a unit line ("单位：万元") above the header, or a row of group
     captions over it. The header is the first row that fills at least half as many cells as
     the widest of these rows (and two or more); if none does, the first non-empty row."""
     counts = [sum(not _is_empty_cell(v) for v in cells) for _, cells in rows]
-    if not counts:
-        return 0
     need = max(2, (max(counts) + 1) // 2)
-    return next((i for i, c in enumerate(counts) if c >= need), 0)
+    return rows[next((i for i, c in enumerate(counts) if c >= need), 0)]
 
 
 def _row_record(row: int, columns: list[str], cells: Sequence[object]) -> Record:
@@ -402,9 +400,8 @@ class _CsvSource(RecordSource):
                 if len(seen) == HEADER_SCAN_ROWS:
                     break
         if seen:
-            start, cells = seen[pick_header(seen)]
+            self._header_line, cells = pick_header(seen)
             self.columns = clean_header(cells)
-            self._header_line = start
 
     def _decode_error(self, line: int) -> ReaderError:
         return ReaderError(
@@ -512,6 +509,7 @@ class _XlsxSource(RecordSource):
             # row 1048576); without it openpyxl yields exactly the stored rows.
             self._sheet.reset_dimensions()
             self._header_row = 0
+            self._merges = None
             with contextlib.closing(self._rows()) as rows:
                 seen = []
                 for number, cells in rows:
@@ -520,9 +518,8 @@ class _XlsxSource(RecordSource):
                         if len(seen) == HEADER_SCAN_ROWS:
                             break
             if seen:
-                number, cells = seen[pick_header(seen)]
+                self._header_row, cells = pick_header(seen)
                 self.columns = clean_header(cells)
-                self._header_row = number
             if not self.columns:
                 raise ReaderError(
                     "no_header",
@@ -564,7 +561,9 @@ class _XlsxSource(RecordSource):
 
     def _records(self) -> Iterator[Record]:
         columns = self.columns
-        fill = _VerticalMerges(_merged_ranges(self._workbook, self._sheet), self._header_row)
+        if self._merges is None:  # read once, though a source may be iterated twice (population pass)
+            self._merges = _merged_ranges(self._workbook, self._sheet)
+        fill = _VerticalMerges(self._merges, self._header_row)
         for number, cells in self._rows():
             if number <= self._header_row:
                 continue

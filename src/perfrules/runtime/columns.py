@@ -169,7 +169,6 @@ def _clean_numbers(spec, arr, n: int, rid: int):
     decimals of at most 15 significant digits; nulls are blanks — in a few whole-column passes,
     without the general path's per-row bookkeeping. None for anything else."""
     import pyarrow as pa
-    from ..backends import colnum as cn
 
     kind = spec.type.kind
     if arr is None or n == 0 or spec.range is not None or kind not in ("amount", "number", "count"):
@@ -203,17 +202,7 @@ def _clean_numbers(spec, arr, n: int, rid: int):
             return None
     else:
         return None
-    m = 0 if blank is None else np.multiply(blank, rid, dtype=np.int32)
-    d = _POW10[kmax]
-    if blank is not None and spec.has_default:
-        c = cn.const(Fraction(spec.default))
-        k_default = _decimal_of(Fraction(spec.default))[2]
-        f = np.where(blank, c.f, f)
-        if kmax or k_default:
-            places = np.where(blank, k_default, 0 if places is None else places)
-        kmax, d, m = max(kmax, k_default), max(d, c.d), 0
-    r = U if kmax else 0.0
-    return cn.Num(f, 0.0, r, d, m, places if kmax else None, dp=kmax if d == _POW10[kmax] else None)
+    return _number_num(spec, f, places, kmax, blank, rid)
 
 
 def _nulls(arr) -> np.ndarray:
@@ -461,7 +450,6 @@ _POW10 = 10.0 ** np.arange(0, 40)
 def _number_value(spec, f, places, pct, blank, odd, rid, out: Converted, order: int, arr, col):
     """Apply the type's checks (vectorised; suspects re-checked by convert_value) and build the Num."""
     from ..backends import colnum as cn
-    from ..backends.colnum import Num
 
     kind = spec.type.kind
     kmax = int(places.max()) if len(places) else 0
@@ -524,23 +512,37 @@ def _number_value(spec, f, places, pct, blank, odd, rid, out: Converted, order: 
             out.mark_exact(exact)
         any_blank = bool(blank.any())
         kmax = int(places.max())
-    m = np.where(blank, rid, 0).astype(np.int32) if any_blank else 0
-    d = _POW10[kmax]
-    if spec.has_default and any_blank:
-        fill = blank.copy()
-        if out.errors:
-            fill[[r for r in out.errors if fill[r]]] = False
-        c = cn.const(Fraction(spec.default))
-        hit = _decimal_of(Fraction(spec.default))
-        f = np.where(fill, c.f, f)
-        places = np.where(fill, hit[2], places)
-        kmax = max(kmax, hit[2])
-        d = max(d, c.d)
-        m = np.where(fill, 0, m).astype(np.int32)
-        if not m.any():
-            m = 0
+    if not any_blank:
+        blank = None
+    return _number_num(spec, f, places, kmax, blank, rid, out.errors)
+
+
+def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None):
+    """The Num of converted numbers: `places` bounds each row's decimal places (an array, a
+    scalar, or None when all are whole), `blank` marks the blanks (or None). A blank takes the
+    input's default if it has one — not on rows whose other fields are errors — else it is
+    missing with reason `rid`."""
+    from ..backends import colnum as cn
+
+    m, d = 0, _POW10[kmax]
+    if blank is not None:
+        fill = None
+        if spec.has_default:
+            fill = blank
+            if errors:
+                fill = blank.copy()
+                fill[[r for r in errors if fill[r]]] = False
+            c = cn.const(Fraction(spec.default))
+            k_default = _decimal_of(Fraction(spec.default))[2]
+            f = np.where(fill, c.f, f)
+            if kmax or k_default:
+                places = np.where(fill, k_default, 0 if places is None else places)
+            kmax, d = max(kmax, k_default), max(d, c.d)
+        still = blank if fill is None else (blank & ~fill)
+        if still.any():
+            m = np.multiply(still, rid, dtype=np.int32)
     r = U if kmax else 0.0
-    return Num(f, 0.0, r, d, m, places if kmax else None, dp=kmax if d == _POW10[kmax] else None)
+    return cn.Num(f, 0.0, r, d, m, places if kmax else None, dp=kmax if d == _POW10[kmax] else None)
 
 
 # ---- bool, date, text and choice: once per distinct value

@@ -21,19 +21,7 @@ from .tests import build_tests
 
 def _mentions_percent(node) -> bool:
     """Whether a percent literal (95%) appears anywhere in an AST node."""
-    import dataclasses
-
-    todo = [node]
-    while todo:
-        x = todo.pop()
-        if isinstance(x, A.Num):
-            if x.percent:
-                return True
-        elif isinstance(x, (list, tuple)):
-            todo.extend(x)
-        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
-            todo.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.name != "span")
-    return False
+    return ir.find_node(node, lambda x: isinstance(x, A.Num) and x.percent) is not None
 
 
 class RulesetChecker:
