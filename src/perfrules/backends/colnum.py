@@ -57,7 +57,11 @@ def first(a, b):
         return b if a == 0 else a
     if zero(b):
         return a
-    return np.where(a != 0, a, b)
+    if is_scalar(b):
+        return np.where(a != 0, a, b)
+    out = b.copy()
+    np.copyto(out, a, where=a.astype(bool))
+    return out
 
 
 def _nan_to_inf(x):
@@ -80,9 +84,7 @@ class Num:
     def maxabs(self) -> float:
         """max |f| over the rows (f is finite everywhere: garbage rows hold 0 or a finite value)."""
         if self._mx is None:
-            f = self.f
-            self._mx = abs(float(f)) if is_scalar(f) else (float(np.max(np.abs(f))) if f.size else 0.0)
-            self._mx = _nan_to_inf(self._mx)
+            self._mx = _maxabs_of(self.f)
         return self._mx
 
     def exact(self) -> bool:
@@ -183,10 +185,14 @@ def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
     """a / b, where `isz` (decided by the caller: is_zero_fast / is_zero_precise) says b is
     exactly zero: there the result is missing with `reason_id`."""
     f = np.divide(a.f, b.f)
-    if not is_scalar(isz) and not isz.any():
+    zrows = None  # rows dividing by zero (isz an array): few, so set by index
+    if not is_scalar(isz):
+        zrows = np.flatnonzero(isz)
+        if zrows.size:
+            f[zrows] = 0.0  # keep garbage finite (f is a fresh array here)
         isz = False
-    if not (is_scalar(isz) and not isz):
-        f = np.where(isz, 0.0, f)  # keep garbage finite
+    elif isz:
+        f = np.where(isz, 0.0, f)
     if zero(a.e) and zero(b.e):
         r = ((a.r + b.r) / (1 - b.r)) * (1 + U) + U
         r = np.where(b.r < 0.5, r, INF) if not is_scalar(r) else (r if b.r < 0.5 else INF)
@@ -208,14 +214,25 @@ def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
     mb = np.abs(b.f) if precise else b.maxabs()
     d = np.maximum(a.d * b.d * (mb * (1 + b.r) + _bound(b, precise)), 1.0)
     m = first(a.m, b.m)
-    if not (is_scalar(isz) and not isz):
-        zr = np.where(isz, reason_id, 0) if not is_scalar(isz) else reason_id
-        m = first(m, zr)
+    if isz:
+        m = first(m, reason_id)
+    elif zrows is not None and zrows.size:
+        if not is_scalar(m):
+            m = m.copy()
+            m[zrows[m[zrows] == 0]] = reason_id
+        elif m == 0:
+            m = np.zeros(f.shape, dtype=np.int32)
+            m[zrows] = reason_id
     return Num(f, e, r, d, m)
 
 
 def _maxabs_of(f) -> float:
-    return abs(float(f)) if is_scalar(f) else (float(np.max(np.abs(f))) if f.size else 0.0)
+    """max |f| (infinity when f holds a NaN); two reductions, no temporary array."""
+    if is_scalar(f):
+        return _nan_to_inf(abs(float(f)))
+    if not f.size:
+        return 0.0
+    return _nan_to_inf(max(float(f.max()), -float(f.min())))
 
 
 def _min_nonzero(b: Num) -> float:
@@ -259,15 +276,37 @@ def minmax(a: Num, b: Num, is_max: bool, precise: bool = False) -> Num:
     return Num(f, e, rmax * grow, max(_smax(a.d), _smax(b.d)), m, dp=_dp_max(a, b))
 
 
+def pick(mask, x, y):
+    """np.where(mask, x, y) for a bool array mask, merged by index: np.where branches per
+    element and is several times slower on the mixed masks of band and case choices."""
+    xs, ys = is_scalar(x), is_scalar(y)
+    if xs and ys and x == y:
+        return x
+    if not ((xs or (type(x) is np.ndarray and x.shape == mask.shape))
+            and (ys or (type(y) is np.ndarray and y.shape == mask.shape))):
+        return np.where(mask, x, y)
+    dtype = np.result_type(x, y)
+    k = np.count_nonzero(mask)
+    if k == 0 and not ys and y.dtype == dtype:
+        return y
+    if k == mask.size and not xs and x.dtype == dtype:
+        return x
+    if 2 * k <= mask.size:
+        base, patch, idx = y, x, np.flatnonzero(mask)
+    else:
+        base, patch, idx = x, y, np.flatnonzero(~mask)
+    out = np.full(mask.shape, base, dtype) if is_scalar(base) else base.astype(dtype)
+    out[idx] = patch if is_scalar(patch) else patch[idx]
+    return out
+
+
 def select(mask, a: Num, b: Num, precise: bool = False) -> Num:
     """Row-wise a where mask else b (mask: bool array or scalar)."""
     if is_scalar(mask):
         return a if mask else b
 
     def w(x, y):
-        if is_scalar(x) and is_scalar(y) and x == y:
-            return x
-        return np.where(mask, x, y)
+        return pick(mask, x, y)
 
     if precise:
         return Num(w(a.f, b.f), w(_bound(a, True), _bound(b, True)), 0.0, w(a.d, b.d), w(a.m, b.m),

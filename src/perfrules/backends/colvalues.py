@@ -151,9 +151,7 @@ def missing_of(kind: str, rid: int):
 
 
 def _w(mask, x, y):
-    if cn.is_scalar(x) and cn.is_scalar(y) and x == y:
-        return x
-    return np.where(mask, x, y)
+    return cn.pick(mask, x, y)
 
 
 def unify_text(a: Text, b: Text):

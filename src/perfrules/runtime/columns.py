@@ -176,15 +176,15 @@ def _clean_numbers(spec, arr, n: int, rid: int):
     blank = _nulls(arr) if arr.null_count else None
     places = None
     if pa.types.is_integer(arr.type) and not pa.types.is_uint64(arr.type):
-        xi = (arr.fill_null(0) if blank is not None else arr).to_numpy(zero_copy_only=False)
-        lo, hi = int(xi.min()), int(xi.max())
-        if max(-lo, hi) >= _TWO53 or (kind == "count" and lo < 0):
-            return None
-        f, kmax = xi.astype(np.float64), 0
-    elif arr.type == pa.float64():
-        x = arr.to_numpy(zero_copy_only=False)
+        f = _slots(arr).astype(np.float64)
         if blank is not None:
-            x = np.where(blank, 0.0, x)
+            np.copyto(f, 0.0, where=blank)
+        lo, hi = float(f.min()), float(f.max())
+        if max(-lo, hi) >= _TWO53 or (kind == "count" and lo < 0):  # ≥ 2^53 also when rounded
+            return None
+        kmax = 0
+    elif arr.type == pa.float64():
+        x = arr.to_numpy(zero_copy_only=False) if blank is None else np.where(blank, 0.0, _slots(arr))
         lo, hi = float(x.min()), float(x.max())
         if not (-_CENTS_SAFE < lo and hi < _CENTS_SAFE):  # also NaN and infinities
             return None
@@ -202,7 +202,15 @@ def _clean_numbers(spec, arr, n: int, rid: int):
             return None
     else:
         return None
-    return _number_num(spec, f, places, kmax, blank, rid)
+    return _number_num(spec, f, places, kmax, blank, rid, maxabs=max(-lo, hi))
+
+
+def _slots(arr) -> np.ndarray:
+    """The value slots of a fixed-width Arrow array as a read-only numpy view (null slots hold
+    anything: callers overwrite them)."""
+    values = arr.buffers()[1]
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    return np.frombuffer(values, dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
 
 
 def _nulls(arr) -> np.ndarray:
@@ -211,7 +219,7 @@ def _nulls(arr) -> np.ndarray:
     if validity is None:  # a null-typed (or otherwise bitmap-less) array: ask Arrow
         return ~arr.is_valid().to_numpy(zero_copy_only=False)
     bits = np.frombuffer(validity, dtype=np.uint8)
-    return np.unpackbits(bits, bitorder="little", count=arr.offset + len(arr))[arr.offset:] == 0
+    return np.unpackbits(~bits, bitorder="little", count=arr.offset + len(arr))[arr.offset:].view(bool)
 
 
 def _float_places(x: np.ndarray):
@@ -517,7 +525,7 @@ def _number_value(spec, f, places, pct, blank, odd, rid, out: Converted, order: 
     return _number_num(spec, f, places, kmax, blank, rid, out.errors)
 
 
-def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None):
+def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None, maxabs: float | None = None):
     """The Num of converted numbers: `places` bounds each row's decimal places (an array, a
     scalar, or None when all are whole), `blank` marks the blanks (or None). A blank takes the
     input's default if it has one — not on rows whose other fields are errors — else it is
@@ -535,14 +543,20 @@ def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None):
             c = cn.const(Fraction(spec.default))
             k_default = _decimal_of(Fraction(spec.default))[2]
             f = np.where(fill, c.f, f)
+            if maxabs is not None:
+                maxabs = max(maxabs, abs(c.f))
             if kmax or k_default:
                 places = np.where(fill, k_default, 0 if places is None else places)
             kmax, d = max(kmax, k_default), max(d, c.d)
         still = blank if fill is None else (blank & ~fill)
         if still.any():
-            m = np.multiply(still, rid, dtype=np.int32)
+            m = still.astype(np.int32)
+            m *= rid
     r = U if kmax else 0.0
-    return cn.Num(f, 0.0, r, d, m, places if kmax else None, dp=kmax if d == _POW10[kmax] else None)
+    num = cn.Num(f, 0.0, r, d, m, places if kmax else None, dp=kmax if d == _POW10[kmax] else None)
+    if maxabs is not None and np.ndim(f):
+        num._mx = float(maxabs)  # known from the conversion's range check: saves a reduction
+    return num
 
 
 # ---- bool, date, text and choice: once per distinct value
