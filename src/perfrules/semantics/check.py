@@ -154,7 +154,7 @@ class RulesetChecker:
         grades = self._grades()
         alerts = [self._alert(d) for d in decls if isinstance(d, A.AlertDecl)]
         outputs = self._outputs(decls)
-        tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)])
+        tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)], alerts, outputs)
         steps = order_steps(self, top, grades)
         populations, phase1 = plan(self, steps, grades)
         self._lint()

@@ -8,6 +8,8 @@ from ..syntax import ast as A
 from .names import suggest
 
 BLANK_WORDS = ("missing", "空", "缺失")
+# The codes a single record can fail with (`error CODE`): bad data, a missing required value.
+RECORD_ERRORS = ("PR801", "PR803")
 
 
 def literal_value(lit: A.Expr):
@@ -20,10 +22,13 @@ def literal_value(lit: A.Expr):
     return None
 
 
-def build_tests(checker, decls: list[A.TestDecl]) -> list[ir.TestCase]:
+def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=()) -> list[ir.TestCase]:
+    """`alerts` and `outputs`: the checked ir.Alert / ir.Output of the ruleset; every name an
+    expectation mentions is checked against them (a misspelled `no alert` would pass forever)."""
     sink = checker.sink
     out = []
-    grade_names = checker.total_grade_names() or ()
+    grade_names = checker.total_grade_names()
+    names = _Names(alerts=[a.name for a in alerts], outputs={o.name: o.expr.type for o in outputs})
     for d in decls:
         given, as_of = {}, None
         for item in d.given:
@@ -42,21 +47,48 @@ def build_tests(checker, decls: list[A.TestDecl]) -> list[ir.TestCase]:
             given[name] = value
         expects = []
         for e in d.expect:
-            exp = _expect(checker, e, grade_names)
+            exp = _expect(checker, e, grade_names, names)
             if exp is not None:
                 expects.append(exp)
         out.append(ir.TestCase(d.name, given, as_of, tuple(expects), d.span))
     return out
 
 
-def _expect(checker, e: A.ExpectItem, grade_names):
+class _Names:
+    def __init__(self, alerts, outputs):
+        self.alerts, self.outputs = alerts, outputs
+
+
+def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
     sink = checker.sink
     if e.kind in ("alert", "no_alert"):
-        return (e.kind, e.target.text, None, e.span)
+        name = e.target.text
+        if name not in names.alerts:
+            if name not in checker.broken:  # declared in a part that did not parse: already reported
+                sink.error("PR704", e.target.span, suggest(name, names.alerts), what=f"没有名为 {name} 的预警",
+                           what_en=f"there is no alert named {name}")
+            return None
+        return (e.kind, name, None, e.span)
     if e.kind == "error":
-        return ("error", e.target.text, None, e.span)
+        code = e.target.text
+        if code not in RECORD_ERRORS:
+            sink.error("PR704", e.target.span, suggest(code, RECORD_ERRORS),
+                       what=f"测试记录只会出现错误 {'、'.join(RECORD_ERRORS)}（数据有误、缺少必需的值），不会出现 {code}",
+                       what_en=f"a test record can only fail with {' or '.join(RECORD_ERRORS)} (bad data, a missing "
+                               f"required value), not {code}")
+            return None
+        return ("error", code, None, e.span)
     value = literal_value(e.value)
-    if e.target in ("total", "grade"):
+    if e.target == "grade":
+        if grade_names is None:
+            if not checker.broken:
+                sink.error("PR704", e.span, what="没有 grade by total 声明，无法期望等级",
+                           what_en="there is no `grade by total`: no grade to expect")
+            return None
+        if not _label_ok(sink, e.value, value, grade_names, "等级", "grade"):
+            return None
+        return (e.target, e.target, value, e.span)
+    if e.target == "total":
         return (e.target, e.target, value, e.span)
     ref: A.Ref = e.target
     parts = [p.text for p in ref.parts]
@@ -65,15 +97,42 @@ def _expect(checker, e: A.ExpectItem, grade_names):
         attr = "value" if parts[-1] in ("value", "值") else "score"
         parts = parts[:-1]
     found = checker.find_indicators(parts)
+    if attr == "value" and len(found) > 1:
+        # a group and its leaf may share a name; only a leaf with a value has `.value` (as in expressions)
+        found = [i for i in found if i.is_leaf and i.value is not None] or found
     if len(found) == 1:
-        return (attr, found[0].id, value, e.span)
-    if len(parts) == 1 and parts[0] in [d.name.text for d in checker.module.decls if isinstance(d, A.OutputDecl)]:
+        ind = found[0]
+        if attr == "value":
+            if ind.value is None:
+                sink.error("PR704", ref.span, what=f"指标 {ind.dotted} 没有 value，无法期望它的值",
+                           what_en=f"indicator {ind.dotted} has no value to expect")
+                return None
+            if not _label_ok(sink, e.value, value, _choices(ind.value.type), "可选值", "choice"):
+                return None
+        return (attr, ind.id, value, e.span)
+    if len(parts) == 1 and parts[0] in names.outputs:
+        if not _label_ok(sink, e.value, value, _choices(names.outputs[parts[0]]), "可选值", "choice"):
+            return None
         return ("output", parts[0], value, e.span)
     if not found and parts[0] in checker.broken:
         return None  # declared in a part that did not parse: already reported
     if len(found) > 1:
         sink.error("PR203", ref.span, name=ref.dotted, candidates=[i.dotted for i in found])
     else:
-        sink.error("PR704", ref.span, suggest(ref.dotted, [i.name for i in checker.indicators]),
+        sink.error("PR704", ref.span, suggest(ref.dotted, [i.name for i in checker.indicators] + list(names.outputs)),
                    what=f"找不到指标或输出 {ref.dotted}", what_en=f"no indicator or output named {ref.dotted}")
     return None
+
+
+def _choices(t: ir.Type):
+    return t.choices if t.kind == "choice" and t.choices else None
+
+
+def _label_ok(sink, lit: A.Expr, value, choices, what_zh: str, what_en: str) -> bool:
+    """An expected grade or choice label must be one of the fixed set (`missing` is always fine)."""
+    if choices is None or value is None or not isinstance(value, str) or value in choices:
+        return True
+    sink.error("PR704", lit.span, suggest(value, choices),
+               what=f"{value} 不是{what_zh}（{'、'.join(choices)}），这条期望永远不会成立",
+               what_en=f"{value} is not a {what_en} ({', '.join(choices)}): the expectation can never hold")
+    return False
