@@ -21,6 +21,18 @@ HEADERS = {
            "value": "value", "alerts": "alerts", "flags": "flags", "ok": "ok", "failed": "error", "ruleset": "ruleset"},
 }
 VALUE_SCALE = 10
+# Notes of the flags column that the result objects carry as codes (Flag.code, total None).
+NOTES = {
+    "zh": {"excluded": "不适用（不计入总分）：", "no_total": "全部指标均不适用，不计总分"},
+    "en": {"excluded": "not applicable (left out of the total): ", "no_total": "every indicator is not applicable; no total"},
+}
+
+
+def alert_head(level: str, name: str, lang: str) -> str:
+    """'[预警] 名称: ' — an alert's level as rule authors say it (report.LEVELS_ZH), then its name."""
+    from .report import LEVELS_ZH
+
+    return f"[{LEVELS_ZH.get(level, level) if lang == 'zh' else level}] {name}: "
 # Which result columns to produce: everything; no leaf values; only what a record adds up to.
 COLUMN_SETS = ("all", "scores", "total")
 SCORE_PRECISION = 18
@@ -118,7 +130,7 @@ def flat_row(ruleset, r, lang: str = "zh") -> dict:
     for ind in ruleset.program.indicators:
         res = by_path.get(ind.dotted)
         col = names[ind.id]
-        row[col] = None if res is None or res.score is None else str(res.score)
+        row[col] = None if res is None or res.score is None or res.excluded else str(res.score)
         if ind.is_leaf and ind.value is not None:
             value = None if res is None else res.value
             if ind.value.type.numeric:
@@ -126,14 +138,17 @@ def flat_row(ruleset, r, lang: str = "zh") -> dict:
             row[f"{col}.{h['value']}"] = value
         if res is not None:
             for f in res.flags:
-                flags.append(f"{col}: {f.message if lang == 'zh' else f.message_en}")
+                note = NOTES[lang]["excluded"] if f.code == "excluded" else ""
+                flags.append(f"{col}: {note}{f.message if lang == 'zh' else f.message_en}")
+    if r.ok and r.error is None and r.total is None:
+        flags.append(f"{h['total']}: {NOTES[lang]['no_total']}")
     for g in ruleset.program.grades:
         if g.target != "total":
             row[f"{g.label}.{h['grade']}"] = r.group_grades.get(g.label)
     for o in ruleset.program.outputs:
         value = r.outputs.get(o.name)
         row[o.name] = _fitting(value, o.name, flags, lang) if o.expr.type.numeric else value
-    row[h["alerts"]] = [f"[{a.level}] {a.name}: {a.message}" for a in r.alerts] or None
+    row[h["alerts"]] = [alert_head(a.level, a.name, lang) + a.message for a in r.alerts] or None
     row[h["flags"]] = flags or None
     return row
 
@@ -493,7 +508,11 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
         elif kind == "grade":
             col = _grade_text(p, res, n, scored, None)
         elif kind == "score":
-            col = _Decimals(np.asarray(res.score_q[what[1]]).astype(np.int64), computed, SCORE_PRECISION, p.settings.places)
+            shown = computed
+            excluded = res.excluded.get(what[1])
+            if excluded is not None:
+                shown = computed & ~np.broadcast_to(excluded, (n,))
+            col = _Decimals(np.asarray(res.score_q[what[1]]).astype(np.int64), shown, SCORE_PRECISION, p.settings.places)
         elif kind in ("value", "output"):
             val = res.values[what[1]] if kind == "value" else res.outputs[what[1]]
             q = res.value_q.get(what[1]) if kind == "value" else res.output_q.get(what[1])
@@ -502,7 +521,7 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
         elif kind == "group_grade":
             col = _grade_text(p, res, n, scored, what[1])
         elif kind == "alerts":
-            col = _alerts(p, res, n, scored)
+            col = _alerts(p, res, n, scored, lang)
         else:  # flags
             col = _Joined(n)
             for ind in p.indicators:
@@ -515,8 +534,9 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
                 if missing.any():
                     rr = np.broadcast_to(res.flag_reason[ind.id], (n,))
                     lut = np.full(len(reasons), -1, dtype=np.int32)
+                    note = NOTES[lang]["excluded"] if ind.missing == "exclude" else ""
                     for u in np.unique(rr[missing]):
-                        lut[u] = part.word(f"{names[ind.id]}: {rtext[u]}")
+                        lut[u] = part.word(f"{names[ind.id]}: {note}{rtext[u]}")
                     part.codes = np.where(missing, lut[rr], -1).astype(np.int32)
                 for mask, side in ((low, "low"), (high, "high")):
                     rows_c = np.flatnonzero(computed & ~miss & mask) if mask.any() else ()
@@ -525,6 +545,11 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
                         base = len(part.words)
                         part.words.extend(texts)
                         part.codes[rows_c] = base + np.arange(len(rows_c), dtype=np.int32)
+                col.add(part)
+            no_total = scored & (np.broadcast_to(res.total.m, (n,)) != 0)
+            if no_total.any():
+                part = _Strings(n)
+                part.codes[no_total] = part.word(f"{h['total']}: {NOTES[lang]['no_total']}")
                 col.add(part)
         cols.append((name, col))
     for i, row in over.items():
@@ -569,7 +594,7 @@ def _grade_text(p, res, n, computed, index) -> _Strings:
     return s
 
 
-def _alerts(p, res, n, computed) -> _Joined:
+def _alerts(p, res, n, computed, lang: str) -> _Joined:
     from .backends.colformat import render_number
     from .backends.colnum import Num
     from .backends.colvalues import Bool, Date, Text
@@ -583,7 +608,7 @@ def _alerts(p, res, n, computed) -> _Joined:
         s = _Strings(n)
         parts = res.alert_parts[a]
         qs = res.alert_q[a]
-        head = f"[{alert.level}] {alert.name}: "
+        head = alert_head(alert.level, alert.name, lang)
         for i in rows:
             pieces = [head]
             for part, val, q in zip(alert.message, parts, qs):

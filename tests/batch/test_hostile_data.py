@@ -194,7 +194,7 @@ def test_alert_amount_with_comma_is_quoted_in_csv(tmp_path, capsys):
     out = tmp_path / "o.csv"
     assert main(["eval", str(rules_path), "--data", str(data), "-o", str(out), "--lang", "zh"]) == 0
     rows = _rows_of(out)
-    assert rows[0]["预警"] == "[warning] 超支: 执行率 123.46%，支出 1,234,567.89"
+    assert rows[0]["预警"] == "[预警] 超支: 执行率 123.46%，支出 1,234,567.89"
     capsys.readouterr()
 
 
