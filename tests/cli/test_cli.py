@@ -339,3 +339,25 @@ def test_eval_error_names_the_mapping_file_not_the_data_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "nope.json" in err and not err.startswith(str(data))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_eval_text_format_without_output_goes_to_stdout(tmp_path, fmt):
+    data = write_csv(tmp_path / "d.csv", "utf-8")
+    p = subprocess.run([sys.executable, "-m", "perfrules", "eval", str(SMALL), "--data", str(data), "--id", "单位名称",
+                        "--format", fmt, "--lang", "zh"], capture_output=True, env=subprocess_env(), cwd=tmp_path, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    out = p.stdout.decode("utf-8-sig")
+    if fmt == "csv":
+        got = [(r["记录"], r["总分"], r["等级"]) for r in csv.DictReader(out.splitlines())]
+    else:
+        got = [(r["记录"], r["总分"], r["等级"]) for r in map(json.loads, out.splitlines())]
+    assert got == EXPECTED
+    assert "共 3 条记录" in p.stderr.decode()  # the summary stays on stderr
+    assert sorted(os.listdir(tmp_path)) == ["d.csv"]  # nothing left behind
+
+
+def test_eval_binary_format_without_output_is_refused(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", "utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", data, "--format", "parquet", "--lang", "en")
+    assert code == 2 and "needs -o FILE" in err and out == ""

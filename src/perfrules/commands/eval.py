@@ -32,7 +32,8 @@ HELP = "score a data file"
 def configure(p) -> None:
     p.add_argument("rules", metavar="RULES", nargs="?", help="the rule file (not with --rulesets/--routes)")
     p.add_argument("--data", required=True, metavar="FILE", help="data file: .csv .xlsx .json .jsonl .parquet .arrow")
-    p.add_argument("-o", "--output", metavar="FILE", help="write results here (format from the extension)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write results here (format from the extension); without -o, "
+                   "--format csv/tsv/json/jsonl writes to stdout")
     p.add_argument("--format", choices=("csv", "tsv", "xlsx", "json", "jsonl", "parquet", "arrow", "table"),
                    help="output format")
     p.add_argument("--id", dest="id_column", metavar="COLUMN", help="the column that identifies a record (e.g. 单位名称)")
@@ -74,11 +75,6 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
 def run(args) -> int:
     from datetime import date
 
-    from ..api import CompileError, load
-    from ..diagnostics import render_all
-    from ..io import DataError
-    from ..pipeline import DataProblem, Summary
-
     lang = args.lang
     try:
         as_of = date.fromisoformat(args.as_of) if args.as_of else None
@@ -98,9 +94,31 @@ def run(args) -> int:
 
         table_out = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
         args.output, fmt = table_out, "jsonl"
-    if args.output is None and fmt not in (None, "table"):
-        _say(lang, f"--format {fmt} 需要 -o 输出文件", f"--format {fmt} needs -o FILE")
+    to_stdout = None
+    if args.output is None and fmt in ("csv", "tsv", "json", "jsonl"):
+        # Text results without -o go to stdout: written to a temporary file first (the writers
+        # replace their target only on success), then copied out.
+        import tempfile
+
+        to_stdout = tempfile.NamedTemporaryFile(suffix="." + fmt, delete=False).name
+        args.output = to_stdout
+    elif args.output is None and fmt not in (None, "table"):
+        _say(lang, f"--format {fmt} 需要 -o 输出文件（二进制格式不写到终端）",
+             f"--format {fmt} needs -o FILE (binary formats are not written to the terminal)")
         return 2
+    try:
+        return _run(args, lang, as_of, routed, fmt, table_out, to_stdout)
+    finally:
+        if to_stdout is not None and os.path.exists(to_stdout):
+            os.unlink(to_stdout)
+
+
+def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
+    from ..api import CompileError, load
+    from ..diagnostics import render_all
+    from ..io import DataError
+    from ..pipeline import DataProblem, Summary
+
     summary = Summary()
     progress = Progress(lang) if args.output and sys.stderr.isatty() else None
     try:
@@ -163,6 +181,13 @@ def run(args) -> int:
         where = getattr(err, "path", None) or getattr(err, "filename", None)
         print(f"{where}: {msg}" if where and str(where) not in msg else msg, file=sys.stderr)
         return 2
+    if to_stdout is not None:
+        import shutil
+
+        sys.stdout.flush()
+        with open(to_stdout, "rb") as fh:
+            shutil.copyfileobj(fh, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
     print(summary.text(lang), file=sys.stderr)
     if args.summary_json:
         import orjson
