@@ -33,6 +33,7 @@ from .readers import (
     _canonical_format,
     _decode_lines,
     _error_record,
+    _is_blank_line,
     _is_empty_row,
     _line_safe,
     _row_record,
@@ -88,6 +89,8 @@ class BatchSource:
         self.bytes_total = 0
         self.bytes_done = 0
         self.rows_total: int | None = None
+        self.encoding: str | None = None
+        self.encoding_guessed = False  # see readers.encoding_hint
 
     def __iter__(self) -> Iterator[Piece]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -111,6 +114,7 @@ class CsvBatches(BatchSource):
         self._source = open_records(path, fmt=fmt, encoding=encoding)  # header, encoding, all checks
         self.columns = self._source.columns
         self.encoding = self._source.encoding
+        self.encoding_guessed = self._source.encoding_guessed
         self._delim = "\t" if fmt == "tsv" else ","
         self._header_line = self._source._header_line
         self._block = block_bytes or BLOCK_BYTES
@@ -236,13 +240,16 @@ class CsvBatches(BatchSource):
         return self._width
 
     def _split(self, table, lines: np.ndarray) -> Iterator[Piece]:
-        """Pieces of at most batch_rows, without the rows whose cells are all empty."""
+        """Pieces of at most batch_rows, without the blank lines. With two or more raw header
+        cells every row pyarrow parsed has a delimiter, so it is a record even if its cells are
+        all blank (pyarrow has dropped the empty lines; a whitespace-only line has too few cells
+        and went to the Python rules); with one, a row of one blank cell is a blank line."""
 
         for off in range(0, table.num_rows, self._batch_rows):
             part = table.slice(off, self._batch_rows)
             rows = lines[off:off + part.num_rows]
-            mask = empty_rows(part)
-            if mask.any():
+            mask = empty_rows(part) if self._raw_width() == 1 else None
+            if mask is not None and mask.any():
                 self.skipped += int(mask.sum())
                 keep = np.flatnonzero(~mask)
                 part = part.take(keep)
@@ -279,7 +286,7 @@ class CsvBatches(BatchSource):
                     start, "bad_encoding",
                     f"第{start}行无法按 {self.encoding} 解码（文件编码可能不对，可用 --encoding 指定）",
                     f"line {start} cannot be decoded as {self.encoding} (wrong encoding? use --encoding)"))
-            elif _is_empty_row(cells):
+            elif _is_blank_line(cells):
                 self.skipped += 1
             else:
                 records.append(_row_record(start, self.columns, cells))
@@ -432,6 +439,7 @@ class RecordBatches(BatchSource):
         self.format = fmt
         self._src = open_records(path, fmt=fmt, encoding=encoding, sheet=sheet)
         self.columns = self._src.columns
+        self.encoding, self.encoding_guessed = self._src.encoding, self._src.encoding_guessed
         self._batch_rows = batch_rows
         self.bytes_total = os.path.getsize(path)
 

@@ -19,9 +19,14 @@ Rules common to every format:
 * ``Record.values`` has a key for every column (missing cells are ``None``).
   JSONL records may carry extra keys that first appear after the lines
   scanned for the header (see :data:`JSONL_SCAN_LINES`).
-* Rows whose cells are all empty (``None`` or whitespace) are skipped and
-  counted in ``RecordSource.skipped`` (the count is complete once iteration
-  has finished; it restarts with each new iteration).
+* Blank lines are skipped and counted in ``RecordSource.skipped`` (the
+  count is complete once iteration has finished; it restarts with each new
+  iteration): in CSV/TSV/JSONL a line that is empty or whitespace only, in
+  JSON an empty object ``{}``, in XLSX a row with no value, in Parquet/Arrow a
+  row whose values are all null or blank. A CSV/TSV line with delimiters
+  (``,,,,``) and a JSON object with keys are records even when every cell is
+  blank: they are evaluated (blank inputs) so that records in = results +
+  error rows.
 * A row that cannot be read (too many cells, undecodable bytes, malformed
   JSON line…) does not abort reading: it is yielded as a record with
   ``values=None`` and ``error``/``error_en``/``error_code`` set, and counted
@@ -35,7 +40,11 @@ XLSX specifics: the workbook is opened with openpyxl in read-only,
 written by a program and never opened in Excel may have no cached values and
 give ``None``). Read-only mode does not expose merged ranges: a merged header
 cell gives its text to the first column and the other columns of the merge
-get ``列<letter>`` names. Only a single header row is supported. A data cell
+get ``列<letter>`` names (merged ranges are read from the sheet XML). A
+two-level header (group captions merged across columns over a row of
+sub-labels, see :meth:`_XlsxSource._two_level_header`) names each column by
+its lowest label. Rows with no value at all are skipped (Excel cannot tell an
+empty cell from a missing one), trailing formatted-only rows included. A data cell
 merged down a column (one 单位名称 over several rows) gives each row of the
 merge its value; merges across columns are not copied (see _VerticalMerges).
 
@@ -66,6 +75,7 @@ __all__ = [
     "JSONL_SCAN_LINES",
     "detect_format",
     "detect_encoding",
+    "encoding_hint",
     "open_records",
 ]
 
@@ -95,6 +105,7 @@ _BATCH_ROWS = 8192
 _SNIFF_CHUNK = 64 << 10
 _SNIFF_AFTER_NON_ASCII = 1 << 20
 _SNIFF_LIMIT = 32 << 20
+_SNIFF_LONG_LINE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,13 +184,17 @@ def detect_encoding(path: str | Path) -> str:
     """Guess the text encoding of a CSV/TSV file without reading it all.
 
     A BOM decides (``utf-8-sig``, ``utf-16``, ``utf-32``). Otherwise the bytes
-    go through a strict UTF-8 decoder in small chunks, from the start until
-    1 MiB past the first non-ASCII byte (or the end of the file): if all of it
-    decodes, the file is ``utf-8``, else ``gb18030`` (a superset of GBK and
-    GB2312, what Excel and WPS on Chinese Windows write). A file that is pure
-    ASCII as far as we look (32 MiB) is reported as ``utf-8``.
+    are examined line by line, from the start until 1 MiB past the first
+    non-ASCII byte (or the end of the file). The file is ``utf-8`` when the
+    first line with non-ASCII bytes (usually the header) is valid UTF-8 and
+    the bytes that are not are few: fewer than a quarter of the valid
+    multi-byte UTF-8 characters seen (a stray ``\\xff`` in one row of a UTF-8
+    export). Otherwise it is ``gb18030`` (a superset of GBK and GB2312, what
+    Excel and WPS on Chinese Windows write): in GBK text almost every
+    non-ASCII byte is invalid UTF-8. A file that is pure ASCII as far as we
+    look (32 MiB) is reported as ``utf-8``. With ``utf-8`` chosen, a line that
+    does not decode becomes one error record.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
         head = fh.read(4)
         # UTF-32 LE's BOM starts with UTF-16 LE's, so test it first.
@@ -192,25 +207,60 @@ def detect_encoding(path: str | Path) -> str:
         chunk = head + fh.read(_SNIFF_CHUNK - len(head))
         seen = 0
         non_ascii_at = -1
-        while chunk:
+        valid = invalid = 0  # non-ASCII characters that decode / bytes that do not
+        pending = b""
+        while True:
+            eof = not chunk
             seen += len(chunk)
-            try:
-                # The decoded text is discarded; only validity matters.
-                decoder.decode(chunk, final=False)
-            except UnicodeDecodeError:
-                return "gb18030"
-            if non_ascii_at < 0 and not chunk.isascii():
-                non_ascii_at = seen
+            data = pending + chunk
+            cut = len(data) if eof else data.rfind(b"\n") + 1  # whole lines only
+            if cut == 0 and len(data) > _SNIFF_LONG_LINE:  # a very long line: cut between characters
+                cut = len(data)
+                while cut > len(data) - 4 and 0x80 <= data[cut - 1] < 0xC0:
+                    cut -= 1
+                cut -= 1 if data[cut - 1] >= 0xC0 else 0
+            text, pending = data[:cut], data[cut:]
+            if text and not text.isascii():
+                if non_ascii_at < 0:
+                    non_ascii_at = seen
+                    at = _HIGH_BYTE.search(text).start()
+                    line = text[text.rfind(b"\n", 0, at) + 1 :]
+                    line = line[: line.find(b"\n") + 1 or len(line)]
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError:
+                        return "gb18030"  # the header (or first text) is not UTF-8
+                high = len(text) - len(text.translate(None, _HIGH_BYTES))
+                decoded = text.decode("utf-8", "surrogateescape")
+                bad = len(_ESCAPED.findall(decoded))
+                invalid += bad
+                valid += len(decoded) - (len(text) - high) - bad
+            if eof:
+                break
             if non_ascii_at >= 0 and seen - non_ascii_at >= _SNIFF_AFTER_NON_ASCII:
-                return "utf-8"
+                break
             if non_ascii_at < 0 and seen >= _SNIFF_LIMIT:
-                return "utf-8"
+                break
             chunk = fh.read(_SNIFF_CHUNK)
-        try:
-            decoder.decode(b"", final=True)  # a truncated sequence at EOF
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8"
+    return "utf-8" if invalid * 4 < valid or not invalid else "gb18030"
+
+
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def encoding_hint(source: object) -> tuple[str, str] | None:
+    """A sentence (zh, en) to add to a "missing columns" message when the source's text
+    encoding was guessed (a wrong guess garbles the header names), else ``None``."""
+    if not getattr(source, "encoding_guessed", False) or not getattr(source, "encoding", None):
+        return None
+    enc = source.encoding
+    other = "utf-8" if codecs.lookup(enc).name == "gb18030" else "gb18030"
+    return (
+        f"文件编码按 {enc} 推测，若列名乱码请用 --encoding 指定（如 --encoding {other}）",
+        f"the text encoding was guessed as {enc}; if the column names look garbled, pass --encoding (e.g. --encoding {other})",
+    )
 
 
 # --- shared row helpers -------------------------------------------------------
@@ -261,6 +311,12 @@ def _is_empty_row(cells: Iterable[object]) -> bool:
     return all(_is_empty_cell(v) for v in cells)
 
 
+def _is_blank_line(cells: Sequence[str]) -> bool:
+    """A CSV/TSV line that is skipped: empty or whitespace only (no delimiter). A line with
+    delimiters (``,,,``) is a record whose cells are all blank."""
+    return len(cells) <= 1 and _is_empty_row(cells)
+
+
 HEADER_SCAN_ROWS = 10  # non-empty rows looked at to find the header below a title
 
 
@@ -308,6 +364,8 @@ class RecordSource:
         format: canonical format name.
         columns: cleaned header names, in file order.
         encoding: text encoding used (CSV/TSV/JSON/JSONL), else ``None``.
+        encoding_guessed: True when ``encoding`` was detected (CSV/TSV without
+            an explicit encoding), not given; see :func:`encoding_hint`.
         sheet: worksheet title (XLSX), else ``None``.
         skipped: empty rows skipped by the latest iteration.
         errors: error records yielded by the latest iteration.
@@ -322,6 +380,7 @@ class RecordSource:
         self.path = path
         self.columns: list[str] = []
         self.encoding: str | None = None
+        self.encoding_guessed = False
         self.sheet: str | None = None
         self.skipped = 0
         self.errors = 0
@@ -364,6 +423,7 @@ class _CsvSource(RecordSource):
         super().__init__(path)
         self.format = fmt
         self._delimiter = "\t" if fmt == "tsv" else ","
+        self.encoding_guessed = encoding is None
         if encoding is None:
             encoding = detect_encoding(path)
         else:
@@ -469,7 +529,7 @@ class _CsvSource(RecordSource):
                         start, code, f"第{start}行CSV格式错误：{detail}", f"line {start}: CSV syntax error: {detail}"
                     )
                 continue
-            if _is_empty_row(cells):
+            if _is_blank_line(cells):
                 self.skipped += 1
                 continue
             yield _row_record(start, columns, cells)
@@ -519,7 +579,7 @@ class _XlsxSource(RecordSource):
                             break
             if seen:
                 self._header_row, cells = pick_header(seen)
-                self.columns = clean_header(cells)
+                self.columns = clean_header(self._two_level_header(seen, cells) or cells)
             if not self.columns:
                 raise ReaderError(
                     "no_header",
@@ -530,6 +590,44 @@ class _XlsxSource(RecordSource):
         except BaseException:
             self.close()
             raise
+
+    def _two_level_header(self, seen: list[tuple[int, Sequence[object]]], top: Sequence[object]) -> list[str] | None:
+        """The column names of a two-level header, or ``None`` for a one-row header.
+
+        The header row (``top``) is two-level when some of its cells are merged across columns
+        (财务数据 over B:C) and the row beneath holds text only, and only under those merges
+        (全年预算数（万元）, 累计支出); cells of the header row merged down into that row (预算单位
+        over A2:A3) are blank there. Each column is then named by its lowest label: the
+        sub-label, or the header row's cell where there is none (a column merged down). A
+        sub-label found under two merges (预算 under both 2023年 and 2024年) is joined to its
+        parent with nothing between (``2023年预算``, ``2024年预算``). The records start below
+        the second row."""
+        h = self._header_row
+        below = next((cells for number, cells in seen if number == h + 1), None)
+        if below is None or _is_empty_row(below) or not any(_is_empty_cell(v) for v in top):
+            return None
+        if not all(isinstance(v, str) for v in below if not _is_empty_cell(v)):
+            return None  # a data row (numbers, dates) under a merged header cell
+        if self._merges is None:
+            self._merges = _merged_ranges(self._workbook, self._sheet)
+        spans = [(c0 - 1, c1 - 1) for c0, r0, c1, r1 in self._merges if r0 == r1 == h and c1 > c0]
+        parent_of: dict[int, int] = {}  # column → first column of the merge across above it
+        for c0, c1 in spans:
+            for col in range(c0, c1 + 1):
+                parent_of[col] = c0
+        labelled = [i for i, v in enumerate(below) if not _is_empty_cell(v)]
+        if not any(i in parent_of for i in labelled) or any(i not in parent_of for i in labelled):
+            return None
+        width = max(len(top), len(below), max(c1 for _, c1 in spans) + 1)
+        texts = [_header_text(top[i]) if i < len(top) else "" for i in range(width)]
+        subs = [_header_text(below[i]) if i < len(below) else "" for i in range(width)]
+        names = [sub or (texts[i] if parent_of.get(i, i) == i else "") for i, sub in enumerate(subs)]
+        repeated = {n for n in names if n and names.count(n) > 1}
+        for i, sub in enumerate(subs):
+            if sub in repeated and i in parent_of:
+                names[i] = texts[parent_of[i]] + sub
+        self._header_row = h + 1
+        return names
 
     def _pick_sheet(self, sheet: str | int | None) -> Any:
         wb = self._workbook
@@ -612,7 +710,8 @@ class _KeyedSource(RecordSource):
         self._rename = dict(zip(raw_keys, self.columns))
 
     def _object_record(self, row: int, obj: object) -> Record | None:
-        """Record for one JSON value; ``None`` (and counted) when empty."""
+        """Record for one JSON value; ``None`` (and counted) for ``{}``. An object with keys
+        is a record even when every value is blank, like a CSV line of delimiters."""
         if not isinstance(obj, dict):
             return _error_record(
                 row,
@@ -620,7 +719,7 @@ class _KeyedSource(RecordSource):
                 f"第{row}条记录不是对象（{{\"列名\": 值}}）：{short_repr(obj)}",
                 f"record {row} is not an object: {short_repr(obj)}",
             )
-        if _is_empty_row(obj.values()):
+        if not obj:
             self.skipped += 1
             return None
         values: dict[str, Any] = dict.fromkeys(self.columns)
