@@ -2,6 +2,7 @@
 a field error naming the field and why; a blank is missing (or the declared default)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import Mapping
 
@@ -60,6 +61,14 @@ def convert_value(spec, raw):
     return value
 
 
+def _shown(raw) -> str:
+    """A raw value for a message: exact numbers (a test's `given`, Decimal from the API) as
+    decimals, like `eval` shows them; anything else (a cell's text) quoted."""
+    if isinstance(raw, (Fraction, Decimal)):
+        return format_plain(Fraction(raw))
+    return repr(raw)
+
+
 def _number(spec, raw) -> Fraction:
     kind = spec.type.kind
     parsed = _float_cents(raw) if type(raw) is float else None
@@ -71,16 +80,16 @@ def _number(spec, raw) -> Fraction:
     if had_pct and kind in ("amount", "count"):
         raise FieldError(spec.name, f"{kind} 类型不接受百分数 {raw!r}", f"a {kind} cannot be a percentage: {raw!r}", raw)
     if kind == "percent" and not had_pct and abs(value) > BARE_PERCENT_LIMIT:
-        raise FieldError(spec.name, f"{raw!r} 看起来漏了 %：百分比请写 0.95 或 95%",
-                         f"{raw!r} looks like a percentage without %: write 0.95 or 95%", raw)
+        raise FieldError(spec.name, f"{_shown(raw)} 看起来漏了 %：百分比请写 0.95 或 95%",
+                         f"{_shown(raw)} looks like a percentage without %: write 0.95 or 95%", raw)
     if kind == "count" and (value < 0 or value.denominator != 1):
-        raise FieldError(spec.name, f"{raw!r} 不是非负整数", f"{raw!r} is not a whole number ≥ 0", raw)
+        raise FieldError(spec.name, f"{_shown(raw)} 不是非负整数", f"{_shown(raw)} is not a whole number ≥ 0", raw)
     if spec.range is not None:
         lo, hi, closed = spec.range
         if value < lo or value > hi or (not closed and value == hi):
             end = "]" if closed else ")"
-            raise FieldError(spec.name, f"{raw!r} 超出范围 [{format_plain(lo)}, {format_plain(hi)}{end}",
-                             f"{raw!r} is outside [{format_plain(lo)}, {format_plain(hi)}{end}", raw)
+            raise FieldError(spec.name, f"{_shown(raw)} 超出范围 [{format_plain(lo)}, {format_plain(hi)}{end}",
+                             f"{_shown(raw)} is outside [{format_plain(lo)}, {format_plain(hi)}{end}", raw)
     return value
 
 
