@@ -164,7 +164,7 @@ def test_csv_row_numbers_blank_rows_and_ragged_rows(tmp_path):
         "\n"                       # 1: blank line before the header
         "单位,金额,备注\n"          # 2: header
         "甲,1,a\n"                 # 3
-        ",,\n"                     # 4: empty row -> skipped
+        ",,\n"                     # 4: a row of blank cells -> a record (nothing lost)
         "\n"                       # 5: blank line -> skipped
         "乙,2\n"                   # 6: short row -> None
         "丙,3,c,多余\n"             # 7: too many cells -> error record
@@ -175,10 +175,11 @@ def test_csv_row_numbers_blank_rows_and_ragged_rows(tmp_path):
     path = write_bytes(tmp_path, "data.csv", text.encode())
     with open_records(path) as src:
         records = list(src)
-        assert src.skipped == 2
+        assert src.skipped == 1
         assert src.errors == 1
     by_row = {r.row: r for r in records}
-    assert sorted(by_row) == [3, 6, 7, 8, 9, 11]
+    assert sorted(by_row) == [3, 4, 6, 7, 8, 9, 11]
+    assert by_row[4].values == {"单位": "", "金额": "", "备注": ""}  # raw cells, blank
     assert by_row[3].values == {"单位": "甲", "金额": "1", "备注": "a"}
     assert by_row[6].values == {"单位": "乙", "金额": "2", "备注": None}
     assert by_row[7].values is None

@@ -43,7 +43,9 @@ def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | Non
             for b in batches:
                 yield from to_text(b).to_pylist()
 
-        return write_rows(rows(), target, fmt=fmt, columns=names)
+        # XLSX cells of decimal columns are numbers (written from their exact text)
+        types = {f.name: "decimal" for f in schema if str(f.type).startswith("decimal")} if fmt == "xlsx" else None
+        return write_rows(rows(), target, fmt=fmt, columns=names, types=types)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         open(tmp, "xb").close()

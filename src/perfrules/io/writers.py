@@ -224,7 +224,8 @@ def _probe_json(value: object) -> bool:
     return False
 
 
-def _write_xlsx(rows, target: str, columns, sheet_name: str, batch_size: int, extra: str) -> int:
+def _write_xlsx(rows, target: str, columns, sheet_name: str, batch_size: int, extra: str,
+                types: Mapping[str, str] | None = None) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
@@ -244,11 +245,28 @@ def _write_xlsx(rows, target: str, columns, sheet_name: str, batch_size: int, ex
             return cell
         return text
 
+    numeric = {name for name, spec in (types or {}).items() if spec.startswith("decimal")}
+
+    def number_cell(text: str) -> object:
+        # A decimal column's text as an Excel number shown with the text's own places, so
+        # sheets can sum and sort it; beyond Excel's 15 significant digits it stays text.
+        try:
+            d = Decimal(text)
+        except ArithmeticError:
+            return text_cell(text)
+        sign, digits, exponent = d.as_tuple()
+        if not d.is_finite() or len(digits) > 15:
+            return text_cell(text)
+        cell = WriteOnlyCell(ws, value=float(d))
+        places = max(0, -exponent)
+        cell.number_format = "0." + "0" * places if places else "0"
+        return cell
+
     def convert(value: object, number: int, name: str) -> object:
         if value is None or isinstance(value, (bool, float, _dt.date, _dt.time)):
             return value
         if isinstance(value, str):
-            return text_cell(value)
+            return number_cell(value) if name in numeric else text_cell(value)
         if isinstance(value, int):
             return value if -_EXCEL_INT_LIMIT < value < _EXCEL_INT_LIMIT else str(value)
         text = _to_text(value, number, name)
@@ -426,7 +444,9 @@ def write_rows(
         sheet_name: XLSX worksheet title.
         types: Parquet/Arrow column types, ``{"column": "int64"}``; allowed
             ``string`` (default for every column, so decimal strings stay
-            exact), ``int64``, ``bool``, ``decimal(P,S)``.
+            exact), ``int64``, ``bool``, ``decimal(P,S)``. In XLSX a
+            ``decimal…`` column's texts become number cells showing the
+            text's decimal places (text beyond 15 significant digits).
         batch_size: rows per Arrow batch and rows scanned to infer columns.
         extra: with ``columns`` given, what to do with other keys in a row:
             ``"error"`` (default) or ``"ignore"`` (write only ``columns``).
@@ -472,7 +492,7 @@ def write_rows(
             with open(tmp_name, "wb") as bfh:
                 count = _write_json_lines(rows, bfh, columns, as_array=fmt == "json", extra=extra)
         elif fmt == "xlsx":
-            count = _write_xlsx(rows, tmp_name, columns, sheet_name, batch_size, extra)
+            count = _write_xlsx(rows, tmp_name, columns, sheet_name, batch_size, extra, types)
         else:
             count = _write_arrow(rows, tmp_name, columns, types, batch_size, extra, parquet=fmt == "parquet")
         os.replace(tmp_name, target)
