@@ -45,11 +45,19 @@ def input_specs(ruleset):
     return [InputSpec(s.name, tuple(s.aliases), required=not s.has_default) for s in ruleset.inputs]
 
 
-def plan_problem(plan) -> tuple[str, str]:
+def plan_problem(plan, source=None) -> tuple[str, str]:
+    """The PR802 message of an unresolved column plan; `source` (the data being read) adds a
+    hint when its text encoding was guessed (a wrong guess garbles every header name)."""
     zh, en = [], []
     if plan.missing_required:
         zh.append("缺少必需的列：" + "、".join(plan.missing_required))
         en.append("missing required columns: " + ", ".join(plan.missing_required))
+        from .io.readers import encoding_hint
+
+        hint = encoding_hint(source) if source is not None else None
+        if hint is not None:
+            zh.append(hint[0])
+            en.append(hint[1])
     for name, cols in plan.ambiguous:
         zh.append(f"输入项 {name} 可对应多列：{'、'.join(cols)}（用 --map 指定）")
         en.append(f"input {name} matches several columns: {', '.join(cols)} (use --map)")
@@ -59,13 +67,14 @@ def plan_problem(plan) -> tuple[str, str]:
     return "；".join(zh), "; ".join(en)
 
 
-def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column: str | None = None) -> dict:
+def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column: str | None = None,
+            source=None) -> dict:
     """input name → data column, or DataProblem naming every problem at once."""
     from .io import resolve_columns
 
     plan = resolve_columns(columns, input_specs(ruleset), mapping)
     if not plan.ok:
-        raise DataProblem("PR802", *plan_problem(plan))
+        raise DataProblem("PR802", *plan_problem(plan, source))
     if id_column is not None and id_column not in columns:
         raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
     return plan.by_input
@@ -404,7 +413,7 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
 
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
-        by_input = resolve(ruleset, src.columns, mapping, id_column)
+        by_input = resolve(ruleset, src.columns, mapping, id_column, source=src)
         b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend, columns=columns)
         if ruleset.has_population:
             b.pop = population_stats(b, src)

@@ -98,7 +98,7 @@ def evaluate_file(ruleset: Ruleset, path: str, *, fmt=None, encoding=None, sheet
     mapping = load_mapping(mapping_path) if mapping_path else None
     plan = resolve_columns(source.columns, input_specs(ruleset), mapping)
     if not plan.ok:
-        raise DataProblem("PR802", *_plan_problem(plan))
+        raise DataProblem("PR802", *_plan_problem(plan, source))
     if id_column is not None and id_column not in source.columns:
         raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
     by_input = plan.by_input

@@ -361,3 +361,15 @@ def test_eval_binary_format_without_output_is_refused(tmp_path, capsys):
     data = write_csv(tmp_path / "d.csv", "utf-8")
     code, out, err = run(capsys, "eval", SMALL, "--data", data, "--format", "parquet", "--lang", "en")
     assert code == 2 and "needs -o FILE" in err and out == ""
+
+
+@pytest.mark.parametrize("out", [None, "o.csv"])
+def test_missing_columns_with_a_guessed_encoding_suggest_encoding(tmp_path, capsys, out):
+    data = tmp_path / "d.csv"
+    data.write_bytes("单位名称,实际支出\n甲局,1\n".encode("gbk"))
+    argv = ["eval", SMALL, "--data", data, "--lang", "zh"] + (["-o", tmp_path / out] if out else [])
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "PR802" in err and "缺少必需的列" in err
+    assert "按 gb18030 推测" in err and "--encoding" in err
+    code, _, err = run(capsys, *argv, "--encoding", "gbk")
+    assert code == 2 and "缺少必需的列" in err and "推测" not in err  # given, not guessed
