@@ -34,6 +34,9 @@ class Ctx:
     in_value: bool = False  # translating the leaf's own `value` (where `value` is circular)
     params: dict = field(default_factory=dict)
     def_stack: tuple = ()
+    # def parameter → (source text of the argument at the call site, whether that text is one
+    # operand): a division by zero inside a def names what the caller wrote, not the parameter.
+    param_text: dict = field(default_factory=dict)
 
 
 def unify(types: list[ir.Type]) -> ir.Type:
@@ -144,7 +147,7 @@ class ExprChecker:
             t = lt
         else:
             t = ir.NUMBER
-        subject = self.o.text_of(n.right.span) if n.op == "/" else ""
+        subject = self._source_text(n.right, ctx) if n.op == "/" else ""
         return ir.Arith(t, n.op, left, right, subject)
 
     def _Compare(self, n: A.Compare, ctx):
@@ -321,5 +324,43 @@ class ExprChecker:
             return PLACEHOLDER
         self.o.used_defs.add(fname)
         bound = {p.text: self.expr(a.expr, ctx) for p, a in zip(decl.params, n.args)}
-        inner = Ctx(ctx.leaf, ctx.value_type, ctx.in_value, bound, ctx.def_stack + (fname,))
+        texts = {p.text: self._arg_text(a.expr, ctx) for p, a in zip(decl.params, n.args)}
+        inner = Ctx(ctx.leaf, ctx.value_type, ctx.in_value, bound, ctx.def_stack + (fname,), texts)
         return self.expr(decl.body, inner)
+
+    # ---- source text, with def parameters replaced by what the caller wrote
+    _ATOMIC = (A.Ref, A.Num, A.Str, A.DateLit, A.BoolLit, A.Call, A.Full, A.ValueRef, A.TotalRef, A.GradeRef)
+
+    def _arg_text(self, node: A.Expr, ctx: Ctx) -> tuple[str, bool]:
+        """(text, is one operand) of a call argument."""
+        if isinstance(node, A.Ref) and len(node.parts) == 1 and node.parts[0].text in ctx.param_text:
+            return ctx.param_text[node.parts[0].text]
+        return self._source_text(node, ctx), isinstance(node, self._ATOMIC)
+
+    def _source_text(self, node: A.Expr, ctx: Ctx) -> str:
+        """The text of `node` as written, each def parameter in it replaced by its argument's
+        text (in parentheses when the argument is not one operand and the parameter is only
+        part of `node`)."""
+        text = self.o.text_of(node.span)
+        if not ctx.param_text:
+            return text
+        funcs: set[int] = set()
+        refs: list[A.Ref] = []
+
+        def visit(x) -> bool:
+            if isinstance(x, A.Call):
+                funcs.add(id(x.func))
+            elif (isinstance(x, A.Ref) and len(x.parts) == 1 and x.parts[0].text in ctx.param_text
+                  and x.span.file == node.span.file):
+                refs.append(x)
+            return False
+
+        ir.find_node(node, visit)
+        refs = [r for r in refs if id(r) not in funcs]
+        start = node.span.start
+        for r in sorted(refs, key=lambda r: r.span.start, reverse=True):
+            arg, atomic = ctx.param_text[r.parts[0].text]
+            if not atomic and r is not node:
+                arg = f"({arg})"
+            text = text[:r.span.start - start] + arg + text[r.span.end - start:]
+        return text
