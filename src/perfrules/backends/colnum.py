@@ -384,6 +384,8 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
     E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
     if a.maxabs() * s >= BIG:
         return q, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
+    if a.dp is not None and a.dp <= places and E < 0.25:
+        return q, None  # already on the grid (points of a band, a decimal input): rint is exact
     if is_scalar(y):
         return q, (None if abs(abs(y - q) - 0.5) > E else "scalar")
     dist = np.subtract(y, q)

@@ -150,6 +150,7 @@ class ColumnarEvaluator:
         reasons = Reasons(self.reasons)
         run = ChunkRun(self, n, dict(inputs), as_of, reasons)
         run.exact_env = exact_env
+        run.columns = columns
         if skip is not None:
             run.residual |= skip  # rows not evaluated here: no tier looks at them
         if len(exact_rows):
@@ -209,7 +210,10 @@ class ColumnarEvaluator:
             q = np.broadcast_to(run.round(raw, node, s.places, s.rounding), (n,))
             scaled = w * 10**s.places
             hi = scaled.numerator // scaled.denominator
-            low, high = q < 0, q > hi
+            if run.columns == "total" and scaled.denominator == 1:
+                low = high = _NOWHERE  # clamp flags are not shown
+            else:
+                low, high = q < 0, q > hi
             qs = np.clip(q, 0, hi)
             if miss.any():
                 qs[miss] = 0
@@ -325,6 +329,9 @@ class ColumnarEvaluator:
         from .colformat import show_values
 
         return show_values(self, value, idx, reasons, run)
+
+
+_NOWHERE = np.False_  # a row mask that is false everywhere
 
 
 class _ConstCache(dict):
