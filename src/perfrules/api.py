@@ -239,7 +239,7 @@ class Ruleset:
         return collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs), len(self.program.populations))
 
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
-                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int = 131072,
+                       mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int | None = None,
                        columns: str = "all", threads: int | None = None):
         """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
 
@@ -250,7 +250,8 @@ class Ruleset:
         lists of strings, other text as strings). Population functions range over the table.
         `columns`: "all" (default); "scores" without the leaves' values; "total" without any
         indicator's score or the flags (status, error, total, grades, outputs, alerts). Chunks
-        of up to `chunk_rows` are evaluated on `threads` threads (default: 2, or 1 on one CPU)."""
+        of up to `chunk_rows` (default 131,072; 262,144 with columns="total") are evaluated on
+        `threads` threads (default: 2, or 1 on one CPU)."""
         from .batch import THREADS, evaluate_table
         return evaluate_table(self, table, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
                               backend=backend, chunk_rows=chunk_rows, columns=columns,

@@ -24,7 +24,11 @@ from typing import Iterable, Iterator
 import numpy as np
 
 CHUNK_ROWS = 32768  # rows evaluated together: numpy arrays that stay in the CPU caches
-TABLE_CHUNK_ROWS = 131072  # in-memory tables: larger chunks (at most), evaluated on THREADS threads
+# In-memory tables: larger chunks (at most), evaluated on THREADS threads. Each array operation
+# releases the GIL, so the larger the chunk the better two threads overlap; a chunk's working
+# arrays grow with it (≈ 0.5 GB per 128k rows with every result column), hence smaller chunks
+# when every column is certified and written.
+TABLE_CHUNK_ROWS = {"all": 131072, "scores": 131072, "total": 262144}
 THREADS = min(2, os.cpu_count() or 1)
 
 
@@ -271,11 +275,15 @@ def _arrow(data):
 
 
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
-                   mapping: dict | None = None, backend: str = "columnar", chunk_rows: int = TABLE_CHUNK_ROWS,
+                   mapping: dict | None = None, backend: str = "columnar", chunk_rows: int | None = None,
                    columns: str = "all", threads: int = THREADS):
     """Score every row of `data`; returns a pyarrow Table of the flat results, one row per row.
-    Population functions range over the table's rows."""
+    Population functions range over the table's rows. chunk_rows: at most this many rows are
+    evaluated together (default TABLE_CHUNK_ROWS for the column set)."""
     import pyarrow as pa
+
+    if chunk_rows is None:
+        chunk_rows = TABLE_CHUNK_ROWS.get(columns, CHUNK_ROWS)
 
     table = _arrow(data)
     by_input = resolve(ruleset, table.column_names, mapping, id_column)
