@@ -387,10 +387,61 @@ def merge_in_order(parts: list, schema):
 from .memory import RELEASE_EVERY, StreamMemory, release_memory  # noqa: E402,F401 - release_memory: kept importable here
 
 
+def prefetched(pieces: Iterable, depth: int = 2) -> Iterator:
+    """The items of `pieces`, read ahead by a background thread (at most `depth` waiting): the
+    reader parses and cleans the next piece while this thread evaluates and writes — pyarrow's
+    readers and numpy release the GIL for most of their work. The reader's exceptions are
+    raised here, in order; abandoning the iterator stops the reader."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for piece in pieces:
+                if not put((piece, None)):
+                    break
+            else:
+                put((end, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((None, exc))
+        finally:
+            close = getattr(pieces, "close", None)  # a generator: run its cleanup in this thread
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=read, name="perfrules-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is end:
+                return
+            yield item
+            item = None
+    finally:
+        stop.set()
+        reader.join()
+
+
 def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
     """Result batches for every piece of a BatchSource, unreadable rows in their place."""
     with StreamMemory() as memory:
-        for piece in src:
+        for piece in prefetched(src):
             parts = batcher.evaluate(piece.batch, piece.rows) if piece.batch.num_rows else []
             if piece.errors:
                 parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang, batcher.columns)],
@@ -425,7 +476,8 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
         b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend, columns=columns)
         if ruleset.has_population:
             b.pop = population_stats(b, src)
-        results = score_source(b, src, progress)
+        # three stages on their own threads: reading (in score_source), scoring, writing (here)
+        results = prefetched(score_source(b, src, progress))
         if summary is not None:
             results = summary.watch(results, lang)
         write_batches(results, output, b.schema, fmt=out_fmt, to_text=flat.as_text, typed=flat.as_stored)
