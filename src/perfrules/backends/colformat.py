@@ -124,7 +124,7 @@ def show_values(ev, value, idx: np.ndarray, reasons, run) -> list[str]:
         elif isinstance(v, Text):
             out.append(v.cats[int(np.broadcast_to(v.c, (len(idx),))[j])])
         elif isinstance(v, Bool):
-            out.append(str(bool(np.broadcast_to(v.v, (len(idx),))[j])))
+            out.append("是" if np.broadcast_to(v.v, (len(idx),))[j] else "否")
         elif isinstance(v, Date):
             out.append(date.fromordinal(int(np.broadcast_to(v.v, (len(idx),))[j])).isoformat())
         else:  # pragma: no cover

@@ -44,6 +44,10 @@ def excluded_weight(program: ir.Program, excluded: set) -> Fraction:
 
 
 def show(v) -> str:
+    """A value as a missing reason quotes it (no_band, no_case): numbers to 4 places, yes/no
+    as 是/否 (as alert messages show them), text and dates as they are."""
+    if isinstance(v, bool):
+        return "是" if v else "否"
     if isinstance(v, Fraction):
         return format_plain(v, 4)
     return str(v)
