@@ -3,7 +3,6 @@ beyond turning raw results into models."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -14,7 +13,7 @@ from .compiler import Compilation, compile_source
 from .diagnostics import Diagnostic, render_all
 from .runtime.convert import FieldError, convert_record
 from .runtime.missing import Missing
-from .runtime.numbers import format_fixed, format_percent, format_plain, to_decimal
+from .runtime.numbers import format_fixed, format_percent, format_plain, scaled_decimal, to_decimal
 from .source import SourceFile
 
 
@@ -337,7 +336,7 @@ class Ruleset:
             if sat is None:
                 d["score"] = None
             elif scaled:
-                d["score"] = Decimal(out[sat]).scaleb(-s.places)
+                d["score"] = scaled_decimal(out[sat], s.places)
             elif fast.total_only:
                 d["score"] = to_decimal(Fraction(out[sat], out[sat + 1]), s.places, s.rounding)
             else:

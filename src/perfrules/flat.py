@@ -326,6 +326,8 @@ class _Decimals:
     def set(self, row: int, text: str | None) -> None:
         from decimal import Decimal
 
+        from .runtime.numbers import EXACT
+
         if not self._own:  # copy on the first override only
             q = np.asarray(self.q)
             self.q = np.array(q, dtype=object if q.dtype == object else np.int64)
@@ -334,7 +336,7 @@ class _Decimals:
         if text is None:
             self.valid[row] = False
             return
-        q = int(Decimal(text).scaleb(self.scale))
+        q = int(Decimal(text).scaleb(self.scale, EXACT))
         if self.q.dtype != object and not (-(2**63) < q < 2**63):
             self.q = self.q.astype(object)
         self.q[row] = q
@@ -430,13 +432,14 @@ def _clamp_texts(ind, q4: np.ndarray, side: str, col: str, lang: str) -> list[st
 def _decimal(q, valid: np.ndarray, precision: int, scale: int):
     """decimal128 array from integers q (int64 or Python ints) = value × 10^scale."""
     import pyarrow as pa
-    from decimal import Decimal
+
+    from .runtime.numbers import scaled_decimal
 
     n = len(valid)
     typ = pa.decimal128(precision, scale)
     q = np.asarray(q)
     if q.dtype == object:
-        return pa.array([Decimal(int(v)).scaleb(-scale) if ok else None for v, ok in zip(q, valid)], typ)
+        return pa.array([scaled_decimal(int(v), scale) if ok else None for v, ok in zip(q, valid)], typ)
     all_valid = bool(valid.all())
     buf = np.empty((n, 2), dtype="<i8")
     if all_valid:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 
 from .. import ir
@@ -41,7 +40,7 @@ from ..io.cells import is_blank, parse_text
 from ..runtime import ops, qpairs
 from ..runtime.convert import _ABSENT
 from ..runtime.missing import Missing
-from ..runtime.numbers import ROUNDING_MODES, round_scaled
+from ..runtime.numbers import ROUNDING_MODES, round_scaled, scaled_decimal
 from ..runtime.scoring import finish
 from .common import clamp_flag, excluded_weight, show
 from .result import RawResult
@@ -1331,7 +1330,7 @@ class FastRowEvaluator:
         t = out[0]
         if t is None or type(t) is Missing:
             return None
-        return Decimal(t).scaleb(-self.places)
+        return scaled_decimal(t, self.places)
 
     def grade(self, out):
         """The total's grade of a run (None without a grade by total, or outside every band)."""

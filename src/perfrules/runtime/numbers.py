@@ -1,8 +1,12 @@
 """Exact numbers: decimal text in, fractions inside, decimal text out; rounding done once."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from fractions import Fraction
+
+# Decimal arithmetic rounds to the context's precision (28 digits by default); shifting the
+# point of an exact integer must not round, whatever its length.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 ROUNDING_MODES = ("half_up", "half_even", "truncate")
 
@@ -60,9 +64,14 @@ def round_fraction(x: Fraction, places: int, mode: str = "half_up") -> Fraction:
     return Fraction(sign * q, scale)
 
 
+def scaled_decimal(q: int, places: int) -> Decimal:
+    """q × 10^-places exactly, as a Decimal with `places` digits after the point."""
+    return Decimal(q).scaleb(-places, EXACT)
+
+
 def to_decimal(x: Fraction, places: int, mode: str = "half_up") -> Decimal:
     """The decimal with exactly `places` digits after the point (already rounded values stay)."""
-    return Decimal(round_scaled(x, places, mode)).scaleb(-places)
+    return scaled_decimal(round_scaled(x, places, mode), places)
 
 
 def format_fixed(x: Fraction, places: int = 2, mode: str = "half_up") -> str:

@@ -13,12 +13,11 @@ same by construction.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from fractions import Fraction
 
 from .convert import FieldError, convert_value
 from .missing import Missing
-from .numbers import format_plain, round_scaled
+from .numbers import format_plain, round_scaled, scaled_decimal
 from .scoring import format_value
 
 # |x| · 10^k below this (2^51 with a margin) keeps x's shortest decimal unique among decimals of k places and the
@@ -136,7 +135,7 @@ def plain_text(n: int, d: int, max_places: int = 10) -> str:
     """numbers.format_plain(Fraction(n, d), max_places)."""
     if n % d == 0:
         return str(n // d)
-    text = f"{Decimal(round_pair(n * 10**max_places, d, 'half_up')).scaleb(-max_places):f}"
+    text = f"{scaled_decimal(round_pair(n * 10**max_places, d, 'half_up'), max_places):f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
@@ -144,7 +143,7 @@ def plain_text(n: int, d: int, max_places: int = 10) -> str:
 
 def fixed_text(n: int, d: int, places: int = 2) -> str:
     """numbers.format_fixed(Fraction(n, d), places)."""
-    return f"{Decimal(round_pair(n * 10**places, d, 'half_up')).scaleb(-places):f}"
+    return f"{scaled_decimal(round_pair(n * 10**places, d, 'half_up'), places):f}"
 
 
 def percent_text(n: int, d: int, places: int = 2) -> str:
