@@ -223,3 +223,15 @@ def test_misspelt_keyword_gets_a_did_you_mean(text, word):
     errors = [d for d in comp.diagnostics if d.code == "PR102"]
     assert errors and errors[0].hint is not None
     assert f"did you mean {word}?" in errors[0].hint.en
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ('ruleset "x" version "1\ninput a: number\noutput o = a\n', 1, 21),
+    ('input a: text = "未完\noutput o = a\n', 1, 17),
+    ('input a: number\nalert 低 info when a < 1 { message "低于 \\"1\\" }\noutput o = a\n', 2, 35),
+])
+def test_unterminated_string(text, line, column):
+    src, comp = compile_text(text)
+    (d,) = [d for d in comp.diagnostics if d.is_error]
+    assert d.code == "PR106" and (d.span.line, d.span.column) == (line, column)
+    assert "not closed" in d.message("en") and "没有结束" in d.message("zh")

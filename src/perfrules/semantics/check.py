@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from fractions import Fraction
 
 from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint, Label
-from ..runtime.numbers import format_plain
+from ..runtime.numbers import format_plain, round_fraction
+from ..runtime.scoring import finish
 from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
@@ -22,6 +24,23 @@ from .tests import build_tests
 def _mentions_percent(node) -> bool:
     """Whether a percent literal (95%) appears anywhere in an AST node."""
     return ir.find_node(node, lambda x: isinstance(x, A.Num) and x.percent) is not None
+
+
+def _split_on_grid(total: Fraction, weights: list[Fraction], step: Fraction) -> list[Fraction] | None:
+    """Weights on the grid of `step` that add up to `total`, each as near its own as can be
+    (largest remainders); None when `total` itself is off the grid."""
+    units = total / step
+    if units.denominator != 1 or not weights:
+        return None
+    exact = [w / step for w in weights]
+    out = [math.floor(x) for x in exact]
+    left = int(units) - sum(out)
+    order = sorted(range(len(exact)), key=lambda i: exact[i] - out[i], reverse=True)
+    if left < 0 or left > len(out):
+        return None
+    for i in order[:left]:
+        out[i] += 1
+    return [u * step for u in out]
 
 
 class RulesetChecker:
@@ -45,6 +64,7 @@ class RulesetChecker:
         self.used_defs: set[str] = set()
         self._decl_of: dict[int, A.IndicatorDecl] = {}
         self._share: dict[int, Fraction] = {}
+        self._share_groups: set[int] = set()  # groups that say `weights share`
         self._values_done: set[int] = set()
         self._values_busy: set[int] = set()  # the weight as written under `weights share`
         self.pop_calls: list = []  # (call node, ir.PopCall), for the population plan
@@ -148,6 +168,7 @@ class RulesetChecker:
         self._declare_values(decls)
         self.grade_decls = [d for d in decls if isinstance(d, A.GradeDecl)]
         top = self._tree([d for d in decls if isinstance(d, A.IndicatorDecl)])
+        self._full_marks()
         for name in self.lets:
             self._ensure_let(name, A.Ref(self.lets[name].name.span, (self.lets[name].name,)))
         self._leaves()
@@ -289,6 +310,8 @@ class RulesetChecker:
             return None
         if isinstance(lit, A.Num) and t.numeric:
             ok = lit.value
+            if t.kind == "percent":  # `= 95`: the data reader would reject 95 as a missing %
+                self.exprs.bare_percent(lit, ir.Const(ir.NUMBER, lit.value), t)
             if t.kind == "count" and (lit.value < 0 or lit.value.denominator != 1):
                 ok = None
         elif isinstance(lit, A.Str) and t.kind in ("text", "choice"):
@@ -329,6 +352,7 @@ class RulesetChecker:
                 word = mode.value.text
                 if word in ("share", "比例", "percent"):
                     share = True
+                    self._share_groups.add(parent.id)
                 elif word not in ("points", "分值"):
                     self._unknown(mode.value, Bi("权重方式", "weights"), {"points": 1, "share": 1})
         for d in decls:
@@ -407,6 +431,51 @@ class RulesetChecker:
                         f"make the children add up to {format_plain(parent.weight)}, or give {parent.name} weight {format_plain(s)}")
             self.sink.error("PR401", parent.span, hint, labels=[Label(k.span, f"{k.name}：{format_plain(k.weight)}", f"{k.name}: {format_plain(k.weight)}") for k in normal],
                             parent=parent.name, sum=format_plain(s), weight=format_plain(parent.weight), diff=format_plain(s - parent.weight))
+
+    def _full_marks(self) -> None:
+        """PR511: a leaf whose weight is not a multiple of 10^-places cannot score its weight,
+        since its score is rounded to `places` (3.333 at 100% scores 3.33, and a group of three
+        such leaves 9.99 of 10). Reported on the `weights share` group that derived the weights,
+        else on the leaf. Not with `total_only`, where leaves are not rounded."""
+        s = self.settings
+        if s.total_only:
+            return
+        step = Fraction(1, 10 ** s.places)
+
+        def reach(ind: ir.Indicator) -> Fraction:
+            if ind.is_leaf:
+                return finish(ind.weight, Fraction(0), ind.weight, s.places, s.rounding, True)[0]
+            return sum((reach(self.indicators[c]) for c in ind.children if self.indicators[c].kind == "normal"), Fraction(0))
+
+        def args(ind: ir.Indicator, weights: list[Fraction]) -> dict:
+            return dict(name=ind.name, reach=format_plain(reach(ind)), full=format_plain(ind.weight),
+                        weights=[format_plain(w) for w in weights], step=format_plain(step), places=s.places)
+
+        lost: dict[int, list[ir.Indicator]] = {}
+        for ind in self.indicators:
+            if not ind.is_leaf or ind.weight <= 0 or (ind.weight / step).denominator == 1 or reach(ind) == ind.weight:
+                continue
+            if ind.parent in self._share_groups and ind.kind == "normal":
+                lost.setdefault(ind.parent, []).append(ind)
+                continue
+            near = format_plain(round_fraction(ind.weight, s.places, s.rounding) or step)
+            siblings = ("，并相应调整同级指标的分值", " and adjust its siblings") if ind.kind == "normal" else ("", "")
+            self.sink.warning("PR511", ind.span, Hint(f"分值改为 {s.places} 位小数以内（如 {near}）{siblings[0]}",
+                                                      f"give it a weight with at most {s.places} decimal place(s) (e.g. {near}){siblings[1]}"),
+                              **args(ind, [ind.weight]))
+        for gid, leaves in lost.items():
+            group = self.indicators[gid]
+            kids = [self.indicators[c] for c in group.children if self.indicators[c].kind == "normal"]
+            points = _split_on_grid(group.weight, [k.weight for k in kids], step)
+            if points is not None:
+                shown = "、".join(format_plain(p) for p in points), ", ".join(format_plain(p) for p in points)
+                hint = Hint(f"去掉 weights share，直接写分值 {shown[0]}；或选用使分值不超过 {s.places} 位小数的比例",
+                            f"drop weights share and give the points directly: {shown[1]}; or choose shares that give weights "
+                            f"with at most {s.places} decimal place(s)")
+            else:
+                hint = Hint(f"{group.name} 的分值和下级分值都应是 {format_plain(step)} 的整数倍",
+                            f"the weights of {group.name} and its children should be multiples of {format_plain(step)}")
+            self.sink.warning("PR511", group.span, hint, **args(group, [k.weight for k in leaves]))
 
     def _value_of(self, ind: ir.Indicator, at: A.Node | None = None) -> ir.Expr | None:
         """A leaf's value, translated on first use: a let may read `X.value` before the leaves

@@ -10,6 +10,8 @@ from fractions import Fraction
 
 from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint
+from ..runtime.convert import BARE_PERCENT_LIMIT
+from ..runtime.numbers import format_plain
 from ..source import Span
 from ..syntax import ast as A
 from .names import TIME_PROGRESS, pick, suggest
@@ -156,6 +158,7 @@ class ExprChecker:
         if isinstance(n.left, A.Ref) and right.type.kind == "choice" and len(n.left.parts) == 1:
             left = self._maybe_label(n.left, right.type, ctx)
         self._check_comparable(n.op, left, right, n.span)
+        self.bare_percent(n.right, right, left.type) or self.bare_percent(n.left, left, right.type)
         return ir.Cmp(ir.BOOL, n.op, left, right)
 
     def _maybe_label(self, node: A.Expr, other: ir.Type, ctx) -> ir.Expr:
@@ -187,6 +190,23 @@ class ExprChecker:
                 self.sink.error("PR301", span, op=op, left=str(lt), right=str(rt))
             return
         self.sink.error("PR301", span, op=op, left=str(lt), right=str(rt))
+
+    def bare_percent(self, node: A.Expr, e: ir.Expr, other: ir.Type | None) -> bool:
+        """Warn (PR307) when a bare number above the data reader's limit for a bare percent
+        (95 rather than 95%) stands where a percent is meant: compared with or scored against
+        a percent value. The reader rejects such a datum as a probable missing %."""
+        if other is None or other.kind != "percent":
+            return False
+        lit = node.operand if isinstance(node, A.Neg) else node
+        if not isinstance(lit, A.Num) or lit.percent or not isinstance(e, (ir.Const, ir.Neg)):
+            return False
+        v = lit.value
+        if abs(v) <= BARE_PERCENT_LIMIT:
+            return False
+        text = self.o.text_of(node.span) or format_plain(v)
+        self.sink.warning("PR307", node.span, Hint(f"写成 {text}%", f"write {text}%"),
+                          value=text, shown=format_plain((-v if node is not lit else v) * 100) + "%")
+        return True
 
     def _BoolOp(self, n: A.BoolOp, ctx):
         return ir.Logic(ir.BOOL, n.op, self.boolean(n.left, ctx), self.boolean(n.right, ctx))
@@ -230,11 +250,34 @@ class ExprChecker:
                 cases.append(ir.MatchCase(tuple(values), result))
         results = [c.result.type for c in cases] + ([default.type] if default else [])
         bad_pattern = any(d.code == "PR209" for d in self.sink.items[reported:])
-        if st.kind == "choice" and default is None and not bad_pattern:  # a mistyped label is reported once
+        if default is None and not bad_pattern:  # a mistyped label is reported once
+            self._match_coverage(n, st, seen)
+        return ir.Match(unify(results), subject, tuple(cases), default)
+
+    def _match_coverage(self, n: A.Match, st: ir.Type, seen: dict) -> None:
+        """A match without otherwise must list every value its subject can take: each choice
+        (PR509, an error), both true and false. A number, text or date takes more values than
+        any list: it needs otherwise. Those two are warnings (PR513): an uncovered value scores
+        missing with its reason ("否 没有对应的分值"), which files rely on."""
+        if st.kind == "choice":
             missing = [c for c in st.choices if c not in seen]
             if missing:
                 self.sink.error("PR509", n.span, missing=", ".join(missing))
-        return ir.Match(unify(results), subject, tuple(cases), default)
+        elif st.kind == "bool":
+            missing = [w for v, w in ((True, "true"), (False, "false"))
+                       if not any(k is v for k in seen)]
+            if missing:
+                self.sink.warning("PR513", n.span, Hint(f"补上 {missing[0]} -> …，或写 otherwise -> …",
+                                                      f"add {missing[0]} -> …, or otherwise -> …"), missing=", ".join(missing))
+        elif st.kind != "unknown":
+            if st.numeric:
+                example = Fraction(0) if st.kind == "count" else Fraction(-1)
+                while example in seen:
+                    example += 1
+                what = Bi(f"其他数值（例如 {format_plain(example)}）", f"other numbers (for example {format_plain(example)})")
+            else:
+                what = Bi("其他取值", "other values")
+            self.sink.warning("PR513", n.span, Hint("最后加上 otherwise -> …", "end with otherwise -> …"), missing=what)
 
     def _pattern_value(self, pat: A.Pattern, st: ir.Type, ctx):
         if pat.name is not None:

@@ -178,3 +178,57 @@ def describe(ivs: list[Interval], show) -> str:
         hi = "+∞)" if iv.hi is None else show(iv.hi) + ("]" if iv.hi_closed else ")")
         parts.append(f"{lo}, {hi}")
     return " ∪ ".join(parts) if parts else "∅"
+
+
+_FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
+
+
+@dataclass(frozen=True)
+class CondSets:
+    """What a band condition says about the band's subject (the leaf's value):
+    `must` — values for which it certainly holds; `may` — values for which it can hold (outside,
+    it is certainly false); `without_value` — whether it can hold when the value is missing (a
+    condition on something else can); `exact` — must == may and nothing else is read."""
+
+    must: list
+    may: list
+    without_value: bool
+    exact: bool
+
+
+UNKNOWN_COND = CondSets([], ALL, True, False)
+
+
+def cond_sets(expr, is_subject, const) -> CondSets:
+    """Analyse an IR condition. `is_subject(e)` tells the subject (the leaf's value slot);
+    `const(e)` gives a constant's value or None. Comparisons of the subject with constants,
+    and `and`/`or`/`not` of them, are exact; anything else is unknown (may hold anywhere)."""
+    from .. import ir
+
+    if isinstance(expr, ir.Cmp):
+        op, left, right = expr.op, expr.left, expr.right
+        if is_subject(right) and not is_subject(left):
+            op, left, right = _FLIP.get(op, op), right, left
+        if is_subject(left):
+            v = const(right)
+            if isinstance(v, Fraction) and not isinstance(v, bool):
+                s = normalize(from_cmp(op, v))
+                return CondSets(s, s, False, True)
+            # compared with something not constant: false when the value is missing, else unknown
+            return CondSets([], ALL, False, False)
+        return UNKNOWN_COND
+    if isinstance(expr, ir.Logic) and expr.op in ("and", "or"):
+        a = cond_sets(expr.left, is_subject, const)
+        b = cond_sets(expr.right, is_subject, const)
+        if expr.op == "and":
+            return CondSets(intersect(a.must, b.must), intersect(a.may, b.may),
+                            a.without_value and b.without_value, a.exact and b.exact)
+        return CondSets(normalize(a.must + b.must), normalize(a.may + b.may),
+                        a.without_value or b.without_value, a.exact and b.exact)
+    if isinstance(expr, ir.Not):
+        a = cond_sets(expr.operand, is_subject, const)
+        # outside `may` the operand is certainly false, inside `must` certainly true
+        return CondSets(complement(a.may), complement(a.must), not a.exact or a.without_value, a.exact)
+    if isinstance(expr, ir.Const) and isinstance(expr.value, bool):
+        return CondSets(ALL, ALL, True, False) if expr.value else CondSets([], [], False, True)
+    return UNKNOWN_COND

@@ -28,7 +28,8 @@ EITHER_MODES = {"available": "available", "better": "better", "择优": "better"
 
 def suggest(word: str, candidates) -> Hint | None:
     """'did you mean …?' for the closest candidate names, if any are close."""
-    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
+    candidates = list(dict.fromkeys(candidates))  # an input and an indicator may share a name
+    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
     if not close:
         # Chinese names often differ by one character: try containment too.
         close = [c for c in candidates if len(word) >= 2 and (word in c or c in word)][:3]

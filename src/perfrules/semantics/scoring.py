@@ -13,6 +13,11 @@ from .fold import const_value
 from .names import COUNTING, EITHER_MODES, pick
 
 
+def _has_percent(node) -> bool:
+    """Whether a percent literal (95%) appears anywhere in an AST node."""
+    return ir.find_node(node, lambda x: isinstance(x, A.Num) and x.percent) is not None
+
+
 def show_number(x: Fraction, percent: bool) -> str:
     return format_plain(x * 100, 4) + "%" if percent else format_plain(x, 4)
 
@@ -68,6 +73,7 @@ class ScoreChecker:
             return ir.ExprScore(PLACEHOLDER)
         self._value(call.span, ctx)
         t = self.x.numeric(target, ctx, ("目标值", "the target"))
+        self.x.bare_percent(target, t, ctx.value_type)
         tv = const_value(t)
         if isinstance(tv, Fraction) and tv <= 0 and not reverse:
             self.sink.error("PR510", target.span, what="正向比例计分的目标值应大于 0",
@@ -77,8 +83,14 @@ class ScoreChecker:
     def _Bands(self, node: A.Bands, ctx: Ctx) -> ir.ScoreForm:
         value = None
         bands, otherwise = [], None
-        covered: list[iv.Interval] | None = []  # None once a band is not a constant interval
+        covered: list[iv.Interval] = []  # values some earlier band certainly matches
+        exact = True  # every band is a set of values (else coverage cannot be judged)
         percent = ctx.value_type is not None and ctx.value_type.kind == "percent"
+        subject = f"val:{ctx.leaf.id}" if ctx.leaf is not None and ctx.value_type is not None else None
+
+        def is_subject(e) -> bool:
+            return subject is not None and isinstance(e, ir.Slot) and e.key == subject
+
         for i, band in enumerate(node.bands):
             cond = band.cond
             points = self._points(band.points, ctx)
@@ -89,41 +101,40 @@ class ScoreChecker:
                 otherwise = points
                 continue
             if cond.kind == "expr":
-                bands.append(ir.Band(self.x.boolean(cond.expr, ctx), points))
-                covered = None
-                continue
-            value = value or self._value(cond.span, ctx)
-            if value is None:
-                return ir.BandsScore((), None)
-            if cond.kind == "cmp":
-                bound = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
-                expr = ir.Cmp(ir.BOOL, cond.op, value, bound)
-                b = const_value(bound)
-                this = iv.from_cmp(cond.op, b) if isinstance(b, Fraction) else None
-                percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
-            else:  # range [lo, hi], [lo, hi), (lo, hi], (lo, hi)
-                lo = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
-                hi = self.x.numeric(cond.hi, ctx, ("分档界限", "a band bound"))
-                lo_op = ">=" if cond.lo_closed else ">"
-                hi_op = "<=" if cond.hi_closed else "<"
-                expr = ir.Logic(ir.BOOL, "and", ir.Cmp(ir.BOOL, lo_op, value, lo), ir.Cmp(ir.BOOL, hi_op, value, hi))
-                a, b = const_value(lo), const_value(hi)
-                ok = isinstance(a, Fraction) and isinstance(b, Fraction)
-                this = [iv.Interval(a, cond.lo_closed, b, cond.hi_closed)] if ok else None
-                percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
-            bands.append(ir.Band(expr, points))
-            if covered is None or this is None:
-                covered = None
-                continue
-            if iv.is_empty(this):
-                self.sink.error("PR501", cond.span)
-            elif iv.is_empty(iv.difference(this, covered)):
-                shown = iv.describe(iv.intersect(this, covered), lambda x: show_number(x, percent))
-                self.sink.error("PR502", cond.span, Hint("分档按顺序匹配、先成立者生效：把条件更严的档写在前面",
-                                                         "bands are tried in order and the first that holds wins: put the stricter band first"),
-                                range=shown)
-            covered = iv.normalize(covered + this)
-        if otherwise is None and covered is not None and bands:
+                expr = self.x.boolean(cond.expr, ctx)
+                bands.append(ir.Band(expr, points))
+                sets = iv.cond_sets(expr, is_subject, const_value)
+                percent = percent or _has_percent(cond.expr)
+            else:
+                value = value or self._value(cond.span, ctx)
+                if value is None:
+                    return ir.BandsScore((), None)
+                if cond.kind == "cmp":
+                    bound = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
+                    expr = ir.Cmp(ir.BOOL, cond.op, value, bound)
+                    self.x.bare_percent(cond.bound, bound, ctx.value_type)
+                    percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+                else:  # range [lo, hi], [lo, hi), (lo, hi], (lo, hi)
+                    lo = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
+                    hi = self.x.numeric(cond.hi, ctx, ("分档界限", "a band bound"))
+                    lo_op = ">=" if cond.lo_closed else ">"
+                    hi_op = "<=" if cond.hi_closed else "<"
+                    expr = ir.Logic(ir.BOOL, "and", ir.Cmp(ir.BOOL, lo_op, value, lo), ir.Cmp(ir.BOOL, hi_op, value, hi))
+                    self.x.bare_percent(cond.bound, lo, ctx.value_type) or self.x.bare_percent(cond.hi, hi, ctx.value_type)
+                    percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+                bands.append(ir.Band(expr, points))
+                sets = iv.cond_sets(expr, lambda e: e is value, const_value)
+            exact = exact and sets.exact
+            if not sets.without_value:  # a condition on something else may hold when the value is missing
+                if iv.is_empty(sets.may):
+                    self.sink.error("PR501", cond.span)
+                elif iv.is_empty(iv.difference(sets.may, covered)):
+                    shown = iv.describe(iv.intersect(sets.may, covered), lambda x: show_number(x, percent))
+                    self.sink.error("PR502", cond.span, Hint("分档按顺序匹配、先成立者生效：把条件更严的档写在前面",
+                                                             "bands are tried in order and the first that holds wins: put the stricter band first"),
+                                    range=shown)
+            covered = iv.normalize(covered + sets.must)
+        if otherwise is None and exact and bands:
             domain = self._domain(ctx)
             gap = iv.difference(domain, covered)
             if ctx.value_type is not None and ctx.value_type.kind == "count":
@@ -145,8 +156,10 @@ class ScoreChecker:
     def _Linear(self, node: A.Linear, ctx: Ctx) -> ir.ScoreForm:
         self._value(node.span, ctx)
         xs, ps, prev = [], [], None
+        warned = False
         for p in node.points:
             x = self.x.numeric(p.x, ctx, ("取值点", "a point"))
+            warned = warned or self.x.bare_percent(p.x, x, ctx.value_type)
             v = const_value(x)
             if isinstance(v, Fraction) and isinstance(prev, Fraction) and v <= prev:
                 pct = isinstance(p.x, A.Num) and p.x.percent
@@ -173,6 +186,17 @@ class ScoreChecker:
 
     def _Checklist(self, node: A.Checklist, ctx: Ctx) -> ir.ScoreForm:
         items = [ir.Band(self.x.boolean(it.cond, ctx), self._points(it.points, ctx)) for it in node.items]
+        # Items that all hold give their sum: above full it is capped (clamped). Either the points
+        # are wrong, or the cap is meant ("每项 2 分，最高 10 分"): a warning, not an error.
+        points = [const_value(it.points) for it in items]
+        full = ctx.leaf.weight
+        if points and all(isinstance(p, Fraction) for p in points) and all(p <= full for p in points):
+            total = sum(points, Fraction(0))
+            if total > full:
+                self.sink.warning("PR512", node.span, Hint(f"改各项分值使合计不超过 {format_plain(full)}；若本意就是“最高 {format_plain(full)} 分”，可忽略此警告",
+                                                           f"make the items add up to {format_plain(full)} at most; if the cap is meant, ignore this warning"),
+                                  points=" + ".join(format_plain(p) for p in points) + " = " + format_plain(total),
+                                  full=format_plain(full))
         return ir.ChecklistScore(tuple(items))
 
     def _Either(self, node: A.Either, ctx: Ctx) -> ir.ScoreForm:

@@ -77,6 +77,10 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
 
 
+# The STRING terminal's two forms (a string never spans lines), to tell an unclosed one.
+_STRING = {'"': re.compile(r'"(?:[^"\\\n]|\\.)*"'), "“": re.compile(r"“[^”\n]*”")}
+
+
 def _blank(text: str) -> str:
     return re.sub(r"[^\n]", " ", text)
 
@@ -86,6 +90,14 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
         pos = err.pos_in_stream
         ch = src.text[pos] if pos < len(src.text) else ""
         hint = None
+        if ch and ch in '"“' and not _STRING.get(ch).match(src.text, pos):
+            eol = src.text.find("\n", pos)
+            eol = len(src.text) if eol < 0 else eol
+            end = max(pos + 1, pos + len(src.text[pos:eol].rstrip()))
+            close = '"' if ch == '"' else "”"
+            sink.error("PR106", src.span(pos, end), Hint(f"在字符串末尾补上 {close}（字符串不能跨行）",
+                                                          f"end the string with {close} (a string cannot span lines)"), quote=ch)
+            return
         if ch in "“”‘’'":
             hint = Hint("字符串请用英文双引号 \"…\"，带特殊字符的名称请用反引号 `…`",
                         "strings use straight double quotes \"…\"; names with special characters go in backticks `…`")
@@ -96,7 +108,7 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         tok = err.token
         expected = err.expected if hasattr(err, "expected") else set()
-        hint = _hint_for(tok, expected)
+        hint = _hint_for(tok, expected, src.text)
         start = tok.start_pos if tok.start_pos is not None else 0
         end = tok.end_pos if tok.end_pos is not None else start + 1
         shown = repr(str(tok))
@@ -166,7 +178,41 @@ def _unclosed_brace(text: str, a: int, b: int) -> int | None:
     return stack[0] if stack else None
 
 
-def _hint_for(tok, expected) -> Hint | None:
+_BAND_CMP = re.compile(r"^(>=|<=|==|!=|<>|>|<|=|≥|≤|≠|≧|≦|＞＝|＜＝|＞|＜)\s*(\S.*?)\s*$")
+_CMP_ASCII = {"≥": ">=", "≧": ">=", "＞＝": ">=", "≤": "<=", "≦": "<=", "＜＝": "<=", "＞": ">", "＜": "<"}
+
+
+def _range_band_hint(tok, text: str) -> Hint | None:
+    """`>= 90% and < 95% -> 3`: a band of two bare comparisons joined by `and`, as documents
+    write "90%（含）至95%" — suggest the range form and the spelled-out condition."""
+    start = tok.start_pos
+    a = max(text.rfind(c, 0, start) for c in "{;\n｛；")
+    ends = [i for i in (text.find(c, tok.end_pos) for c in ("->", "→", "=>", "\n")) if i >= 0]
+    b = min(ends) if ends else len(text)
+    rest = text[tok.end_pos:b].strip()
+    left, right = _BAND_CMP.match(text[a + 1:start].strip()), _BAND_CMP.match(rest)
+    if not left or not rest:
+        return None
+    op1, x1 = _CMP_ASCII.get(left.group(1), left.group(1)), left.group(2)
+    if not right:  # `>= 90% and x < 95%`: only the first comparison lacks its subject
+        spelled = f"value {op1} {x1} and {rest}"
+        return Hint(f"and 前面的比较要写出 value：{spelled}", f"the comparison before and needs its value: {spelled}")
+    op2, x2 = _CMP_ASCII.get(right.group(1), right.group(1)), right.group(2)
+    spelled = f"value {op1} {x1} and value {op2} {x2}"
+    if op1 in ("<", "<=") and op2 in (">", ">="):
+        (op1, x1), (op2, x2) = (op2, x2), (op1, x1)
+    if op1 in (">", ">=") and op2 in ("<", "<="):
+        rng = ("[" if op1 == ">=" else "(") + f"{x1}, {x2}" + ("]" if op2 == "<=" else ")")
+        return Hint(f"区间写成 {rng}，或每个比较都写出 value：{spelled}",
+                    f"write the range as {rng}, or give each comparison its value: {spelled}")
+    return Hint(f"每个比较都写出 value：{spelled}", f"give each comparison its value: {spelled}")
+
+
+def _hint_for(tok, expected, text: str = "") -> Hint | None:
+    if tok.type == "AND" and "_ARROW" in expected and text:
+        hint = _range_band_hint(tok, text)
+        if hint is not None:
+            return hint
     if "_RBRACE" in expected and tok.type in ("INDICATOR", "INPUT", "LET", "GRADE", "ALERT", "OUTPUT", "TEST"):
         return Hint("上一个块可能缺少右花括号 }", "the block above may be missing a closing }")
     if tok.type == "NUMBER" and "PERCENT" in expected:
