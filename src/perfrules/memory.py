@@ -53,6 +53,23 @@ def _malloc_trim():
     return _TRIM
 
 
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+
+def limit_malloc_arenas(count: int = 1) -> bool:
+    """Let glibc's malloc use at most `count` arenas in this process. Each thread that
+    allocates gets an arena of its own (up to 8 per CPU), and a streamed run allocates on three
+    threads (reading, scoring, writing): each arena keeps its own freed pages, which raised the
+    peak RSS of a 10M-row CSV → Parquet run from ~430 to ~550 MB. Process-wide, so only the
+    command line calls it, never the library. False where this is not glibc."""
+    trim = _malloc_trim()
+    if not trim:
+        return False
+    import ctypes
+
+    return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, count))
+
+
 class StreamMemory:
     """Context manager for a streaming run's batch loop (see the module doc)."""
 

@@ -75,6 +75,9 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
 def run(args) -> int:
     from datetime import date
 
+    from ..memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread starts: see perfrules.memory
     lang = args.lang
     try:
         as_of = date.fromisoformat(args.as_of) if args.as_of else None
