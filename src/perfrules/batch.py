@@ -62,6 +62,9 @@ def plan_problem(plan, source=None) -> tuple[str, str]:
         if hint is not None:
             zh.append(hint[0])
             en.append(hint[1])
+    if plan.unknown_mapping_inputs:  # a misspelt --map target leaves its column unmatched
+        zh.append("列对照（--map）里的 " + "、".join(plan.unknown_mapping_inputs) + " 不是规则里的输入项")
+        en.append("the --map file names " + ", ".join(plan.unknown_mapping_inputs) + ", which are not inputs of the rules")
     for name, cols in plan.ambiguous:
         zh.append(f"输入项 {name} 可对应多列：{'、'.join(cols)}（用 --map 指定）")
         en.append(f"input {name} matches several columns: {', '.join(cols)} (use --map)")

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .oserrors import os_reason
+
+
 UNIT_COLUMNS = ("单位名称", "部门")
 _APPLIES = re.compile(r"^\s*applies\s+to\b", re.MULTILINE)
 
@@ -91,7 +94,7 @@ def routes_from_file(path) -> Routes:
     try:
         data = json.loads(p.read_text(encoding="utf-8-sig"))
     except OSError as err:
-        raise RouteProblem("PR804", f"无法读取路由文件 {p}：{err.strerror}", f"cannot read routes file {p}: {err.strerror}") from None
+        raise RouteProblem("PR804", f"无法读取路由文件 {p}：{os_reason(err)}", f"cannot read routes file {p}: {err.strerror}") from None
     except json.JSONDecodeError as err:
         raise RouteProblem("PR804", f"路由文件不是合法的 JSON（第{err.lineno}行第{err.colno}列）：{p}",
                            f"routes file is not valid JSON (line {err.lineno}, column {err.colno}): {p}") from None
@@ -107,7 +110,7 @@ def routes_from_file(path) -> Routes:
             except CompileError as err:
                 raise RouteProblem("PR805", f"规则文件有错误：{rel}", f"the rule file has errors: {rel}", err) from None
             except OSError as err:
-                raise RouteProblem("PR804", f"无法读取规则文件 {rel}：{err.strerror}", f"cannot read rule file {rel}: {err.strerror}") from None
+                raise RouteProblem("PR804", f"无法读取规则文件 {rel}：{os_reason(err)}", f"cannot read rule file {rel}: {err.strerror}") from None
         routes.add(unit.strip(), loaded[rp], rel)
     return routes
 

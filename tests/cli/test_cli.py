@@ -373,3 +373,21 @@ def test_missing_columns_with_a_guessed_encoding_suggest_encoding(tmp_path, caps
     assert "按 gb18030 推测" in err and "--encoding" in err
     code, _, err = run(capsys, *argv, "--encoding", "gbk")
     assert code == 2 and "缺少必需的列" in err and "推测" not in err  # given, not guessed
+
+
+def test_missing_files_are_explained_in_chinese(tmp_path, capsys):
+    code, _, err = run(capsys, "eval", tmp_path / "无.rules", "--data", tmp_path / "d.csv", "--lang", "zh")
+    assert code == 2 and "无法读取规则文件" in err and "文件或文件夹不存在" in err
+    code, _, err = run(capsys, "check", tmp_path / "无.rules", "--lang", "zh")
+    assert "文件或文件夹不存在" in err
+    code, _, err = run(capsys, "check", tmp_path / "无.rules", "--lang", "en")
+    assert "No such file or directory" in err
+
+
+def test_map_target_that_is_no_input_is_named(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", "utf-8", header=["单位名称", "支出", "调整后预算数", "考评等次", "违规次数"])
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"支出": "实际支岀"}, ensure_ascii=False), encoding="utf-8")  # misspelt target
+    code, _, err = run(capsys, "eval", SMALL, "--data", data, "--map", mapping, "--lang", "zh")
+    assert code == 2 and "缺少必需的列：实际支出" in err and "列对照（--map）里的 实际支岀 不是规则里的输入项" in err
+    assert "推测" not in err  # a UTF-8 header is no guess worth doubting

@@ -8,6 +8,9 @@ import sys
 
 import orjson
 
+from ..oserrors import os_reason
+
+
 HELP = "check rule files for errors"
 
 
@@ -41,7 +44,7 @@ def run(args) -> int:
         try:
             comp = check(f)
         except OSError as err:
-            msg = f"无法读取 {f}：{err.strerror}" if args.lang == "zh" else f"cannot read {f}: {err.strerror}"
+            msg = f"无法读取 {f}：{os_reason(err)}" if args.lang == "zh" else f"cannot read {f}: {err.strerror}"
             print(msg, file=sys.stderr)
             failed = True
             continue

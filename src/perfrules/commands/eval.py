@@ -26,6 +26,9 @@ import os
 import sys
 import time
 
+from ..oserrors import os_reason
+
+
 HELP = "score a data file"
 
 
@@ -155,7 +158,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                 print(render_all([d for d in err.diagnostics if d.is_error], err.sources, lang), file=sys.stderr)
                 return 1
             except OSError as err:
-                _say(lang, f"无法读取规则文件 {args.rules}：{err.strerror}", f"cannot read {args.rules}: {err.strerror}")
+                _say(lang, f"无法读取规则文件 {args.rules}：{os_reason(err)}", f"cannot read {args.rules}: {err.strerror}")
                 return 2
             _warn_no_as_of([rules], as_of, lang)
             if fmt == "table":

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import sys
 
+from ..oserrors import os_reason
+
+
 HELP = "JSON Schema of a ruleset's input record, or of perfrules' results (schemas/)"
 
 
@@ -65,7 +68,7 @@ def run(args) -> int:
         print(render_all([d for d in err.diagnostics if d.is_error], err.sources, args.lang), file=sys.stderr)
         return 1
     except OSError as err:
-        print(f"无法读取 {args.rules}：{err.strerror}" if zh else f"cannot read {args.rules}: {err.strerror}", file=sys.stderr)
+        print(f"无法读取 {args.rules}：{os_reason(err)}" if zh else f"cannot read {args.rules}: {err.strerror}", file=sys.stderr)
         return 1
     text = S.dumps(S.input_schema(rules))
     if args.output:

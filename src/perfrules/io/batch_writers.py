@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..oserrors import os_reason
 from .errors import ReaderError, WriterError
 from .readers import _canonical_format, detect_format
 from .writers import WRITE_FORMATS, write_rows
@@ -50,7 +51,7 @@ def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | Non
     try:
         open(tmp, "xb").close()
     except OSError as exc:
-        raise WriterError("cannot_write", f"无法写入输出文件 {target}：{exc.strerror or exc}",
+        raise WriterError("cannot_write", f"无法写入输出文件 {target}：{os_reason(exc)}",
                           f"cannot write output file {target}: {exc.strerror or exc}") from exc
     count = 0
     try:

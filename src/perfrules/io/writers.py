@@ -36,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from ..oserrors import os_reason
 from .errors import ReaderError, WriterError, short_repr
 from .readers import _canonical_format, detect_format
 
@@ -481,7 +482,7 @@ def write_rows(
     except OSError as exc:
         raise WriterError(
             "cannot_write",
-            f"无法写入输出文件 {target}：{exc.strerror or exc}",
+            f"无法写入输出文件 {target}：{os_reason(exc)}",
             f"cannot write output file {target}: {exc.strerror or exc}",
         ) from exc
     try:
