@@ -230,12 +230,41 @@ class Ruleset:
             return phase1(self.program, env, as_of)
         return self.row_evaluator.phase1(env, as_of)
 
-    def population_stats(self, envs: Iterable[dict], *, as_of: date | None = None, backend: str = "row") -> list:
-        """The statistics (runtime.population.Stats, one per population argument) of a batch of
-        converted records; pass them as `pop` to score each record of the batch. Statistics of
-        chunks combine with Stats.merge (or runtime.population.merge_all)."""
-        from .runtime.population import collect
-        return collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs), len(self.program.populations))
+    def population_stats(self, records: Iterable, *, as_of: date | None = None, backend: str = "row",
+                         mapping: Mapping[str, str] | None = None) -> list:
+        """The statistics (runtime.population.Stats, one per population argument) of a batch;
+        pass them as `pop` to score the batch's records (evaluate_batches, evaluate_one).
+
+        `records`: dicts of raw cells as evaluate_one takes them (a record with unreadable
+        fields is left out, as batch runs leave out error rows), converted records
+        (convert_record's env, keys 'in:NAME'), or pyarrow Tables/RecordBatches (columns matched
+        as evaluate_table matches them, `mapping` included). Statistics of parts combine with
+        Stats.merge (or runtime.population.merge_all)."""
+        from .runtime.convert import convert_record
+        from .runtime.population import collect, merge_all
+
+        if hasattr(records, "num_rows"):  # one table or batch
+            records = [records]
+        envs, tables = [], []
+        for rec in records:
+            if hasattr(rec, "num_rows"):
+                tables.append(rec)
+            elif any(isinstance(k, str) and k.startswith("in:") for k in rec):
+                envs.append(rec)
+            else:
+                env, errors = convert_record(self.inputs, rec)
+                if not errors:
+                    envs.append(env)
+        parts = [collect((self.population_values(env, as_of=as_of, backend=backend) for env in envs),
+                         len(self.program.populations))]
+        if tables:
+            from .batch import Batcher, resolve
+
+            for t in tables:
+                b = Batcher(self, resolve(self, t.column_names, dict(mapping or {})), as_of=as_of,
+                            backend="reference" if backend == "reference" else "row")
+                parts.append(b.phase1(t))
+        return merge_all(parts)
 
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
                        mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int | None = None,
