@@ -377,7 +377,9 @@ class Ruleset:
         at = fast.outs_at
         for j, name in enumerate(fast.outputs):
             n, den = out[at + 2 * j], out[at + 2 * j + 1]
-            outputs[name] = _value_text(n) if den is None or not den else plain_text(n, den)
+            k = fast.output_places.get(name)
+            outputs[name] = _value_text(n) if den is None or not den else (
+                plain_text(n, den) if k is None else fixed_text(n, den, k))
         if out[1] is not None:  # an error record: indicators for diagnosis, nothing scored
             return {"group_grades": {}, "indicators": inds, "alerts": [], "outputs": {}}
         return {
@@ -428,7 +430,8 @@ class Ruleset:
             "group_grades": {k: v for k, v in raw.grades.items() if k != "total"},
             "indicators": inds,
             "alerts": [AlertResult.model_construct(name=n, level=lv, message=m) for n, lv, m in raw.alerts],
-            "outputs": {k: _value_text(v) for k, v in raw.outputs.items()},
+            "outputs": {o.name: _output_text(raw.outputs[o.name], o) for o in self.program.outputs
+                        if o.name in raw.outputs},
         }
 
     def _result_layout(self) -> list:
@@ -470,6 +473,13 @@ def _places(x) -> int:
     from .runtime.numbers import decimal_places
     n = decimal_places(x)
     return n if n is not None else 4
+
+
+def _output_text(v, out: "ir.Output | None") -> str | None:
+    """An output's text: with its `round(x, k)` places when it has them (see ir.Output.places)."""
+    if out is not None and out.places is not None and isinstance(v, Fraction):
+        return format_fixed(v, out.places)
+    return _value_text(v)
 
 
 def _value_text(v) -> str | None:

@@ -83,7 +83,7 @@ def _layout(ruleset, lang: str, columns: str = "all") -> list[tuple[str, tuple]]
         if g.target != "total":
             cols.append((f"{g.label}.{h['grade']}", ("group_grade", i)))
     for o in p.outputs:
-        cols.append((o.name, ("output", o.name, o.expr.type)))
+        cols.append((o.name, ("output", o.name, o.expr.type, o.places)))
     cols.append((h["alerts"], ("alerts",)))
     if columns != "total":
         cols.append((h["flags"], ("flags",)))
@@ -109,6 +109,8 @@ def _arrow_type(what: tuple, places: int):
         return pa.int64()
     if kind in ("total", "score"):
         return pa.decimal128(SCORE_PRECISION, places)
+    if kind == "output" and what[2].numeric and what[3] is not None:
+        return pa.decimal128(VALUE_PRECISION, what[3])  # round(x, k): shown with k places
     if kind in ("value", "output") and what[2].numeric:
         return pa.decimal128(VALUE_PRECISION, VALUE_SCALE)
     if kind in ("alerts", "flags"):
@@ -520,7 +522,11 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
             val = res.values[what[1]] if kind == "value" else res.outputs[what[1]]
             q = res.value_q.get(what[1]) if kind == "value" else res.output_q.get(what[1])
             ok = present(val.m) & (~failed if kind == "output" else True)
-            col = _Decimals(q, ok, VALUE_PRECISION, VALUE_SCALE) if isinstance(val, Num) else _text_of(val, ok, n)
+            scale = VALUE_SCALE
+            if kind == "output" and what[3] is not None and isinstance(val, Num):
+                scale = what[3]  # already rounded to these places: the division is exact
+                q = np.asarray(q) // 10 ** (VALUE_SCALE - scale)
+            col = _Decimals(q, ok, VALUE_PRECISION, scale) if isinstance(val, Num) else _text_of(val, ok, n)
         elif kind == "group_grade":
             col = _grade_text(p, res, n, scored, what[1])
         elif kind == "alerts":

@@ -288,6 +288,17 @@ class Output:
     name: str
     expr: Expr
 
+    @property
+    def places(self) -> int | None:
+        """Decimal places an output shows with: k for `round(x, k)` (1 ≤ k ≤ 10), so that money
+        reads 50.00, not 50; None otherwise (shortest form)."""
+        e = self.expr
+        if isinstance(e, Call) and e.fn == "round" and len(e.args) == 2 and isinstance(e.args[1], Const):
+            k = e.args[1].value
+            if not isinstance(k, bool) and k == int(k) and 1 <= k <= 10:
+                return int(k)
+        return None
+
 
 # ---- steps
 @dataclass(frozen=True)

@@ -1283,6 +1283,7 @@ class FastRowEvaluator:
         self.val_ids = tuple(g.val_ids)
         self.score_ids = tuple(g.score_ids)
         self.outputs = tuple(o.name for o in program.outputs)
+        self.output_places = {o.name: o.places for o in program.outputs if o.places is not None}
         # the layout of a run's list: total, error, flags, excluded, alerts, then one entry per
         # grade (its name or None), two per recorded value, one per score, two per output
         self.grade_labels = tuple(label for label, _name in g.grade_atoms)
