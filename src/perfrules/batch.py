@@ -314,13 +314,19 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
     it = iter(batches)
     b = None
     start = 1
-    for item in it:
+    for number, item in enumerate(it, 1):
         table = _arrow(item)
         if b is None:
             by_input = resolve(ruleset, table.column_names, mapping, id_column)
             b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
                         chunk_rows=chunk_rows, columns=columns)
             b.pop = pop
+        else:  # a column the first batch matched must not vanish: its inputs would turn blank
+            gone = sorted({c for c in by_input.values() if c is not None and c not in table.column_names}
+                          | ({id_column} - set(table.column_names) if id_column else set()))
+            if gone:
+                raise DataProblem("PR802", f"第 {number} 批数据缺少列：{'、'.join(gone)}（第 1 批有这些列）",
+                                  f"batch {number} lacks the columns {', '.join(gone)} (batch 1 had them)")
         rows = np.arange(start, start + table.num_rows, dtype=np.int64)
         start += table.num_rows
         parts = b.evaluate(table, rows)

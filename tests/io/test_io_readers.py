@@ -166,7 +166,7 @@ def test_csv_row_numbers_blank_rows_and_ragged_rows(tmp_path):
         "甲,1,a\n"                 # 3
         ",,\n"                     # 4: a row of blank cells -> a record (nothing lost)
         "\n"                       # 5: blank line -> skipped
-        "乙,2\n"                   # 6: short row -> None
+        "乙,2\n"                   # 6: short row -> error record (a truncated line)
         "丙,3,c,多余\n"             # 7: too many cells -> error record
         "丁,4,d,,\n"               # 8: trailing empty cells are tolerated
         "戊,\"多行\n说明\",e\n"      # 9-10: quoted newline
@@ -176,12 +176,13 @@ def test_csv_row_numbers_blank_rows_and_ragged_rows(tmp_path):
     with open_records(path) as src:
         records = list(src)
         assert src.skipped == 1
-        assert src.errors == 1
+        assert src.errors == 2
     by_row = {r.row: r for r in records}
     assert sorted(by_row) == [3, 4, 6, 7, 8, 9, 11]
     assert by_row[4].values == {"单位": "", "金额": "", "备注": ""}  # raw cells, blank
     assert by_row[3].values == {"单位": "甲", "金额": "1", "备注": "a"}
-    assert by_row[6].values == {"单位": "乙", "金额": "2", "备注": None}
+    assert by_row[6].values is None and by_row[6].error_code == "too_few_cells"
+    assert "第6行只有2个单元格" in by_row[6].error and "备注" in by_row[6].error
     assert by_row[7].values is None
     assert by_row[7].error_code == "too_many_cells"
     assert "第7行" in by_row[7].error and "多余" in by_row[7].error
@@ -340,7 +341,7 @@ def test_xlsx_cells_merged_down_a_column_fill_every_row(tmp_path):
     # a one-column file: its header is its first row
     ("金额\n1\n", ["金额"], (2, {"金额": "1"})),
     # a two-column file whose first row is full is not skipped
-    ("a,b\n1\n", ["a", "b"], (2, {"a": "1", "b": None})),
+    ("a,b\n1,2\n", ["a", "b"], (2, {"a": "1", "b": "2"})),
 ])
 def test_csv_header_below_a_title(tmp_path, text, columns, first):
     path = write_bytes(tmp_path, "d.csv", text.encode())

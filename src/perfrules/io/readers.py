@@ -334,9 +334,20 @@ def pick_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, Sequ
     return rows[next((i for i, c in enumerate(counts) if c >= need), 0)]
 
 
-def _row_record(row: int, columns: list[str], cells: Sequence[object]) -> Record:
-    """Build a record from positional cells, padding or rejecting extras."""
+def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok: bool = True) -> Record:
+    """Build a record from positional cells, rejecting non-empty extras; a short row is padded
+    with blanks (a sheet row ends at its last value) or, with short_ok False (a CSV line: a
+    truncated write or a broken line, not a shorter row), rejected."""
     width = len(columns)
+    if not short_ok and len(cells) < width:
+        missing = "、".join(columns[len(cells):][:3]) + ("…" if width - len(cells) > 3 else "")
+        return _error_record(
+            row,
+            "too_few_cells",
+            f"第{row}行只有{len(cells)}个单元格，少于表头的{width}列（缺：{missing}；行可能被截断）",
+            f"row {row} has {len(cells)} cells but the header has {width} columns (missing: "
+            f"{missing.replace('、', ', ')}; a truncated line?)",
+        )
     if len(cells) > width:
         extra = cells[width:]
         if not _is_empty_row(extra):
@@ -534,7 +545,7 @@ class _CsvSource(RecordSource):
             if _is_blank_line(cells):
                 self.skipped += 1
                 continue
-            yield _row_record(start, columns, cells)
+            yield _row_record(start, columns, cells, short_ok=False)
 
 
 def _decode_lines(fh: Iterable[bytes], encoding: str, bad_lines: set[int]) -> Iterator[str]:

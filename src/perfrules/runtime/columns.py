@@ -317,6 +317,10 @@ def _ascii_decimals(arr, n: int):
         for i in np.flatnonzero(unsafe):
             text = arr[int(i)].as_py().lstrip("-").replace(".", "").lstrip("0")
             unsafe[i] = len(text) > 15
+    long_places = places > 22  # 10^places no longer exact in a float (as _decimal_of)
+    if long_places.any():
+        unsafe |= long_places
+    places[unsafe] = 0  # those rows go to the exact evaluator; their places bound nothing
     f[blank] = 0.0
     return f, places, blank, np.zeros(n, dtype=bool), unsafe
 

@@ -1,0 +1,35 @@
+"""Found by an acceptance run of the batch engine as services use it."""
+import pyarrow as pa
+import pytest
+
+import perfrules
+from benchmarks.health_data import make_health_table
+from conftest import RULESETS
+from perfrules.batch import DataProblem
+
+HEALTH = RULESETS / "health" / "health.rules"
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return perfrules.load(HEALTH)
+
+
+def test_a_decimal_with_forty_places_is_scored_exactly_not_a_crash(rules):
+    table = make_health_table(3, seed=1)
+    cells = [str(v) for v in table.column("实际支出").to_pylist()]
+    cells[1] = "0." + "0" * 40 + "1"
+    cells[2] = cells[2] + "0" * 40 if "." in cells[2] else cells[2] + "." + "0" * 40
+    table = table.set_column(table.schema.get_field_index("实际支出"), "实际支出", pa.array(cells))
+    batch = rules.evaluate_table(table).to_pylist()
+    for i, rec in enumerate(table.to_pylist()):
+        one = rules.evaluate_one(rec)
+        assert batch[i]["总分"] == one.total and batch[i]["状态"] == "正常"
+
+
+def test_a_column_that_vanishes_from_a_later_batch_is_an_error(rules):
+    t = make_health_table(10, seed=2)
+    with pytest.raises(DataProblem, match="batch 2 lacks the columns 实际支出"):
+        list(rules.evaluate_batches([t, t.drop_columns(["实际支出"])]))
+    reordered = t.select(list(reversed(t.column_names)))  # order and extra columns may change
+    assert len(list(rules.evaluate_batches([t, reordered]))) == 2
