@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     args.lang = args.lang or default_lang()
+    _terminate_as_interrupt()
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -80,6 +81,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"perfrules internal error: {type(exc).__name__}: {exc}\nPlease report it with the command and files (--debug shows details).", file=sys.stderr)
         return 70
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (what `kill` and batch schedulers send) ends a run like Ctrl-C: as an exception
+    in the main thread, so half-written output files are removed, not left behind."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread (e.g. main() in a worker)
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # pragma: no cover - platforms without SIGTERM
+        pass
 
 
 if __name__ == "__main__":

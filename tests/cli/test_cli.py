@@ -391,3 +391,35 @@ def test_map_target_that_is_no_input_is_named(tmp_path, capsys):
     code, _, err = run(capsys, "eval", SMALL, "--data", data, "--map", mapping, "--lang", "zh")
     assert code == 2 and "缺少必需的列：实际支出" in err and "列对照（--map）里的 实际支岀 不是规则里的输入项" in err
     assert "推测" not in err  # a UTF-8 header is no guess worth doubting
+
+
+def test_output_that_is_a_folder_or_the_data_itself_is_refused_before_work(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", "utf-8")
+    (tmp_path / "out.csv").mkdir()
+    code, _, err = run(capsys, "eval", SMALL, "--data", data, "-o", tmp_path / "out.csv", "--lang", "zh")
+    assert code == 2 and "是一个文件夹" in err
+    before = data.read_bytes()
+    code, _, err = run(capsys, "eval", SMALL, "--data", data, "-o", data, "--lang", "en")
+    assert code == 2 and "is the data file itself" in err and data.read_bytes() == before
+
+
+def test_sigterm_ends_a_run_like_ctrl_c_and_leaves_no_partial_file(tmp_path):
+    import signal
+    import time
+
+    rows = ["单位名称,实际支出,调整后预算数,考评等次,违规次数"] + [f"局{i},{i % 97},100,良好,{i % 3}" for i in range(400_000)]
+    data = tmp_path / "big.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "o.parquet"
+    p = subprocess.Popen([sys.executable, "-m", "perfrules", "eval", str(SMALL), "--data", str(data), "-o", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(), cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while p.poll() is None and time.monotonic() < deadline and not any(
+            x.name.startswith(".o.parquet") for x in tmp_path.iterdir()):
+        time.sleep(0.02)  # until the output is being written
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    if p.returncode == 0:
+        pytest.skip("the run finished before the signal")
+    assert p.returncode == 130 and b"Traceback" not in err
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["big.csv"]  # no output, no hidden .tmp

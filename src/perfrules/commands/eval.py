@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 from ..oserrors import os_reason
 
@@ -112,11 +113,32 @@ def run(args) -> int:
         _say(lang, f"--format {fmt} 需要 -o 输出文件（二进制格式不写到终端）",
              f"--format {fmt} needs -o FILE (binary formats are not written to the terminal)")
         return 2
+    if args.output and to_stdout is None and table_out is None:
+        problem = _output_problem(args.output, args.data)
+        if problem:
+            _say(lang, *problem)
+            return 2
     try:
         return _run(args, lang, as_of, routed, fmt, table_out, to_stdout)
     finally:
         if to_stdout is not None and os.path.exists(to_stdout):
             os.unlink(to_stdout)
+
+
+def _output_problem(output: str, data: str) -> tuple[str, str] | None:
+    """Why -o cannot be written, found before any work (zh, en), or None."""
+    out = Path(output)
+    if out.is_dir():
+        return f"输出路径 {output} 是一个文件夹，请给出文件名（如 {out / '结果.xlsx'}）", \
+            f"the output {output} is a directory; give a file name (e.g. {out / 'results.xlsx'})"
+    try:
+        same = out.exists() and Path(data).exists() and os.path.samefile(out, data)
+    except OSError:
+        same = False
+    if same:
+        return f"输出文件 {output} 就是数据文件本身：会覆盖数据，请换一个文件名", \
+            f"the output {output} is the data file itself: it would be overwritten; choose another name"
+    return None
 
 
 def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:

@@ -231,7 +231,8 @@ def _float_places(x: np.ndarray):
     unsafe rows have no such decimal (the row path gets a 16–17 digit value)."""
     n = len(x)
     places = np.full(n, 2, dtype=np.int64)
-    r = np.rint(x * 100.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.rint(x * 100.0)
     ok = (np.abs(r) < 1e15) & (r / 100.0 == x)
     if ok.all():
         return x, places, np.zeros(n, dtype=bool)
@@ -241,7 +242,8 @@ def _float_places(x: np.ndarray):
         if len(todo) == 0:
             break
         scale = _POW10[k]
-        r = np.rint(xs * scale)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow: not decimals
+            r = np.rint(xs * scale)
         ok = (np.abs(r) < 1e15) & (r / scale == xs)
         places[todo[ok]] = k
         todo, xs = todo[~ok], xs[~ok]
