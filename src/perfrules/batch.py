@@ -289,6 +289,8 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
         chunk_rows = TABLE_CHUNK_ROWS.get(columns, CHUNK_ROWS)
 
     table = _arrow(data)
+    if table.num_rows and table.column(0).num_chunks > 64 and table.column(0).num_chunks * 256 > table.num_rows:
+        table = table.combine_chunks()  # many tiny chunks (tables concatenated row by row): one copy
     by_input = resolve(ruleset, table.column_names, mapping, id_column)
     b = Batcher(ruleset, by_input, as_of=_date(as_of), lang=lang, id_column=id_column, backend=backend,
                 chunk_rows=chunk_rows, columns=columns, threads=threads)
