@@ -47,7 +47,7 @@ class ChunkRun:
         self.suspects = 0
         self.exact_rows: dict = {}
         self.exact_env = None  # row → its inputs as exact runtime values (set by the caller)
-        self._input_keys = None  # a row per record: its inputs, for input_key
+        self._key_columns = None  # the input arrays input_keys reads
         self.as_of = as_of
         if as_of is None:
             env["as_of"] = Date(0, reasons.id(Missing("as_of_missing", "")))
@@ -169,46 +169,49 @@ class ChunkRun:
         if not bad.any():
             return pv
         pv = np.array(np.broadcast_to(pv, (sub.n,)))
+        at = np.flatnonzero(bad)
         memo: dict = {}
-        for j in np.flatnonzero(bad):
-            pv[j] = self._exact_memo(int(sub.rows[j]), decide, pv[j], memo)
+        for j, key in zip(at, self.input_keys(sub.rows[at])):
+            pv[j] = self._exact_memo(int(sub.rows[j]), key, decide, pv[j], memo)
         return pv
 
     def _exact_fix(self, v, rows, decide):
         v = np.array(np.broadcast_to(v, (self.n,)))
         memo: dict = {}
-        for i in rows:
-            v[i] = self._exact_memo(int(i), decide, v[i], memo)
+        for i, key in zip(rows, self.input_keys(rows)):
+            v[i] = self._exact_memo(int(i), key, decide, v[i], memo)
         return v
 
-    def _exact_memo(self, i: int, decide, fallback, memo: dict):
+    def _exact_memo(self, i: int, key: bytes, decide, fallback, memo: dict):
         """_exact_one for one decision, shared by rows with the same inputs: everything a row
         computes is a function of its inputs (the chunk's date and statistics are common), so
         a batch of identical records pays for the exact tier once (~0.5 ms a row otherwise)."""
-        key = self.input_key(i)
-        hit = memo.get(key) if key is not None else None
+        hit = memo.get(key)
         if hit is not None:
             if hit[1]:
                 self.residual[i] = True
             return hit[0]
         was = bool(self.residual[i])
         value = self._exact_one(i, decide, fallback)
-        if key is not None and not was:
+        if not was:
             memo[key] = (value, bool(self.residual[i]))
         return value
 
-    def input_key(self, i: int):
-        """Row i's converted inputs as a hashable key: per input its float (inputs a float
+    def input_keys(self, rows) -> list[bytes]:
+        """The converted inputs of `rows` as hashable keys: per input its float (inputs a float
         cannot carry exactly go to the reference whole) or text/bool/date code, and its missing
         reason. Equal keys are equal exact inputs."""
-        keys = self._input_keys
-        if keys is None:  # once per chunk, when the exact tier is first needed
-            cols = [a for v in (self.env[k] for k in self.env if k.startswith("in:"))
-                    for a in (v.f if isinstance(v, Num) else v.c if isinstance(v, Text) else v.v, v.m)
-                    if not cn.is_scalar(a)]
-            keys = self._input_keys = (np.stack([np.asarray(a, dtype=np.float64) for a in cols], axis=1)
-                                       if cols else np.zeros((self.n, 0)))
-        return keys[i].tobytes()
+        cols = self._key_columns
+        if cols is None:
+            cols = self._key_columns = [
+                a for v in (self.env[k] for k in self.env if k.startswith("in:"))
+                for a in (v.f if isinstance(v, Num) else v.c if isinstance(v, Text) else v.v, v.m)
+                if not cn.is_scalar(a)]
+        rows = np.asarray(rows, dtype=np.int64)
+        if not cols:
+            return [b""] * len(rows)
+        table = np.stack([np.asarray(a[rows], dtype=np.float64) for a in cols], axis=1)
+        return [r.tobytes() for r in table]
 
     def _exact_one(self, i: int, decide, fallback):
         """One row's decision with exact fractions; a row it cannot do goes to the reference."""
