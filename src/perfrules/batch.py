@@ -271,8 +271,13 @@ def _arrow(data):
         return pa.Table.from_batches([data])
     mod = type(data).__module__
     if mod.startswith("pandas"):
+        dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        if dup:
+            raise DataProblem("PR802", f"数据里有重名的列：{'、'.join(dup)}", f"the data has duplicate columns: {', '.join(dup)}")
         return pa.Table.from_pandas(data, preserve_index=False)
     if mod.startswith("polars"):
+        if not hasattr(data, "to_arrow") and hasattr(data, "collect"):
+            data = data.collect()  # a LazyFrame
         return data.to_arrow()
     raise TypeError(f"expected a pyarrow Table or RecordBatch (or a pandas/polars DataFrame), got {type(data).__name__}")
 

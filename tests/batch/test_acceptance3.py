@@ -59,3 +59,33 @@ def test_identical_records_share_their_exact_decisions(rules, monkeypatch):
     texts = flat.as_text(out.to_batches()[0]).to_pylist()
     for row in (texts[0], texts[299]):
         assert {k: v for k, v in row.items() if k != "行号"} == {k: v for k, v in one.items() if k != "行号"}
+
+
+def test_polars_lazy_frames(rules):
+    pl = pytest.importorskip("polars")
+    t = make_health_table(5, seed=3)
+    lazy = pl.from_arrow(t).lazy()
+    assert rules.evaluate_table(lazy).column("总分").to_pylist() == rules.evaluate_table(t).column("总分").to_pylist()
+
+
+def test_pandas_duplicate_columns_are_named(rules):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"实际支出": [1.0], "x": [2.0]})
+    frame.columns = ["实际支出", "实际支出"]
+    with pytest.raises(DataProblem, match="duplicate columns: 实际支出"):
+        rules.evaluate_table(frame)
+
+
+def test_output_onto_a_symlink_writes_through_it(rules, tmp_path):
+    from perfrules.batch import run_file
+
+    data = tmp_path / "d.csv"
+    import pyarrow.csv as pcsv
+
+    pcsv.write_csv(make_health_table(3, seed=5), data)
+    real = tmp_path / "real.csv"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    run_file(rules, data, link)
+    assert link.is_symlink() and real.read_text(encoding="utf-8-sig").startswith("记录,行号")

@@ -347,7 +347,8 @@ def test_eval_text_format_without_output_goes_to_stdout(tmp_path, fmt):
     p = subprocess.run([sys.executable, "-m", "perfrules", "eval", str(SMALL), "--data", str(data), "--id", "单位名称",
                         "--format", fmt, "--lang", "zh"], capture_output=True, env=subprocess_env(), cwd=tmp_path, timeout=120)
     assert p.returncode == 0, p.stderr.decode()
-    out = p.stdout.decode("utf-8-sig")
+    assert not p.stdout.startswith(b"\xef\xbb\xbf")  # no BOM on a pipe
+    out = p.stdout.decode("utf-8")
     if fmt == "csv":
         got = [(r["记录"], r["总分"], r["等级"]) for r in csv.DictReader(out.splitlines())]
     else:

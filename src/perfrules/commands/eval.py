@@ -214,6 +214,8 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
 
         sys.stdout.flush()
         with open(to_stdout, "rb") as fh:
+            if fh.read(3) != b"\xef\xbb\xbf":  # no BOM on a pipe (it is there for Excel's sake)
+                fh.seek(0)
             shutil.copyfileobj(fh, sys.stdout.buffer)
         sys.stdout.buffer.flush()
     print(summary.text(lang), file=sys.stderr)

@@ -29,6 +29,8 @@ def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | Non
     `to_text(batch)` gives the batch as strings (CSV, JSON, JSONL, XLSX); `typed(batch)` the
     batch as it should be stored in Parquet/Arrow (default: as it is)."""
     target = Path(path)
+    if target.is_symlink():  # write through the link (os.replace would swap the link for a file)
+        target = target.resolve()
     try:
         fmt = _canonical_format(fmt) if fmt is not None else detect_format(target)
     except ReaderError as exc:

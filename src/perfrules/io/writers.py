@@ -457,6 +457,8 @@ def write_rows(
             outside the column list, an unencodable character, ….
     """
     target = Path(path)
+    if target.is_symlink():  # write through the link (os.replace would swap the link for a file)
+        target = target.resolve()
     try:
         fmt = _canonical_format(fmt) if fmt is not None else detect_format(target)
     except ReaderError as exc:
