@@ -21,6 +21,12 @@ HEADERS = {
            "value": "value", "alerts": "alerts", "flags": "flags", "ok": "ok", "failed": "error", "ruleset": "ruleset"},
 }
 VALUE_SCALE = 10
+# Which result columns to produce: everything; no leaf values; only what a record adds up to.
+COLUMN_SETS = ("all", "scores", "total")
+SCORE_PRECISION = 18
+VALUE_PRECISION = 38
+_SCALARS: dict = {}
+
 # Notes of the flags column that the result objects carry as codes (Flag.code, total None).
 NOTES = {
     "zh": {"excluded": "不适用（不计入总分）：", "no_total": "全部指标均不适用，不计总分"},
@@ -33,11 +39,6 @@ def alert_head(level: str, name: str, lang: str) -> str:
     from .report import LEVELS_ZH
 
     return f"[{LEVELS_ZH.get(level, level) if lang == 'zh' else level}] {name}: "
-# Which result columns to produce: everything; no leaf values; only what a record adds up to.
-COLUMN_SETS = ("all", "scores", "total")
-SCORE_PRECISION = 18
-VALUE_PRECISION = 38
-_SCALARS: dict = {}
 
 
 def sv(text: str):

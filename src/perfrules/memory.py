@@ -38,19 +38,26 @@ def release_memory() -> None:
         trim(0)
 
 
-_TRIM = None
+_LIBC = None
 
 
-def _malloc_trim():
-    global _TRIM
-    if _TRIM is None:
+def _glibc():
+    """glibc, or False where this is not glibc."""
+    global _LIBC
+    if _LIBC is None:
         try:
             import ctypes
 
-            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc
-            _TRIM = False
-    return _TRIM
+            libc = ctypes.CDLL("libc.so.6")
+            _LIBC = libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else False
+        except OSError:
+            _LIBC = False
+    return _LIBC
+
+
+def _malloc_trim():
+    libc = _glibc()
+    return libc.malloc_trim if libc else False
 
 
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
@@ -62,12 +69,8 @@ def limit_malloc_arenas(count: int = 1) -> bool:
     threads (reading, scoring, writing): each arena keeps its own freed pages, which raised the
     peak RSS of a 10M-row CSV → Parquet run from ~430 to ~550 MB. Process-wide, so only the
     command line calls it, never the library. False where this is not glibc."""
-    trim = _malloc_trim()
-    if not trim:
-        return False
-    import ctypes
-
-    return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, count))
+    libc = _glibc()
+    return bool(libc.mallopt(_M_ARENA_MAX, count)) if libc else False
 
 
 class StreamMemory:

@@ -72,14 +72,14 @@ class Num:
     """A numeric column value (see the module docstring). `dp`, when known, bounds the decimal
     places of the exact value (den divides 10^dp), so it can be read off the float; `k`, on
     inputs only, holds each row's decimal places, from which the precise tier takes per-row
-    bounds."""
+    bounds; `mx`, when the maker knows it, is max |f| (else computed when first needed)."""
 
     __slots__ = ("f", "e", "r", "d", "m", "k", "dp", "_mx")
 
-    def __init__(self, f, e=0.0, r=0.0, d=1.0, m=0, k=None, dp=None):
+    def __init__(self, f, e=0.0, r=0.0, d=1.0, m=0, k=None, dp=None, mx=None):
         self.f, self.e, self.r, self.d, self.m, self.k = f, e, r, d, m, k
         self.dp = dp  # the exact value is a decimal with at most dp places (None: unknown)
-        self._mx = None
+        self._mx = mx
 
     def maxabs(self) -> float:
         """max |f| over the rows (f is finite everywhere: garbage rows hold 0 or a finite value)."""

@@ -150,10 +150,6 @@ def missing_of(kind: str, rid: int):
     return Date(0, rid)
 
 
-def _w(mask, x, y):
-    return cn.pick(mask, x, y)
-
-
 def unify_text(a: Text, b: Text):
     """Both texts over one category tuple."""
     if a.cats == b.cats:
@@ -176,9 +172,9 @@ def select(mask, a, b, precise: bool = False):
         return a if mask else b
     if isinstance(a, Text):
         a, b = unify_text(a, b)
-        return Text(_w(mask, a.c, b.c), a.cats, _w(mask, a.m, b.m))
+        return Text(cn.pick(mask, a.c, b.c), a.cats, cn.pick(mask, a.m, b.m))
     cls = type(a)
-    return cls(_w(mask, a.v, b.v), _w(mask, a.m, b.m))
+    return cls(cn.pick(mask, a.v, b.v), cn.pick(mask, a.m, b.m))
 
 
 def with_missing(x, m):

@@ -77,6 +77,7 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
 
 
 def run(args) -> int:
+    import tempfile
     from datetime import date
 
     from ..memory import limit_malloc_arenas
@@ -97,16 +98,12 @@ def run(args) -> int:
     table_out = None
     if routed and fmt == "table":
         # Routed results have each ruleset's own columns: score into a temporary JSONL, then list it.
-        import tempfile
-
         table_out = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
         args.output, fmt = table_out, "jsonl"
     to_stdout = None
     if args.output is None and fmt in ("csv", "tsv", "json", "jsonl"):
         # Text results without -o go to stdout: written to a temporary file first (the writers
         # replace their target only on success), then copied out.
-        import tempfile
-
         to_stdout = tempfile.NamedTemporaryFile(suffix="." + fmt, delete=False).name
         args.output = to_stdout
     elif args.output is None and fmt not in (None, "table"):

@@ -258,10 +258,9 @@ def encoding_hint(source: object) -> tuple[str, str] | None:
     enc = source.encoding
     if codecs.lookup(enc).name != "gb18030":
         return None  # UTF-8 is only chosen when the header decodes as UTF-8: a safe guess
-    other = "utf-8"
     return (
-        f"文件编码按 {enc} 推测，若列名乱码请用 --encoding 指定（如 --encoding {other}）",
-        f"the text encoding was guessed as {enc}; if the column names look garbled, pass --encoding (e.g. --encoding {other})",
+        f"文件编码按 {enc} 推测，若列名乱码请用 --encoding 指定（如 --encoding utf-8）",
+        f"the text encoding was guessed as {enc}; if the column names look garbled, pass --encoding (e.g. --encoding utf-8)",
     )
 
 
