@@ -161,8 +161,11 @@ class Batcher:
         return [self._chunk(batch.slice(a, b - a), rows[a:b]) for a, b in spans]
 
     def _columns(self, chunk) -> dict:
+        from .io.cells import widen_short_floats
+
         names = set(chunk.schema.names if hasattr(chunk, "schema") else chunk.column_names)
-        return {name: chunk.column(col) if col in names else None for name, col in self.by_input.items()}
+        return {name: widen_short_floats(chunk.column(col)) if col in names else None
+                for name, col in self.by_input.items()}
 
     def _ids(self, chunk):
         if self.id_column is None:

@@ -254,6 +254,25 @@ def parse_decimal(raw: object) -> tuple[Fraction, bool] | None:
     raise _number_error(raw)
 
 
+def widen_short_floats(col):
+    """A float32 or float16 Arrow column as float64 holding the decimal each value shows —
+    the shortest decimal that rounds to it (95231.47f, not its binary 95231.46875) — as a
+    spreadsheet or numpy prints it and as the figure was most likely entered. Any other column
+    (or a list of raw cells) is returned as it is. Arrow's float32 → string cast gives that
+    shortest form; float16 (rare) goes through numpy's."""
+    import numpy as np
+    import pyarrow as pa
+
+    kind = getattr(col, "type", None)  # lists of raw cells (XLSX, JSON) pass through
+    if kind == pa.float32():
+        return col.cast(pa.string()).cast(pa.float64())
+    if kind == pa.float16():
+        cells = col.to_pylist()
+        text = [None if v is None else str(np.float16(v)) for v in cells]
+        return pa.array(text, pa.string()).cast(pa.float64())
+    return col
+
+
 # --- booleans ----------------------------------------------------------------
 
 _TRUE = frozenset({"是", "有", "true", "yes", "y", "1", "√", "✓", "✔"})

@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ReaderError, short_repr
+from .cells import widen_short_floats
 
 __all__ = [
     "Record",
@@ -861,7 +862,7 @@ class _ArrowSource(RecordSource):
         for batch in self._batches():
             # Column-wise conversion is much faster than batch.to_pylist()
             # and keeps duplicate column names apart.
-            data = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            data = [widen_short_floats(batch.column(i)).to_pylist() for i in range(batch.num_columns)]
             for cells in zip(*data):
                 row += 1
                 if _is_empty_row(cells):
