@@ -131,6 +131,20 @@ def test_rank_and_percentile_match_their_definitions(values):
         assert s.percentile(x) == F(sum(v <= x for v in values), len(values))
 
 
+def test_values_a_float_cannot_tell_apart_rank_exactly():
+    """Ranks bisect on floats first: values with the same float (1/3 and 1/3 + 10^-30) and
+    values beyond float's range still rank by their exact order."""
+    tiny = F(1, 10**30)
+    values = [F(1, 3) + tiny, F(1, 3), F(1, 3) - tiny, F(10**400), F(-10**400), F(1, 3)]
+    s = Stats.from_values(values)
+    assert list(s.values) == sorted(values)
+    for x in values + [F(1, 3) + 2 * tiny, F(10**401)]:
+        assert s.rank(x) == 1 + sum(v > x for v in values)
+        assert s.rank(x, False) == 1 + sum(v < x for v in values)
+        assert s.percentile(x) == F(sum(v <= x for v in values), len(values))
+    assert pickle.loads(pickle.dumps(s)).rank(F(1, 3)) == 3
+
+
 def test_collect_builds_one_stats_per_population():
     a, b = collect([(F(1), F(5)), (F(2), Missing("x", "")), (F(3), F(4))], 2)
     assert a.values == (1, 2, 3) and b.values == (4, 5)

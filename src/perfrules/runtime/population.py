@@ -26,6 +26,7 @@ statistics of chunks with `merge` — the result equals `from_values` over all t
 """
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
@@ -51,6 +52,16 @@ def _exact(v) -> Fraction:
     raise TypeError(f"a population value must be a number, not {type(v).__name__}")
 
 
+def _order_key(v: Fraction):
+    """Sort key that orders fractions exactly but compares them as fractions only where their
+    floats are equal: float() rounds correctly, hence monotonically (v < w ⇒ float(v) ≤ float(w)),
+    and a float comparison costs a fraction of a Fraction one."""
+    try:
+        return (float(v), v)
+    except OverflowError:  # beyond float's range: the sign decides which end
+        return (math.inf if v > 0 else -math.inf, v)
+
+
 @dataclass(frozen=True)
 class Stats:
     """The population of one argument over a batch: its values sorted ascending, and their sum."""
@@ -61,12 +72,32 @@ class Stats:
     @classmethod
     def from_values(cls, values: Iterable) -> "Stats":
         """Statistics of the values; missing values (and None) are left out."""
-        kept = sorted(_exact(v) for v in values if v is not None and type(v) is not M)
+        kept = sorted((_exact(v) for v in values if v is not None and type(v) is not M), key=_order_key)
         return cls(tuple(kept), sum(kept, Fraction(0)))
 
     def merge(self, other: "Stats") -> "Stats":
         """The statistics of both batches together (chunks of one batch)."""
-        return Stats(tuple(_merge(self.values, other.values)), self.total + other.total)
+        return Stats(tuple(_merge(self.values, other.values, key=_order_key)), self.total + other.total)
+
+    def _floats(self) -> list[float]:
+        """The values as floats (sorted too), built on first use for the bisections."""
+        floats = self.__dict__.get("_float_values")
+        if floats is None:
+            floats = [_order_key(v)[0] for v in self.values]
+            object.__setattr__(self, "_float_values", floats)
+        return floats
+
+    def _count_below(self, x: Fraction, or_equal: bool) -> int:
+        """|{v : v < x}| (or ≤ x): bisection on the floats, then on the fractions only among the
+        values whose float equals x's (ties and near-ties)."""
+        floats, fx = self._floats(), _order_key(x)[0]
+        lo, hi = bisect_left(floats, fx), bisect_right(floats, fx)
+        if lo == hi:
+            return lo
+        return (bisect_right if or_equal else bisect_left)(self.values, x, lo, hi)
+
+    def __getstate__(self):
+        return {"values": self.values, "total": self.total}  # not the float cache
 
     @property
     def count(self) -> int:
@@ -80,15 +111,15 @@ class Stats:
             return M("population_empty", what)
         x = _exact(x)
         if desc:
-            return Fraction(1 + len(self.values) - bisect_right(self.values, x))
-        return Fraction(1 + bisect_left(self.values, x))
+            return Fraction(1 + len(self.values) - self._count_below(x, True))
+        return Fraction(1 + self._count_below(x, False))
 
     def percentile(self, x, what: str = ""):
         if type(x) is M:
             return x
         if not self.values:
             return M("population_empty", what)
-        return Fraction(bisect_right(self.values, _exact(x)), len(self.values))
+        return Fraction(self._count_below(_exact(x), True), len(self.values))
 
     def max(self, what: str = ""):
         return self.values[-1] if self.values else M("population_empty", what)
