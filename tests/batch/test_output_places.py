@@ -40,3 +40,14 @@ def test_table_and_files(rules, tmp_path):
     assert lines[1].split(",")[-4:-2] == ["-40.00", "0.6"] and lines[2].split(",")[-4:-2] == ["0.01", "1.005"]
     run_file(rules, data, tmp_path / "o.parquet")
     assert pq.read_table(tmp_path / "o.parquet").schema.field("差额万元").type == pa.decimal128(38, 2)
+
+
+def test_a_large_constant_output_in_a_table():
+    """A constant output whose value × 10^10 passes 2^52 (here 500,000) was read off the float
+    as one 0-d array and crashed the columnar run."""
+    rules = perfrules.compile(RULES + "output 基数 = 500000\noutput 系数 = round(1234567.891, 2)\n")
+    table = pa.table({"支出": ["60", "70"], "预算": ["100", "100"]})
+    for backend in ("columnar", "reference"):
+        out = rules.evaluate_table(table, backend=backend)
+        assert [str(v) for v in out.column("基数").to_pylist()] == ["500000.0000000000"] * 2
+        assert [str(v) for v in out.column("系数").to_pylist()] == ["1234567.89"] * 2

@@ -574,4 +574,6 @@ def _scale_int(n, factor: int):
         return ni
     if n.size == 0 or float(np.max(np.abs(n))) * factor < _I64_SAFE:
         return ni * factor
+    if ni.ndim == 0:  # a constant (max_of, a literal output)
+        return np.array(int(ni) * factor, dtype=object)
     return np.array([int(v) * factor for v in ni], dtype=object)
