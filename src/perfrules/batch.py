@@ -125,6 +125,7 @@ class Batcher:
         self.columnar = ruleset.columnar_evaluator if backend == "columnar" else None
         self.backend = backend if backend != "columnar" or self.columnar is not None else "row"
         self.pop = None  # population statistics (phase 1), when the rules use population functions
+        self.pop_members = False  # self.pop was computed over the records scored here (not given by a caller)
 
     # ---- population functions: phase 1
     def phase1(self, chunk) -> list:
@@ -188,7 +189,8 @@ class Batcher:
         if conv.errors:
             skip[list(conv.errors)] = True
         exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
-        res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i), self.columns)
+        res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i), self.columns,
+                     self.pop, self.pop_members)
         try:
             out = flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang, self.columns)
         except (OverflowError, _arrow_invalid()):  # a figure beyond the decimal columns (rare): the
@@ -306,6 +308,7 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
         from .runtime.population import merge_all
 
         b.pop = merge_all([b.phase1(batch) for batch, _ in _batches_with_rows([table], 1 << 16)])
+        b.pop_members = True
     out = [part for batch, rows in _batches_with_rows([table], 1 << 20) for part in b.evaluate(batch, rows)]
     return pa.Table.from_batches(out, schema=b.schema)
 
@@ -494,7 +497,7 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
         by_input = resolve(ruleset, src.columns, mapping, id_column, source=src)
         b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend, columns=columns)
         if ruleset.has_population:
-            b.pop = population_stats(b, src)
+            b.pop, b.pop_members = population_stats(b, src), True
         # three stages on their own threads: reading (in score_source), scoring, writing (here)
         results = prefetched(score_source(b, src, progress))
         if summary is not None:

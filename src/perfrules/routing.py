@@ -227,7 +227,8 @@ class Router:
                     parts[id(rs)].append(self.batchers[id(rs)].phase1(piece.batch.take(idx)))
         for rs in need:
             stats = merge_all(parts[id(rs)])
-            self.batchers[id(rs)].pop = stats or [Stats() for _ in rs.program.populations]
+            b = self.batchers[id(rs)]
+            b.pop, b.pop_members = stats or [Stats() for _ in rs.program.populations], True
 
     def evaluate(self, piece):
         """One merged result batch, in row order, for a piece."""

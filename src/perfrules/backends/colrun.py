@@ -20,7 +20,9 @@ from ..runtime import ops
 from ..runtime.missing import Missing
 from ..runtime.numbers import round_fraction
 from ..runtime.timeprogress import time_progress
+from ..runtime import population
 from . import colnum as cn
+from . import colpop
 from .colnum import Num
 from .colvalues import (_KNOWN, BandsNode, Bool, ChecklistNode, Date, EitherNode, Guard, MissingNode, Reasons, Text,
                         Unsupported, _pres, kind_of, missing_of, select, take, unify_text, with_missing)
@@ -49,6 +51,8 @@ class ChunkRun:
         self.exact_env = None  # row → its inputs as exact runtime values (set by the caller)
         self._key_columns = None  # the input arrays input_keys reads
         self.as_of = as_of
+        self.pop = None  # the batch's population statistics (runtime.population.Stats), if any
+        self.pop_members = False  # they were computed over these records (see colpop.counts)
         if as_of is None:
             env["as_of"] = Date(0, reasons.id(Missing("as_of_missing", "")))
         else:
@@ -362,6 +366,40 @@ class ChunkRun:
             return self._per_date(self.ev(e.args[0]), lambda d: Fraction(d.year if fn == "year" else d.month))
         raise Unsupported(f"function {fn}")
 
+    # ---- population functions (see colpop)
+    def _PopCall(self, e: ir.PopCall):
+        label = self.E.p.populations[e.population].label
+        stats = self.pop[e.population] if self.pop is not None else None
+        if stats is None:
+            return missing_of("num", self.reasons.id(Missing("population_pending", label)))
+        if e.fn not in ("rank", "percentile_of"):  # max_of, min_of, mean_of: one value for the batch
+            v = population.call(e.fn, stats, None, e.desc, label)
+            return missing_of("num", self.reasons.id(v)) if isinstance(v, Missing) else self.E.consts[v]
+        x = self.ev(e.operand)
+        n = self.n
+        if not stats.values:  # no record has a value: missing, after x's own reason
+            return Num(0.0, 0.0, 0.0, 1.0, cn.first(x.m, self.reasons.id(Missing("population_empty", label))), dp=0)
+        view = colpop.view_of(stats)
+        lt, le, undecided = colpop.counts(view, x, self.precise, self.pop_members)
+        if e.fn == "rank":
+            f = (1 + (view.n - le if e.desc else lt)).astype(np.float64)
+        else:
+            f = le / view.n
+        if undecided is not None:
+            undecided = np.broadcast_to(undecided & np.broadcast_to(_pres(x.m), undecided.shape), (n,))
+            if self.precise:
+                self.note(undecided)  # the enclosing decision goes to the exact tier
+            elif undecided.any():
+                def exact(xr):
+                    v = population.call(e.fn, stats, xr.value(e.operand, x), e.desc, label)
+                    if isinstance(v, Missing):
+                        raise GiveUp("population value missing")
+                    return float(v)
+                f = self._exact_fix(f, np.flatnonzero(undecided), exact)
+        if e.fn == "rank":
+            return Num(f, 0.0, 0.0, 1.0, x.m, dp=0)
+        return Num(f, 0.0, cn.U, float(view.n), x.m)
+
     def _per_date(self, d: Date, fn) -> Num:
         if cn.is_scalar(d.v):
             x = cn.const(fn(date.fromordinal(max(int(d.v), 1))))
@@ -482,6 +520,7 @@ class SubRun(ChunkRun):
         self.rows = idx
         self.n = len(idx)
         self.reasons = parent.reasons
+        self.pop, self.pop_members = parent.pop, parent.pop_members
         self.env = {}
         self.residual = np.zeros(self.n, dtype=bool)
 
@@ -522,7 +561,7 @@ class ExactRow:
 
         self.run, self.i = run, i
         ev = run.E
-        self.ref = _Run(ev.p, {}, run.as_of, None)
+        self.ref = _Run(ev.p, {}, run.as_of, run.pop)
         self.ref.env = _LazyEnv(self)
         self.inputs = None
 

@@ -140,17 +140,20 @@ class ColumnarEvaluator:
 
     # ---- one chunk
     def run(self, n: int, inputs: dict, as_of: date | None, skip: np.ndarray | None, exact_rows,
-            exact_env, columns: str = "all") -> ChunkResult:
+            exact_env, columns: str = "all", pop=None, pop_members: bool = False) -> ChunkResult:
         """Evaluate a chunk. `inputs` maps 'in:NAME' → column value; `skip` marks rows not to
         evaluate; `exact_rows` must go to the reference; `exact_env(row)` gives one row's inputs
         as exact runtime values (convert_record's env), for the exact tier and the reference;
-        `columns` (flat.COLUMN_SETS) says which figures will be shown, hence certified."""
+        `columns` (flat.COLUMN_SETS) says which figures will be shown, hence certified; `pop`:
+        the batch's population statistics; `pop_members`: computed over these very records
+        (every row with a value is in them; see colpop)."""
         from .reference import evaluate
 
         reasons = Reasons(self.reasons)
         run = ChunkRun(self, n, dict(inputs), as_of, reasons)
         run.exact_env = exact_env
         run.columns = columns
+        run.pop, run.pop_members = pop, pop_members
         if skip is not None:
             run.residual |= skip  # rows not evaluated here: no tier looks at them
         if len(exact_rows):
@@ -181,7 +184,7 @@ class ColumnarEvaluator:
             todo &= ~skip
         rows = set(np.flatnonzero(todo).tolist()) | set(exact_rows)
         for i in sorted(rows):
-            res.exact[i] = evaluate(self.p, exact_env(i), as_of)
+            res.exact[i] = evaluate(self.p, exact_env(i), as_of, pop)
         res.reasons = reasons.items
         res.suspects = run.suspects
         res.exact_tier_rows = len(run.exact_rows)

@@ -19,7 +19,7 @@ from .colnum import Num
 
 ZERO = ir.Const(ir.NUMBER, Fraction(0))
 ONE = ir.Const(ir.NUMBER, Fraction(1))
-_KNOWN = (ir.Const, ir.Slot, ir.Arith, ir.Neg, ir.Cmp, ir.Logic, ir.Not, ir.If, ir.Call, ir.Match)
+_KNOWN = (ir.Const, ir.Slot, ir.Arith, ir.Neg, ir.Cmp, ir.Logic, ir.Not, ir.If, ir.Call, ir.Match, ir.PopCall)
 _FUNCTIONS = ("min", "max", "abs", "round", "floor", "ceil", "coalesce", "is_missing", "time_progress", "year", "month")
 
 
