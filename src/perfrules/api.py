@@ -262,7 +262,7 @@ class Ruleset:
 
             for t in tables:
                 b = Batcher(self, resolve(self, t.column_names, dict(mapping or {})), as_of=as_of,
-                            backend="reference" if backend == "reference" else "row")
+                            backend="reference" if backend == "reference" else "columnar")
                 parts.append(b.phase1(t))
         return merge_all(parts)
 

@@ -129,20 +129,44 @@ class Batcher:
 
     # ---- population functions: phase 1
     def phase1(self, chunk) -> list:
-        """The population statistics of one batch's records that can be scored."""
+        """The population statistics of one batch's records that can be scored: columnar
+        where the arguments' exact values can be read off the floats, the rest record by record."""
         from .runtime.convert import convert_record
-        from .runtime.population import collect
+        from .runtime.population import Stats
 
         cols = self._columns(chunk)
-        data = {name: (col if isinstance(col, list) else col.to_pylist()) for name, col in cols.items() if col is not None}
-        envs = []
-        for i in range(chunk.num_rows):
-            env, errors = convert_record(self.ruleset.inputs, {name: values[i] for name, values in data.items()})
-            if not errors:
-                envs.append(env)
+        n = chunk.num_rows
+        count = len(self.ruleset.program.populations)
+        columns = [[] for _ in range(count)]
+        todo = range(n)
+        if self.backend == "columnar" and n:
+            from .runtime.columns import convert_columns
+
+            ev = self.columnar
+            conv = convert_columns(self.ruleset.inputs, cols, n, ev.input_reason)
+            skip = np.zeros(n, dtype=bool)
+            if conv.errors:
+                skip[list(conv.errors)] = True
+            exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
+            found, rest = ev.population_values(n, conv.values, self.as_of, skip, exact_rows)
+            for column, values in zip(columns, found):  # rows in `rest` come whole from the row path
+                column.extend(v for i, v in values.items() if not rest[i])
+            todo = np.flatnonzero(rest).tolist()
         backend = "reference" if self.backend == "reference" else "row"
-        return collect((self.ruleset.population_values(env, as_of=self.as_of, backend=backend) for env in envs),
-                       len(self.ruleset.program.populations))
+        if len(todo) * 8 > n:  # most rows: read the columns once
+            data = {name: (col if isinstance(col, list) else col.to_pylist()) for name, col in cols.items()
+                    if col is not None}
+            record = lambda i: {name: values[i] for name, values in data.items()}  # noqa: E731
+        else:
+            record = lambda i: {name: _cell(col, i) for name, col in cols.items() if col is not None}  # noqa: E731
+        for i in todo:  # record by record, as the row path converts and evaluates them
+            env, errors = convert_record(self.ruleset.inputs, record(i))
+            if errors:
+                continue
+            row = self.ruleset.population_values(env, as_of=self.as_of, backend=backend)
+            for column, v in zip(columns, row):
+                column.append(v)
+        return [Stats.from_values(c) for c in columns]
 
     # ---- one batch
     def evaluate(self, batch, rows=None) -> list:

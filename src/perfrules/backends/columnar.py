@@ -22,6 +22,7 @@ import numpy as np
 from .. import ir
 from ..runtime.missing import Missing
 from . import colnum as cn
+from . import colpop
 from .colnum import Num
 from .colrun import ChunkRun
 from .colvalues import (_FUNCTIONS, _KNOWN, Bool, Date, MissingNode, Reasons, Text, Unsupported, _pres, kind_of,
@@ -161,17 +162,7 @@ class ColumnarEvaluator:
         res = ChunkResult(n, reasons.items)
         res.skip = skip
         with np.errstate(all="ignore"):
-            for step in self.p.steps:
-                if isinstance(step, ir.LetStep):
-                    run.env[step.key] = run.ev(step.expr)
-                elif isinstance(step, ir.LeafStep):
-                    self._leaf(run, res, self.p.indicators[step.ind])
-                elif isinstance(step, ir.GroupStep):
-                    self._group(run, res, self.p.indicators[step.ind])
-                elif isinstance(step, ir.TotalStep):
-                    self._total(run, res)
-                elif isinstance(step, ir.GradeStep):
-                    self._grade(run, res, step.index)
+            self._steps(run, res, self.p.steps)
             for alert in self.p.alerts:
                 c = run.ev(alert.cond)
                 res.alerts.append(np.broadcast_to(_pres(c.m) & np.asarray(c.v), (n,)))
@@ -193,7 +184,47 @@ class ColumnarEvaluator:
         run.exact_rows.clear()
         return res
 
+    def population_values(self, n: int, inputs: dict, as_of: date | None, skip: np.ndarray | None,
+                          exact_rows) -> tuple[list, np.ndarray]:
+        """Phase 1 of population functions over a chunk: per population, the exact values
+        (Fractions) of the rows that have one, and a bool mask of the rows this could not
+        compute exactly (the caller computes those with the row evaluator). Values come from
+        the floats where they are certainly short decimals, or ratios of short decimals (the
+        usual arguments: 执行率 = 实际支出 / 预算数); anything else is left to the caller."""
+        run = ChunkRun(self, n, dict(inputs), as_of, Reasons(self.reasons))
+        run.columns = "all"  # no exact tier here (exact_env unset): rows it would take are unsure
+        if skip is not None:
+            run.residual |= skip
+        if len(exact_rows):
+            run.residual[np.asarray(exact_rows, dtype=np.int64)] = True
+        res = ChunkResult(n, run.reasons.items)
+        columns = []
+        with np.errstate(all="ignore"):
+            self._steps(run, res, self.p.phase1)
+            for population in self.p.populations:
+                x = run.ev(population.expr)
+                columns.append(colpop.exact_values(run, population.expr, x))
+        todo = run.residual.copy()
+        if skip is not None:
+            todo &= ~skip
+        for values, unsure in columns:
+            todo |= unsure
+        return [values for values, _ in columns], todo
+
     # ---- steps
+    def _steps(self, run: ChunkRun, res: ChunkResult, steps) -> None:
+        for step in steps:
+            if isinstance(step, ir.LetStep):
+                run.env[step.key] = run.ev(step.expr)
+            elif isinstance(step, ir.LeafStep):
+                self._leaf(run, res, self.p.indicators[step.ind])
+            elif isinstance(step, ir.GroupStep):
+                self._group(run, res, self.p.indicators[step.ind])
+            elif isinstance(step, ir.TotalStep):
+                self._total(run, res)
+            elif isinstance(step, ir.GradeStep):
+                self._grade(run, res, step.index)
+
     def _leaf(self, run: ChunkRun, res: ChunkResult, ind: ir.Indicator) -> None:
         s = self.s
         n = run.n

@@ -31,7 +31,6 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from heapq import merge as _merge
 from typing import Iterable, Sequence
 
 from .missing import Missing
@@ -52,14 +51,52 @@ def _exact(v) -> Fraction:
     raise TypeError(f"a population value must be a number, not {type(v).__name__}")
 
 
-def _order_key(v: Fraction):
-    """Sort key that orders fractions exactly but compares them as fractions only where their
-    floats are equal: float() rounds correctly, hence monotonically (v < w ⇒ float(v) ≤ float(w)),
-    and a float comparison costs a fraction of a Fraction one."""
+def _float(v: Fraction) -> float:
+    """float(v), correctly rounded, hence monotonic (v < w ⇒ float(v) ≤ float(w)); ±inf beyond
+    float's range."""
     try:
-        return (float(v), v)
-    except OverflowError:  # beyond float's range: the sign decides which end
-        return (math.inf if v > 0 else -math.inf, v)
+        return v.numerator / v.denominator  # int true division: correctly rounded, and faster than float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def _sorted(values: list, floats: list | None = None) -> tuple[list[Fraction], list[float]]:
+    """The fractions sorted exactly, and their floats (given, or computed): sorted by float (a
+    float comparison costs a fraction of a Fraction one), then each run of equal floats that
+    holds more than one distinct value (rare: they differ beyond float's precision) sorted as
+    fractions."""
+    if floats is None:
+        floats = [_float(v) for v in values]
+    import numpy as np
+
+    f = np.array(floats, dtype=np.float64)
+    order = np.argsort(f, kind="stable")
+    out = [values[i] for i in order.tolist()]
+    f = f[order]
+    same = np.flatnonzero(f[1:] == f[:-1])  # neighbours a float cannot tell apart
+    unsorted = [i for i in same.tolist() if out[i + 1] is not out[i] and out[i + 1] < out[i]]
+    for i in unsorted:  # rare: values that differ beyond float's precision
+        lo, hi = i, i + 1
+        while lo > 0 and f[lo - 1] == f[i]:
+            lo -= 1
+        while hi + 1 < len(out) and f[hi + 1] == f[i]:
+            hi += 1
+        out[lo:hi + 1] = sorted(out[lo:hi + 1])
+    return out, f.tolist()
+
+
+def _sum(values: list[Fraction]) -> Fraction:
+    """Their exact sum, adding numerators over each denominator first (few denominators: ratios
+    of counts, decimals) — one Fraction addition per distinct denominator, not per value."""
+    count: dict[int, int] = {}  # the same Fraction object (interned values) counted once
+    for v in values:
+        count[id(v)] = count.get(id(v), 0) + 1
+    first = {id(v): v for v in values}
+    by_den: dict[int, int] = {}
+    for key, times in count.items():
+        v = first[key]
+        by_den[v.denominator] = by_den.get(v.denominator, 0) + v.numerator * times
+    return sum((Fraction(num, den) for den, num in by_den.items()), Fraction(0))
 
 
 @dataclass(frozen=True)
@@ -72,25 +109,28 @@ class Stats:
     @classmethod
     def from_values(cls, values: Iterable) -> "Stats":
         """Statistics of the values; missing values (and None) are left out."""
-        kept = sorted((_exact(v) for v in values if v is not None and type(v) is not M), key=_order_key)
-        return cls(tuple(kept), sum(kept, Fraction(0)))
+        kept, floats = _sorted([_exact(v) for v in values if v is not None and type(v) is not M])
+        stats = cls(tuple(kept), _sum(kept))
+        object.__setattr__(stats, "_float_values", floats)
+        return stats
 
     def merge(self, other: "Stats") -> "Stats":
         """The statistics of both batches together (chunks of one batch)."""
-        return Stats(tuple(_merge(self.values, other.values, key=_order_key)), self.total + other.total)
+        return _merged([self, other])
 
     def _floats(self) -> list[float]:
-        """The values as floats (sorted too), built on first use for the bisections."""
+        """The values as floats (sorted too), for the bisections (kept from sorting, or built
+        on first use after unpickling)."""
         floats = self.__dict__.get("_float_values")
         if floats is None:
-            floats = [_order_key(v)[0] for v in self.values]
+            floats = [_float(v) for v in self.values]
             object.__setattr__(self, "_float_values", floats)
         return floats
 
     def _count_below(self, x: Fraction, or_equal: bool) -> int:
         """|{v : v < x}| (or ≤ x): bisection on the floats, then on the fractions only among the
         values whose float equals x's (ties and near-ties)."""
-        floats, fx = self._floats(), _order_key(x)[0]
+        floats, fx = self._floats(), _float(x)
         lo, hi = bisect_left(floats, fx), bisect_right(floats, fx)
         if lo == hi:
             return lo
@@ -164,7 +204,20 @@ def batch_of_one(row: Sequence) -> list[Stats]:
 
 def merge_all(chunks: Iterable[Sequence[Stats]]) -> list[Stats] | None:
     """Merge per-chunk statistic lists (each a list with one Stats per population)."""
-    out = None
-    for chunk in chunks:
-        out = list(chunk) if out is None else [a.merge(b) for a, b in zip(out, chunk)]
-    return out
+    chunks = [list(c) for c in chunks]
+    if not chunks:
+        return None
+    if len(chunks) == 1:
+        return chunks[0]
+    return [_merged(parts) for parts in zip(*chunks)]
+
+
+def _merged(parts: Sequence[Stats]) -> Stats:
+    """Stats of several chunks in one sort (merging them two by two re-sorts the growing head
+    each time: quadratic in the number of chunks)."""
+    values = [v for p in parts for v in p.values]
+    floats = [f for p in parts for f in p._floats()]
+    kept, floats = _sorted(values, floats)
+    stats = Stats(tuple(kept), sum((p.total for p in parts), Fraction(0)))
+    object.__setattr__(stats, "_float_values", floats)
+    return stats
