@@ -37,7 +37,7 @@ class PopulationView:
     def __init__(self, stats):
         values = stats.values
         self.n = len(values)
-        self.floats = np.array(stats._floats(), dtype=np.float64)
+        self.floats = np.asarray(stats._floats(), dtype=np.float64)
         dens = [v.denominator for v in values]
         # den(v) as a float (inf beyond 2^53: such a value never certifies a tie)
         self.dens = np.array([float(d) if d < 2**53 else math.inf for d in dens])

@@ -60,21 +60,29 @@ def _float(v: Fraction) -> float:
         return math.inf if v > 0 else -math.inf
 
 
-def _sorted(values: list, floats: list | None = None) -> tuple[list[Fraction], list[float]]:
-    """The fractions sorted exactly, and their floats (given, or computed): sorted by float (a
-    float comparison costs a fraction of a Fraction one), then each run of equal floats that
-    holds more than one distinct value (rare: they differ beyond float's precision) sorted as
-    fractions."""
-    if floats is None:
-        floats = [_float(v) for v in values]
+def _sorted(values: list, floats=None):
+    """The fractions sorted exactly, and their floats (given, or computed) as a float64 array:
+    sorted by float (a float comparison costs a fraction of a Fraction one), then each run of
+    equal floats that holds more than one distinct value (rare: they differ beyond float's
+    precision) sorted as fractions. Equal values end up as one shared object."""
     import numpy as np
 
-    f = np.array(floats, dtype=np.float64)
+    if floats is None:
+        floats = [_float(v) for v in values]
+    f = np.asarray(floats, dtype=np.float64)
     order = np.argsort(f, kind="stable")
     out = [values[i] for i in order.tolist()]
     f = f[order]
     same = np.flatnonzero(f[1:] == f[:-1])  # neighbours a float cannot tell apart
-    unsorted = [i for i in same.tolist() if out[i + 1] is not out[i] and out[i + 1] < out[i]]
+    unsorted = []
+    for i in same.tolist():
+        a, b = out[i], out[i + 1]
+        if a is b:
+            continue
+        if a.numerator == b.numerator and a.denominator == b.denominator:
+            out[i + 1] = a  # one object per value: chunks' equal values share it
+        elif b < a:
+            unsorted.append(i)
     for i in unsorted:  # rare: values that differ beyond float's precision
         lo, hi = i, i + 1
         while lo > 0 and f[lo - 1] == f[i]:
@@ -82,7 +90,7 @@ def _sorted(values: list, floats: list | None = None) -> tuple[list[Fraction], l
         while hi + 1 < len(out) and f[hi + 1] == f[i]:
             hi += 1
         out[lo:hi + 1] = sorted(out[lo:hi + 1])
-    return out, f.tolist()
+    return out, f
 
 
 def _sum(values: list[Fraction]) -> Fraction:
@@ -118,12 +126,14 @@ class Stats:
         """The statistics of both batches together (chunks of one batch)."""
         return _merged([self, other])
 
-    def _floats(self) -> list[float]:
-        """The values as floats (sorted too), for the bisections (kept from sorting, or built
-        on first use after unpickling)."""
+    def _floats(self):
+        """The values as floats (a sorted float64 array) for the bisections: kept from sorting,
+        or built on first use after unpickling."""
         floats = self.__dict__.get("_float_values")
         if floats is None:
-            floats = [_float(v) for v in self.values]
+            import numpy as np
+
+            floats = np.array([_float(v) for v in self.values], dtype=np.float64)
             object.__setattr__(self, "_float_values", floats)
         return floats
 
@@ -131,7 +141,7 @@ class Stats:
         """|{v : v < x}| (or ≤ x): bisection on the floats, then on the fractions only among the
         values whose float equals x's (ties and near-ties)."""
         floats, fx = self._floats(), _float(x)
-        lo, hi = bisect_left(floats, fx), bisect_right(floats, fx)
+        lo, hi = int(floats.searchsorted(fx, "left")), int(floats.searchsorted(fx, "right"))
         if lo == hi:
             return lo
         return (bisect_right if or_equal else bisect_left)(self.values, x, lo, hi)
@@ -203,21 +213,32 @@ def batch_of_one(row: Sequence) -> list[Stats]:
 
 
 def merge_all(chunks: Iterable[Sequence[Stats]]) -> list[Stats] | None:
-    """Merge per-chunk statistic lists (each a list with one Stats per population)."""
-    chunks = [list(c) for c in chunks]
-    if not chunks:
+    """Merge per-chunk statistic lists (each a list with one Stats per population) in one sort
+    per population (merging two by two re-sorts the growing head each time: quadratic in the
+    number of chunks). Each chunk's statistics are dropped as soon as they are taken in."""
+    from array import array
+
+    merged = None
+    for chunk in chunks:
+        if merged is None:
+            merged = [([], array("d"), []) for _ in chunk]
+        for (values, floats, totals), part in zip(merged, chunk):
+            values.extend(part.values)
+            floats.extend(part._floats())
+            totals.append(part.total)
+    if merged is None:
         return None
-    if len(chunks) == 1:
-        return chunks[0]
-    return [_merged(parts) for parts in zip(*chunks)]
+    return [_stats(values, floats, sum(totals, Fraction(0))) for values, floats, totals in merged]
 
 
 def _merged(parts: Sequence[Stats]) -> Stats:
-    """Stats of several chunks in one sort (merging them two by two re-sorts the growing head
-    each time: quadratic in the number of chunks)."""
-    values = [v for p in parts for v in p.values]
-    floats = [f for p in parts for f in p._floats()]
-    kept, floats = _sorted(values, floats)
-    stats = Stats(tuple(kept), sum((p.total for p in parts), Fraction(0)))
-    object.__setattr__(stats, "_float_values", floats)
+    return merge_all([[p] for p in parts])[0]
+
+
+def _stats(values: list, floats, total: Fraction) -> Stats:
+    import numpy as np
+
+    kept, f = _sorted(values, np.frombuffer(floats, dtype=np.float64) if len(floats) else None)
+    stats = Stats(tuple(kept), total)
+    object.__setattr__(stats, "_float_values", f)
     return stats
