@@ -319,8 +319,9 @@ class ExprChecker:
             self.sink.error("PR205", n.span, name=fname, reason=Bi("不接受命名参数", "takes no named arguments"))
             return PLACEHOLDER
         if len(n.args) < lo or (hi is not None and len(n.args) > hi):
-            want = str(lo) if lo == hi else f"{lo}–{hi if hi is not None else '…'}"
-            self.sink.error("PR205", n.span, name=fname, reason=Bi(f"需要 {want} 个参数，给了 {len(n.args)} 个", f"takes {want}, got {len(n.args)}"))
+            want = str(lo) if lo == hi else f"{lo}–{hi}"
+            zh, en = (f"需要至少 {lo}", f"at least {lo}") if hi is None else (f"需要 {want}", want)  # min(): not "1–…"
+            self.sink.error("PR205", n.span, name=fname, reason=Bi(f"{zh} 个参数，给了 {len(n.args)} 个", f"takes {en}, got {len(n.args)}"))
             return PLACEHOLDER
         if fname == "time_progress":
             return self._time_progress(n, ctx)
