@@ -18,3 +18,63 @@ def test_too_few_arguments_of_a_function_without_an_upper_limit():
         (2, "PR205", "函数 round 的参数不正确：需要 1–2 个参数，给了 0 个"),
     ]
     assert diagnostics(text)[0] == (1, "PR205", "wrong arguments to min: takes at least 1, got 0")
+
+
+TEMPLATE = 'input 甲: number\nalert 坏 warning when 甲 > 1 {\n  message "%s"\n}\n'
+
+
+def spans(text: str, lang: str = "en"):
+    comp = compile_source(SourceFile("t.rules", text), lambda p: SourceFile.read(p))
+    return [(d.code, d.span.line, d.span.column, d.message(lang)) for d in comp.diagnostics]
+
+
+def test_unknown_message_format_is_an_error():
+    # {甲:xyz} showed 甲 in the default format, silently
+    assert spans(TEMPLATE % "值 {甲:xyz}，{甲:pct1} {甲:pct3} {甲:0} {甲:amount}") == [
+        ("PR105", 3, 17, "invalid expression in message template: unknown format xyz; use pct, pct1, 2 (decimal places) or amount")]
+
+
+def test_unpaired_brace_in_a_message_is_an_error():
+    # "{甲:pct" was printed as it stands
+    assert spans(TEMPLATE % "值 {甲} 和 {甲:pct", "zh") == [
+        ("PR105", 3, 20, "消息模板中的表达式有误：{ 与 } 没有配对：{表达式} 或 {表达式:格式} 要写在一对花括号里")]
+    assert [d[:3] for d in spans(TEMPLATE % "值 甲}")] == [("PR105", 3, 15)]
+
+
+def test_template_parse_errors_say_why_in_words():
+    # the reason was the parser's exception class: UnexpectedToken, UnexpectedCharacters
+    got = spans(TEMPLATE % "{甲 *:pct} {甲 ＄ 2}", "zh")
+    assert [(c, col, m) for c, _, col, m in got] == [
+        ("PR105", 13, "消息模板中的表达式有误：表达式没有写完"),
+        ("PR105", 23, "消息模板中的表达式有误：无法识别的字符 ＄"),
+    ]
+
+
+def test_uncovered_bands_name_the_gap_between_bands_and_every_uncovered_range():
+    # "[0, 60%) … (60%, 100%]" forgets 60% itself (含/不含): the example was -100%, with no word of 60%
+    text = ("settings { total 30 }\ninput 率: percent\n"
+            "indicator 乙 weight 30 {\n  value 率\n  score bands { [0, 60%) -> 10; (60%, 100%] -> 30 }\n}\n"
+            "grade by total { 优 >= 27; 良 >= 20; 差 < 19 }\n")
+    comp = compile_source(SourceFile("t.rules", text), lambda p: SourceFile.read(p))
+    got = [(d.code, d.span.line, d.message("zh"), d.hint_text("zh")) for d in comp.diagnostics]
+    assert got == [
+        ("PR503", 5, "分档没有覆盖所有取值（例如 60%），且没有 otherwise",
+         "没有档的取值：(-∞, 0%) ∪ = 60% ∪ (100%, +∞)；补上这些档，或最后写 otherwise"),
+        ("PR503", 7, "分档没有覆盖所有取值（例如 19），且没有 otherwise",
+         "没有等级的分数：[19, 20)；补上这些分数段，或最后写 otherwise"),
+    ]
+
+
+def test_comparisons_with_full_width_halves_in_any_mix():
+    # ＝ ＞ ＜ are ASCII twins, but ＝＝, >＝, ＜＞, ！＝ were PR102 (only ＞＝ and ＜＝ were known)
+    import perfrules
+
+    text = ("settings { total 10 }\ninput 数: number\ninput 率: percent\n"
+            "indicator 甲 weight 5 { value 率; score bands { >＝ 90% -> full; ＞= 80% -> 4; <＝ 50% -> 0; otherwise -> 1 } }\n"
+            "indicator 乙 weight 5 {\n  value 数\n"
+            "  score bands { 数 ＝＝ 0 -> 5; 数 ＜＞ 1 and 数 ！＝ 2 and 数 !＝ 3 and 数 ＝= 5 -> 3; otherwise -> 0 }\n}\n")
+    assert diagnostics(text) == []
+    rules = perfrules.compile(text, "t.rules")
+    got = [tuple(str(i.score) for i in r.indicators)
+           for r in (rules.evaluate_one({"数": n, "率": p}) for n, p in (("0", "85%"), ("5", "95%"), ("1", "40%")))]
+    assert got == [("4.00", "5.00"), ("5.00", "3.00"), ("0.00", "0.00")]

@@ -43,6 +43,20 @@ def _split_on_grid(total: Fraction, weights: list[Fraction], step: Fraction) -> 
     return [u * step for u in out]
 
 
+_TEMPLATE_FORMAT = re.compile(r"pct\d*|\d+|amount")
+
+
+def _template_reason(err: Exception) -> Bi:
+    """Why a {…} of a message does not parse, in words (not the parser's exception class)."""
+    char = getattr(err, "char", None)
+    if char is not None:
+        return Bi(f"无法识别的字符 {char}", f"unexpected character {char}")
+    token = getattr(err, "token", None)
+    if token is not None and getattr(token, "type", "") not in ("$END", "_NL"):
+        return Bi(f"此处不应出现 {token}", f"unexpected {token}")
+    return Bi("表达式没有写完", "the expression is incomplete")
+
+
 class RulesetChecker:
     """Checks one (composed) module. Use `check()`; read diagnostics from the sink."""
 
@@ -545,12 +559,26 @@ class RulesetChecker:
                 e = self.exprs.expr(node, Ctx())
             except Exception as err:  # noqa: BLE001 - any parse failure is a user error here
                 span = src.span(offset, offset + len(m.group(1)))
-                self.sink.error("PR105", span, reason=type(err).__name__)
+                self.sink.error("PR105", span, reason=_template_reason(err))
                 e = PLACEHOLDER
-            parts.append(ir.TemplatePart(expr=e, fmt=m.group(2) or ""))
+            fmt = m.group(2) or ""
+            if fmt and not _TEMPLATE_FORMAT.fullmatch(fmt):  # the runtime would ignore it silently
+                at = base + m.start(2)
+                self.sink.error("PR105", src.span(at, at + len(fmt)),
+                                reason=Bi(f"不认识的格式 {fmt}，可用 pct、pct1、2（小数位数）、amount",
+                                          f"unknown format {fmt}; use pct, pct1, 2 (decimal places) or amount"))
+            parts.append(ir.TemplatePart(expr=e, fmt=fmt))
             last = m.end()
         if last < len(text):
             parts.append(ir.TemplatePart(text=text[last:]))
+        spans = [(m.start(), m.end()) for m in self._PLACE.finditer(text)]
+        for stray in re.finditer(r"[{}]", text):  # a brace outside every {expr}: one that does not pair
+            if not any(a <= stray.start() < b for a, b in spans):
+                at = base + stray.start()
+                self.sink.error("PR105", src.span(at, at + 1),
+                                reason=Bi("{ 与 } 没有配对：{表达式} 或 {表达式:格式} 要写在一对花括号里",
+                                          "unpaired { or }: write {expr} or {expr:format} inside one pair of braces"))
+                break
         return tuple(parts)
 
     def _outputs(self, decls) -> list[ir.Output]:

@@ -178,8 +178,13 @@ def _unclosed_brace(text: str, a: int, b: int) -> int | None:
     return stack[0] if stack else None
 
 
-_BAND_CMP = re.compile(r"^(>=|<=|==|!=|<>|>|<|=|≥|≤|≠|≧|≦|＞＝|＜＝|＞|＜)\s*(\S.*?)\s*$")
-_CMP_ASCII = {"≥": ">=", "≧": ">=", "＞＝": ">=", "≤": "<=", "≦": "<=", "＜＝": "<=", "＞": ">", "＜": "<"}
+_BAND_CMP = re.compile(r"^([>＞<＜=＝!！][=＝]|[<＜][>＞]|>|<|=|≥|≤|≠|≧|≦|＞|＜|＝)\s*(\S.*?)\s*$")
+_CMP_ASCII = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<=", "≠": "!=", "<>": "!="}
+
+
+def _ascii_cmp(op: str) -> str:
+    op = op.translate(str.maketrans({"＞": ">", "＜": "<", "＝": "=", "！": "!"}))
+    return _CMP_ASCII.get(op, op)
 
 
 def _range_band_hint(tok, text: str) -> Hint | None:
@@ -193,11 +198,11 @@ def _range_band_hint(tok, text: str) -> Hint | None:
     left, right = _BAND_CMP.match(text[a + 1:start].strip()), _BAND_CMP.match(rest)
     if not left or not rest:
         return None
-    op1, x1 = _CMP_ASCII.get(left.group(1), left.group(1)), left.group(2)
+    op1, x1 = _ascii_cmp(left.group(1)), left.group(2)
     if not right:  # `>= 90% and x < 95%`: only the first comparison lacks its subject
         spelled = f"value {op1} {x1} and {rest}"
         return Hint(f"and 前面的比较要写出 value：{spelled}", f"the comparison before and needs its value: {spelled}")
-    op2, x2 = _CMP_ASCII.get(right.group(1), right.group(1)), right.group(2)
+    op2, x2 = _ascii_cmp(right.group(1)), right.group(2)
     spelled = f"value {op1} {x1} and value {op2} {x2}"
     if op1 in ("<", "<=") and op2 in (">", ">="):
         (op1, x1), (op2, x2) = (op2, x2), (op1, x1)
