@@ -78,3 +78,20 @@ def test_comparisons_with_full_width_halves_in_any_mix():
     got = [tuple(str(i.score) for i in r.indicators)
            for r in (rules.evaluate_one({"数": n, "率": p}) for n, p in (("0", "85%"), ("5", "95%"), ("1", "40%")))]
     assert got == [("4.00", "5.00"), ("5.00", "3.00"), ("0.00", "0.00")]
+
+
+def test_an_alert_or_a_grade_written_twice():
+    # accepted silently: the second grade was ignored, both alerts fired under one name
+    text = ("settings { total 10 }\ninput 甲: number\n"
+            "indicator 一 weight 10 { value 甲; score min(value, full) }\n"
+            "grade by total { 优 >= 9; 差 otherwise }\ngrade by total { 好 >= 5; 坏 otherwise }\n"
+            "grade by 一 { 好 >= 5; 坏 otherwise }\ngrade by 一 { 好 >= 6; 坏 otherwise }\n"
+            'alert 甲 info when 甲 > 1 { message "x" }\nalert 甲 severe when 甲 > 2 { message "y" }\n')
+    comp = compile_source(SourceFile("t.rules", text), lambda p: SourceFile.read(p))
+    got = [(d.code, d.span.line, d.span.column, d.message("en"), [lb.span.line for lb in d.labels])
+           for d in comp.diagnostics]
+    assert got == [
+        ("PR202", 5, 1, "grade by total is defined more than once", [4]),
+        ("PR202", 7, 10, "grade by 一 is defined more than once", [6]),
+        ("PR202", 9, 7, "甲 is defined more than once", [8]),
+    ]

@@ -188,6 +188,7 @@ class RulesetChecker:
         self._leaves()
         grades = self._grades()
         alerts = [self._alert(d) for d in decls if isinstance(d, A.AlertDecl)]
+        self._duplicate_grades_alerts(decls)
         outputs = self._outputs(decls)
         tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)], alerts, outputs)
         steps = order_steps(self, top, grades)
@@ -580,6 +581,26 @@ class RulesetChecker:
                                           "unpaired { or }: write {expr} or {expr:format} inside one pair of braces"))
                 break
         return tuple(parts)
+
+    def _duplicate_grades_alerts(self, decls) -> None:
+        """Two `alert`s of one name, or two `grade by` of one target, are PR202 as two outputs
+        are: the second grade was ignored, the second alert fired under the same name (so
+        `expect { alert 名 }` could not tell them apart). An including file's own one replaces an
+        inherited one before this (compose), so what is left here is written twice."""
+        first: dict[str, Span] = {}
+        for d in decls:
+            if isinstance(d, A.AlertDecl):
+                key, span, shown = "alert " + d.name.text, d.name.span, d.name.text
+            elif isinstance(d, A.GradeDecl):
+                target = d.target.dotted if d.target is not None else "total"
+                key, shown = "grade by " + target, "grade by " + target
+                span = d.target.span if d.target is not None else self.sources[d.span.file].span(d.span.start, d.span.start + len("grade"))
+            else:
+                continue
+            if key in first:
+                self.sink.error("PR202", span, labels=[Label(first[key], "首次定义于此", "first defined here")], name=shown)
+            else:
+                first[key] = span
 
     def _outputs(self, decls) -> list[ir.Output]:
         out, seen = [], {}
