@@ -95,3 +95,24 @@ def test_an_alert_or_a_grade_written_twice():
         ("PR202", 7, 10, "grade by 一 is defined more than once", [6]),
         ("PR202", 9, 7, "甲 is defined more than once", [8]),
     ]
+
+
+def test_unclosed_parenthesis_is_named_where_the_parser_stumbles():
+    # inside ( … ) a line break does not end the statement: the error lands on the } below,
+    # and said only "此处不应出现 '}'，应为 ,、)"
+    text = ("settings { total 10 }\ninput 甲: number\n"
+            "indicator 一 weight 10 {\n  value 甲\n  score ratio(target: 100%\n}\n")
+    comp = compile_source(SourceFile("t.rules", text), lambda p: SourceFile.read(p))
+    assert [(d.code, d.span.line, d.hint_text("zh"), d.hint_text("en")) for d in comp.diagnostics] == [
+        ("PR102", 6, "第 5 行的 ( 没有对应的 )", "the ( on line 5 is never closed")]
+
+
+def test_top_level_weights_that_do_not_add_up_list_the_indicators():
+    # PR401 listed the children; PR402 gave only the sum
+    text = ("input 甲: number\n"
+            "indicator 一 weight 60 { value 甲; score min(value, full) }\n"
+            "indicator 二 weight 30 { value 甲; score min(value, full) }\n")
+    comp = compile_source(SourceFile("t.rules", text), lambda p: SourceFile.read(p))
+    (d,) = comp.diagnostics
+    assert d.code == "PR402"
+    assert [(lb.span.line, lb.en) for lb in d.labels] == [(2, "一: 60"), (3, "二: 30")]

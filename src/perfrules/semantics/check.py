@@ -354,6 +354,8 @@ class RulesetChecker:
                 span = decls[0].name.span
                 self.sink.error("PR402", span, Hint("调整一级指标分值，或用 settings { total N } 声明总分",
                                                     "adjust the top-level weights, or declare settings { total N }"),
+                                labels=[Label(k.span, f"{k.name}：{format_plain(k.weight)}", f"{k.name}: {format_plain(k.weight)}")
+                                        for k in normal],
                                 sum=format_plain(s), total=format_plain(total), diff=format_plain(s - total))
         return top
 

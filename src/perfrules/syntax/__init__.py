@@ -108,7 +108,7 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         tok = err.token
         expected = err.expected if hasattr(err, "expected") else set()
-        hint = _hint_for(tok, expected, src.text)
+        hint = _hint_for(tok, expected, src.text, a)
         start = tok.start_pos if tok.start_pos is not None else 0
         end = tok.end_pos if tok.end_pos is not None else start + 1
         shown = repr(str(tok))
@@ -167,13 +167,18 @@ def _code_end(text: str, a: int, b: int) -> int:
 
 def _unclosed_brace(text: str, a: int, b: int) -> int | None:
     """Offset of the first { in text[a:b] left open (ignoring strings and comments)."""
+    return _unclosed(text, a, b, "{｛", "}｝")
+
+
+def _unclosed(text: str, a: int, b: int, opening: str, closing: str) -> int | None:
+    """Offset of the first opening bracket in text[a:b] left open (ignoring strings and comments)."""
     stack = []
     for i, ch, in_string in _scan_code(text, a, b):
         if in_string:
             continue
-        if ch in "{｛":
+        if ch in opening:
             stack.append(i)
-        elif ch in "}｝" and stack:
+        elif ch in closing and stack:
             stack.pop()
     return stack[0] if stack else None
 
@@ -213,11 +218,18 @@ def _range_band_hint(tok, text: str) -> Hint | None:
     return Hint(f"每个比较都写出 value：{spelled}", f"give each comparison its value: {spelled}")
 
 
-def _hint_for(tok, expected, text: str = "") -> Hint | None:
+def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
     if tok.type == "AND" and "_ARROW" in expected and text:
         hint = _range_band_hint(tok, text)
         if hint is not None:
             return hint
+    if "_RPAR" in expected and text and (tok.type in ("_RBRACE", "_SEMI") or tok.type in _keywords()):
+        # `score ratio(target: 100%` then `}`: inside ( … ) the line break does not end the
+        # statement, so the parser only stumbles at the } — name the ( that was left open
+        opened = _unclosed(text, a, tok.start_pos, "(（", ")）")
+        if opened is not None:
+            line = text.count("\n", 0, opened) + 1
+            return Hint(f"第 {line} 行的 ( 没有对应的 )", f"the ( on line {line} is never closed")
     if "_RBRACE" in expected and tok.type in ("INDICATOR", "INPUT", "LET", "GRADE", "ALERT", "OUTPUT", "TEST"):
         return Hint("上一个块可能缺少右花括号 }", "the block above may be missing a closing }")
     if tok.type == "NUMBER" and "PERCENT" in expected:
