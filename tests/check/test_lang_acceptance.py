@@ -116,3 +116,23 @@ def test_top_level_weights_that_do_not_add_up_list_the_indicators():
     (d,) = comp.diagnostics
     assert d.code == "PR402"
     assert [(lb.span.line, lb.en) for lb in d.labels] == [(2, "一: 60"), (3, "二: 30")]
+
+
+def _hints(body: str):
+    text = "settings { total 5 }\ninput 甲: percent\n" + body + "\n"
+    comp = compile_source(SourceFile("t.rules", text), lambda p: SourceFile.read(p))
+    return [(d.code, d.hint_text("zh")) for d in comp.diagnostics]
+
+
+def test_hints_for_what_documents_say_but_the_language_does_not():
+    # each was a bare "此处不应出现 …" or "未定义的名称 …" with no way forward
+    assert _hints("indicator 一 weight 5分 { value 甲; score full }") == [
+        ("PR102", "分值只写数字，不用写“分”：weight 5")]
+    assert _hints("indicator 一 weight 5 { value = 甲; score full }") == [
+        ("PR102", "value 后面直接写表达式（不写 =），如 value 实际支出 / 调整后预算数")]
+    assert _hints("indicator 一 weight 5 {\n  value 甲\n  score： full\n}") == [
+        ("PR102", "score 后面直接写表达式（不写 ：），如 score ratio(target: 100%)")]
+    assert _hints("indicator 一 weight 5 { value 甲; score bands { >= 90% -> full; 其他 -> 0 } }") == [
+        ("PR201", "“其余情况”写 otherwise，如 otherwise -> 0")]
+    assert _hints("indicator 一 weight 5 { value 甲; score ratio(target = 100%) }")[0] == (
+        "PR201", "ratio 的参数写成 target: 100%（冒号）")

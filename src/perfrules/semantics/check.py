@@ -43,6 +43,7 @@ def _split_on_grid(total: Fraction, weights: list[Fraction], step: Fraction) -> 
     return [u * step for u in out]
 
 
+_OTHERWISE_WORDS = frozenset({"else", "default", "其他", "其它", "其余", "否则", "其他情况", "其余情况"})
 _TEMPLATE_FORMAT = re.compile(r"pct\d*|\d+|amount")
 
 
@@ -141,7 +142,12 @@ class RulesetChecker:
         if node.parts[0].text in self.broken:
             return PLACEHOLDER  # declared in a part that did not parse: already reported
         names = list(self.inputs) + list(self.lets) + [i.name for i in self.indicators] + list(ctx.params)
-        self.sink.error("PR201", node.span, suggest(node.dotted, names), name=node.dotted)
+        hint = suggest(node.dotted, names)
+        if node.dotted in _OTHERWISE_WORDS:  # `else -> 0`, `其他 -> 0` in bands or a match
+            hint = Hint("“其余情况”写 otherwise，如 otherwise -> 0", "“any other value” is written otherwise, as in otherwise -> 0")
+        elif node.dotted in ("target", "目标"):  # ratio(target = 100%)
+            hint = Hint("ratio 的参数写成 target: 100%（冒号）", "write ratio's argument as target: 100% (a colon)")
+        self.sink.error("PR201", node.span, hint, name=node.dotted)
         return PLACEHOLDER
 
     def find_indicators(self, parts: list[str]) -> list[ir.Indicator]:

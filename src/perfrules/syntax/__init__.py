@@ -232,6 +232,14 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
             return Hint(f"第 {line} 行的 ( 没有对应的 )", f"the ( on line {line} is never closed")
     if "_RBRACE" in expected and tok.type in ("INDICATOR", "INPUT", "LET", "GRADE", "ALERT", "OUTPUT", "TEST"):
         return Hint("上一个块可能缺少右花括号 }", "the block above may be missing a closing }")
+    before = text[:tok.start_pos].rstrip() if text and tok.start_pos is not None else ""
+    if tok.type in ("_EQ", "_COLON") and re.search(r"(?:^|[\s{;｛；])(value|score)$", before):
+        word = before.rsplit(None, 1)[-1].lstrip("{;｛；")
+        example = "value 实际支出 / 调整后预算数" if word == "value" else "score ratio(target: 100%)"
+        return Hint(f"{word} 后面直接写表达式（不写 {tok}），如 {example}",
+                    f"{word} is followed by the expression itself (no {tok}), as in {example}")
+    if tok.type == "NAME" and str(tok).startswith("分") and before[-1:].isdigit():
+        return Hint("分值只写数字，不用写“分”：weight 5", "a weight is a bare number, without 分: weight 5")
     if tok.type == "NUMBER" and "PERCENT" in expected:
         return Hint("百分数要带 %，如 95%", "percentages need a %, as in 95%")
     if tok.type == "_NL" and expected & {"NUMBER", "NAME", "_LPAR", "MINUS"}:
