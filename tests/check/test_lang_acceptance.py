@@ -136,3 +136,8 @@ def test_hints_for_what_documents_say_but_the_language_does_not():
         ("PR201", "“其余情况”写 otherwise，如 otherwise -> 0")]
     assert _hints("indicator 一 weight 5 { value 甲; score ratio(target = 100%) }")[0] == (
         "PR201", "ratio 的参数写成 target: 100%（冒号）")
+
+
+def test_letter_o_typed_for_a_zero():
+    assert _hints("alert 低 warning when 甲 < 5O% { message \"低\" }\nindicator 一 weight 5 { value 甲; score full }") == [
+        ("PR102", "数字里是否把 0 或 1 写成了字母 O？")]

@@ -238,6 +238,8 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         example = "value 实际支出 / 调整后预算数" if word == "value" else "score ratio(target: 100%)"
         return Hint(f"{word} 后面直接写表达式（不写 {tok}），如 {example}",
                     f"{word} is followed by the expression itself (no {tok}), as in {example}")
+    if tok.type == "NAME" and str(tok)[:1] in "OoIl" and before[-1:].isdigit() and tok.start_pos == len(before):
+        return Hint(f"数字里是否把 0 或 1 写成了字母 {str(tok)[0]}？", f"is the letter {str(tok)[0]} meant as the digit 0 or 1?")
     if tok.type == "NAME" and str(tok).startswith("分") and before[-1:].isdigit():
         return Hint("分值只写数字，不用写“分”：weight 5", "a weight is a bare number, without 分: weight 5")
     if tok.type == "NUMBER" and "PERCENT" in expected:
