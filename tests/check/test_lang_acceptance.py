@@ -141,3 +141,28 @@ def test_hints_for_what_documents_say_but_the_language_does_not():
 def test_letter_o_typed_for_a_zero():
     assert _hints("alert 低 warning when 甲 < 5O% { message \"低\" }\nindicator 一 weight 5 { value 甲; score full }") == [
         ("PR102", "数字里是否把 0 或 1 写成了字母 O？")]
+
+
+def test_match_results_and_coalesce_arguments_of_no_common_type():
+    # they became type "unknown" without an error, which every later check accepts: `+ 1` on
+    # the text crashed the evaluators (TypeError: can only concatenate str …) when scored
+    text = ("settings { total 1 }\ninput 说明: text\ninput 数: number\ninput 等: choice(优, 良)\n"
+            "indicator 一 weight 1 { score full }\n"
+            "output 甲 = coalesce(数, 说明) + 1\n"
+            'output 乙 = (match 等 { 优 -> 1, 良 -> "x" }) + 1\n'
+            'output 丙 = coalesce(说明, 等, "无")\n'
+            "output 丁 = coalesce(数, 5%) + match 等 { 优 -> 1, otherwise -> 50% }\n")
+    assert [(c, line, m) for c, line, _, m in spans(text)] == [
+        ("PR301", 6, "coalesce cannot be applied to number and text"),
+        ("PR301", 7, "match cannot be applied to number and text"),
+    ]
+
+
+def test_a_duplicate_indicator_does_not_also_report_the_weights_without_it():
+    # the second 预算执行率 was dropped, then PR402 said the top level adds up to 5 (the file says 5 + 5)
+    text = ("settings { total 10 }\ninput 甲: percent\n"
+            "indicator 预算执行率 weight 5 { value 甲; score ratio(target: 100%) }\n"
+            "indicator 预算执行率 weight 5 { value 甲; score ratio(target: 100%) }\n"
+            "indicator 组 weight 0.5 {\n  indicator 子 weight 1 { value 甲; score full }\n"
+            "  indicator 子 weight 1 { value 甲; score full }\n}\n")
+    assert [(c, line) for c, line, _, _ in spans(text)] == [("PR202", 4), ("PR202", 7)]

@@ -77,6 +77,7 @@ class RulesetChecker:
         self.used_inputs: set[str] = set()
         self.used_lets: set[str] = set()
         self.used_defs: set[str] = set()
+        self._dup_levels: set = set()  # parents (None: the top level) with an indicator declared twice
         self._decl_of: dict[int, A.IndicatorDecl] = {}
         self._share: dict[int, Fraction] = {}
         self._share_groups: set[int] = set()  # groups that say `weights share`
@@ -354,7 +355,7 @@ class RulesetChecker:
         top = self._children(decls, None, (), codes)
         total = self.settings.total
         normal = [self.indicators[i] for i in top if self.indicators[i].kind == "normal"]
-        if normal and not self.broken:  # with a declaration unparsed, the sum would mislead
+        if normal and not self.broken and None not in self._dup_levels:  # with a declaration unparsed or dropped, the sum would mislead
             s = sum((i.weight for i in normal), Fraction(0))
             if s != total:
                 span = decls[0].name.span
@@ -381,10 +382,12 @@ class RulesetChecker:
         for d in decls:
             if d.name.text in seen:
                 self.sink.error("PR202", d.name.span, labels=[Label(seen[d.name.text], "首次定义于此", "first defined here")], name=d.name.text)
+                # the sum of this level's weights would leave the second one out: not reported
+                self._dup_levels.add(parent.id if parent is not None else None)
                 continue
             seen[d.name.text] = d.name.span
             ids.append(self._indicator(d, parent, path, codes, share))
-        if parent is not None and ids:
+        if parent is not None and ids and parent.id not in self._dup_levels:
             self._check_child_weights(parent, [self.indicators[i] for i in ids], share)
         return ids
 

@@ -252,7 +252,19 @@ class ExprChecker:
         bad_pattern = any(d.code == "PR209" for d in self.sink.items[reported:])
         if default is None and not bad_pattern:  # a mistyped label is reported once
             self._match_coverage(n, st, seen)
-        return ir.Match(unify(results), subject, tuple(cases), default)
+        t = self._unify_or_report(results, n.span, "match")
+        return ir.Match(t, subject, tuple(cases), default)
+
+    def _unify_or_report(self, types: list[ir.Type], span, op: str) -> ir.Type:
+        """The common type of alternatives (match results, coalesce arguments); PR301 when they
+        have none, as for if … then … else: a number or a text, unknown until run time, slipped
+        through every later check (`(match 等 { 优 -> 1, 良 -> "x" }) + 1` crashed when scored)."""
+        t = unify(types)
+        known = [x for x in types if x.kind != "unknown"]
+        if t.kind == "unknown" and known:
+            other = next((x for x in known if unify([known[0], x]).kind == "unknown"), known[-1])
+            self.sink.error("PR301", span, op=op, left=str(known[0]), right=str(other))
+        return t
 
     def _match_coverage(self, n: A.Match, st: ir.Type, seen: dict) -> None:
         """A match without otherwise must list every value its subject can take: each choice
@@ -338,7 +350,7 @@ class ExprChecker:
                 return ir.Call(types[0] if types[0].numeric else ir.NUMBER, fname, args, options)
             return ir.Call(unify(types) if fname in ("min", "max") else types[0], fname, args)
         if fname == "coalesce":
-            return ir.Call(unify(types), fname, args)
+            return ir.Call(self._unify_or_report(types, n.span, "coalesce"), fname, args)
         if fname == "is_missing":
             return ir.Call(ir.BOOL, fname, args)
         # year / month
