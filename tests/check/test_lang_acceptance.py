@@ -166,3 +166,14 @@ def test_a_duplicate_indicator_does_not_also_report_the_weights_without_it():
             "indicator 组 weight 0.5 {\n  indicator 子 weight 1 { value 甲; score full }\n"
             "  indicator 子 weight 1 { value 甲; score full }\n}\n")
     assert [(c, line) for c, line, _, _ in spans(text)] == [("PR202", 4), ("PR202", 7)]
+
+
+def test_round_places_must_be_a_whole_constant_from_0_to_10():
+    # round(x, 甲) crashed the evaluators with 甲 = -3 (AttributeError: 'float' … 'numerator')
+    # and would not finish with 甲 = 1e20
+    text = ("input 甲: number\noutput a = round(甲, 2)\noutput b = round(甲, 1 + 1)\n"
+            "output c = round(甲, 0)\noutput d = round(甲, 10)\noutput e = round(甲)\n"
+            "output f = round(甲, 甲)\noutput g = round(甲, -1)\noutput h = round(甲, 1.5)\noutput i = round(甲, 11)\n")
+    got = spans(text, "zh")
+    assert [(c, line, col) for c, line, col, _ in got] == [("PR205", 7, 21), ("PR205", 8, 21), ("PR205", 9, 21), ("PR205", 10, 21)]
+    assert got[0][3] == "函数 round 的参数不正确：小数位数应为 0 到 10 的整数常数，如 round(x, 2)"

@@ -347,6 +347,17 @@ class ExprChecker:
                 options = (self.o.settings.rounding,)
                 if len(args) == 1:
                     args = args + (ir.Const(ir.NUMBER, Fraction(self.o.settings.places)),)
+                elif types[1].kind != "unknown":
+                    from .fold import const_value
+
+                    # places from the data (round(x, 甲)) crashed on a negative count and would
+                    # run for ever on 1e20; settings and result files allow 0–10
+                    k = const_value(args[1])
+                    if not (isinstance(k, Fraction) and k.denominator == 1 and 0 <= k <= 10):
+                        self.sink.error("PR205", n.args[1].span, name=fname,
+                                        reason=Bi("小数位数应为 0 到 10 的整数常数，如 round(x, 2)",
+                                                  "the decimal places must be a whole constant from 0 to 10, as in round(x, 2)"))
+                        return PLACEHOLDER
                 return ir.Call(types[0] if types[0].numeric else ir.NUMBER, fname, args, options)
             return ir.Call(unify(types) if fname in ("min", "max") else types[0], fname, args)
         if fname == "coalesce":
