@@ -177,3 +177,15 @@ def test_round_places_must_be_a_whole_constant_from_0_to_10():
     got = spans(text, "zh")
     assert [(c, line, col) for c, line, col, _ in got] == [("PR205", 7, 21), ("PR205", 8, 21), ("PR205", 9, 21), ("PR205", 10, 21)]
     assert got[0][3] == "函数 round 的参数不正确：小数位数应为 0 到 10 的整数常数，如 round(x, 2)"
+
+
+def test_a_recursive_def_is_an_error_even_when_nothing_calls_it():
+    # an unused one was only PR602 (unused), and in a file brought in with `use` not even that
+    text = ("input 甲: number\noutput 一 = 甲\n"
+            "def 递归(x) = 递归(x) + 1\ndef 甲函(x) = 乙函(x)\ndef 乙函(x) = 甲函(x) * 2\ndef 好(x) = x * 2\n")
+    got = spans(text)
+    assert [(c, line, m) for c, line, _, m in got if c == "PR207"] == [
+        ("PR207", 3, "circular dependency: 递归 → 递归"),
+        ("PR207", 4, "circular dependency: 乙函 → 甲函 → 乙函"),  # at the call that closes the circle
+        ("PR207", 5, "circular dependency: 甲函 → 乙函 → 甲函"),
+    ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import dataclasses
 import re
 from fractions import Fraction
 
@@ -638,3 +639,35 @@ class RulesetChecker:
         for name, decl in self.defs.items():
             if name not in self.used_defs:
                 self.sink.warning("PR602", decl.name.span, name=name)
+        self._unused_recursive_defs()
+
+    def _unused_recursive_defs(self) -> None:
+        """PR207 for a def that calls itself (directly or through other defs) and is never
+        called: a used one is reported where it is inlined, an unused one was only PR602 (and
+        nothing at all in a file brought in with `use`, where unused defs are not warned about)."""
+        def calls(node, out: list) -> list:
+            if isinstance(node, A.Call) and node.func.dotted in self.defs:
+                out.append(node)
+            if dataclasses.is_dataclass(node):
+                for f in dataclasses.fields(node):
+                    calls(getattr(node, f.name), out)
+            elif isinstance(node, (tuple, list)):
+                for x in node:
+                    calls(x, out)
+            return out
+
+        for name, decl in self.defs.items():
+            if name in self.used_defs:
+                continue
+            stack, seen = [(name, calls(decl.body, []), (name,))], {name}
+            while stack:
+                _, pending, chain = stack.pop()
+                for call in pending:
+                    callee = call.func.dotted
+                    if callee == name:
+                        self.sink.error("PR207", call.span, chain=" → ".join(chain + (callee,)))
+                        stack = []
+                        break
+                    if callee not in seen:
+                        seen.add(callee)
+                        stack.append((callee, calls(self.defs[callee].body, []), chain + (callee,)))
