@@ -59,6 +59,52 @@ def column_names(ruleset) -> dict[int, str]:
     return {i.id: (i.name if counts[i.name] == 1 else i.dotted) for i in ruleset.program.indicators}
 
 
+# A rule file's own columns (an indicator, its value, a group's grade, an output) whose name is
+# already a column — a fixed one (说明, 预警, 总分, 规则集 …), or one before it (an output named
+# like an indicator) — get what they are as a suffix: 说明（输出）. Two columns of one name
+# would make the results ambiguous, and Arrow formats refuse them.
+_KINDS = {"zh": {"score": "指标", "group_grade": "分组等级", "output": "输出"},
+          "en": {"score": "indicator", "group_grade": "group grade", "output": "output"}}
+
+
+def result_names(ruleset, lang: str = "zh") -> dict[tuple, str]:
+    """The result column of each of the rule file's own figures, keyed ("score", id),
+    ("value", id), ("group_grade", i), ("output", name); unique among themselves and the fixed
+    columns (HEADERS), as the 'all' column set has them (so every column set names a figure alike)."""
+    cache = ruleset.__dict__.setdefault("_flat_names", {})
+    got = cache.get(lang)
+    if got is not None:
+        return got
+    h = HEADERS[lang]
+    taken = {v for k, v in h.items() if k not in ("value", "ok", "failed")}
+    out: dict[tuple, str] = {}
+
+    def claim(key: tuple, name: str, kind: str) -> str:
+        if name in taken:
+            word = _KINDS[lang][kind]
+            base = f"{name}（{word}）" if lang == "zh" else f"{name} ({word})"
+            name, k = base, 2
+            while name in taken:
+                name, k = f"{base}{k}", k + 1
+        taken.add(name)
+        out[key] = name
+        return name
+
+    p = ruleset.program
+    names = column_names(ruleset)
+    for ind in p.indicators:
+        col = claim(("score", ind.id), names[ind.id], "score")
+        if ind.is_leaf and ind.value is not None:
+            claim(("value", ind.id), f"{col}.{h['value']}", "score")
+    for i, g in enumerate(p.grades):
+        if g.target != "total":
+            claim(("group_grade", i), f"{g.label}.{h['grade']}", "group_grade")
+    for o in p.outputs:
+        claim(("output", o.name), o.name, "output")
+    cache[lang] = out
+    return out
+
+
 def flat_columns(ruleset, lang: str = "zh", columns: str = "all") -> list[str]:
     return [name for name, _ in _layout(ruleset, lang, columns)]
 
@@ -73,18 +119,18 @@ def _layout(ruleset, lang: str, columns: str = "all") -> list[tuple[str, tuple]]
     p = ruleset.program
     cols = [(h["id"], ("id",)), (h["row"], ("row",)), (h["status"], ("status",)), (h["error"], ("error",)),
             (h["total"], ("total",)), (h["grade"], ("grade",))]
-    names = column_names(ruleset)
+    names = result_names(ruleset, lang)
     for ind in p.indicators:
         if columns == "total":
             break
-        cols.append((names[ind.id], ("score", ind.id)))
+        cols.append((names["score", ind.id], ("score", ind.id)))
         if columns == "all" and ind.is_leaf and ind.value is not None:
-            cols.append((f"{names[ind.id]}.{h['value']}", ("value", ind.id, ind.value.type)))
+            cols.append((names["value", ind.id], ("value", ind.id, ind.value.type)))
     for i, g in enumerate(p.grades):
         if g.target != "total":
-            cols.append((f"{g.label}.{h['grade']}", ("group_grade", i)))
+            cols.append((names["group_grade", i], ("group_grade", i)))
     for o in p.outputs:
-        cols.append((o.name, ("output", o.name, o.expr.type, o.places)))
+        cols.append((names["output", o.name], ("output", o.name, o.expr.type, o.places)))
     cols.append((h["alerts"], ("alerts",)))
     if columns != "total":
         cols.append((h["flags"], ("flags",)))
@@ -128,29 +174,30 @@ def flat_row(ruleset, r, lang: str = "zh") -> dict:
            h["error"]: None if r.error is None else (r.error.message if lang == "zh" else r.error.message_en),
            h["total"]: None if r.total is None else str(r.total), h["grade"]: r.grade}
     names = column_names(ruleset)
+    cols = result_names(ruleset, lang)
     by_path = {i.path: i for i in r.indicators}
     flags = []
     for ind in ruleset.program.indicators:
         res = by_path.get(ind.dotted)
         col = names[ind.id]
-        row[col] = None if res is None or res.score is None or res.excluded else str(res.score)
+        row[cols["score", ind.id]] = None if res is None or res.score is None or res.excluded else str(res.score)
         if ind.is_leaf and ind.value is not None:
             value = None if res is None else res.value
             if ind.value.type.numeric:
                 value = _fitting(value, col, flags, lang)
-            row[f"{col}.{h['value']}"] = value
+            row[cols["value", ind.id]] = value
         if res is not None:
             for f in res.flags:
                 note = NOTES[lang]["excluded"] if f.code == "excluded" else ""
                 flags.append(f"{col}: {note}{f.message if lang == 'zh' else f.message_en}")
     if r.ok and r.error is None and r.total is None:
         flags.append(f"{h['total']}: {NOTES[lang]['no_total']}")
-    for g in ruleset.program.grades:
+    for i, g in enumerate(ruleset.program.grades):
         if g.target != "total":
-            row[f"{g.label}.{h['grade']}"] = r.group_grades.get(g.label)
+            row[cols["group_grade", i]] = r.group_grades.get(g.label)
     for o in ruleset.program.outputs:
         value = r.outputs.get(o.name)
-        row[o.name] = _fitting(value, o.name, flags, lang) if o.expr.type.numeric else value
+        row[cols["output", o.name]] = _fitting(value, o.name, flags, lang) if o.expr.type.numeric else value
     row[h["alerts"]] = [alert_head(a.level, a.name, lang) + a.message for a in r.alerts] or None
     row[h["flags"]] = flags or None
     return row

@@ -31,6 +31,16 @@ class Summary:
     errors: int = 0
     grades: Counter = field(default_factory=Counter)
     alerts: Counter = field(default_factory=Counter)
+    # the grade names in the order the rule files declare them (优, 良, 中, 差), for `text`
+    order: list = field(default_factory=list)
+
+    def grades_in_order(self, rulesets) -> "Summary":
+        """Show grades in the order `grade by total` lists them (优 1，良 2，中 1), not by code point."""
+        for rs in rulesets:
+            for g in rs.program.grades:
+                if g.target == "total":
+                    self.order.extend(b.name for b in g.bands if b.name not in self.order)
+        return self
 
     def add_batch(self, batch, lang: str) -> None:
         """Count a batch of flat results (see perfrules.flat)."""
@@ -77,7 +87,9 @@ class Summary:
     def text(self, lang: str) -> str:
         zh = lang == "zh"
         ungraded = "未定级" if zh else "no grade"
-        grades = "，".join(f"{ungraded if k == '—' else k} {v}" for k, v in sorted(self.grades.items(), key=lambda kv: (kv[0] == "—", kv[0]))) or "—"
+        rank = {name: i for i, name in enumerate(self.order)}
+        grades = "，".join(f"{ungraded if k == '—' else k} {v}" for k, v in sorted(
+            self.grades.items(), key=lambda kv: (kv[0] == "—", rank.get(kv[0], len(rank)), kv[0]))) or "—"
         levels = sorted(self.alerts, key=lambda k: (_LEVEL_ORDER.get(k, 9), k))
         alerts = "，".join(f"{_LEVEL_ZH.get(k, k) if zh else k} {self.alerts[k]}" for k in levels) or "0"
         if zh:

@@ -10,3 +10,19 @@ def test_summary_names_levels_and_ungraded_records():
     assert s.text("zh") == "共 5 条记录：评分 4 条，错误 1 条；等级分布：优 3，未定级 1；预警信息：严重 1，预警 3，提醒 2"
     assert s.text("en") == "5 records: 4 scored, 1 errors; grades: 优 3, no grade 1; alerts: severe 1, warning 3, info 2"
     assert s.to_dict()["alerts"] == {"info": 2, "severe": 1, "warning": 3}
+
+
+def test_grades_in_the_order_the_rule_file_declares_them(tmp_path, capsys):
+    # sorted by code point, 优 1，良 2，中 1 showed as 中 1，优 1，良 2
+    from perfrules.cli import main
+
+    rules = tmp_path / "g.rules"
+    rules.write_text("settings { total 100 }\ninput 分: number\n"
+                     "indicator 综合 weight 100 { value 分; score value }\n"
+                     "grade by total { 优 >= 90; 良 >= 80; 中 >= 60; 差 otherwise }\n", encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("分\n95\n85\n70\n86\n", encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "o.csv"), "--lang", "zh"]) == 0
+    assert "等级分布：优 1，良 2，中 1；" in capsys.readouterr().err
+    s = Summary(grades=Counter({"—": 1, "中": 1, "良": 2, "优": 1, "甲": 1}), order=["优", "良", "中", "差"])
+    assert s.text("zh").split("；")[1] == "等级分布：优 1，良 2，中 1，甲 1，未定级 1"

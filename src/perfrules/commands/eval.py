@@ -160,6 +160,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                 _say(lang, f"错误[{err.code}]：{err.zh}", f"error[{err.code}]: {err.en}")
                 return 1 if err.compile_error is not None or err.code == "PR805" else 2
             _warn_no_as_of(routes.rulesets, as_of, lang)
+            summary.grades_in_order(routes.rulesets)
             try:
                 run_routed(routes, args.data, args.output, unit_column=args.unit_column, out_fmt=fmt, encoding=args.encoding,
                            sheet=args.sheet, mapping=mapping, id_column=args.id_column, as_of=as_of, lang=lang,
@@ -180,6 +181,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                 _say(lang, f"无法读取规则文件 {args.rules}：{os_reason(err)}", f"cannot read {args.rules}: {err.strerror}")
                 return 2
             _warn_no_as_of([rules], as_of, lang)
+            summary.grades_in_order([rules])
             if fmt == "table":
                 from ..pipeline import evaluate_file
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import dataclasses
 import re
 from fractions import Fraction
 
@@ -43,6 +44,21 @@ def _split_on_grid(total: Fraction, weights: list[Fraction], step: Fraction) -> 
     return [u * step for u in out]
 
 
+_OTHERWISE_WORDS = frozenset({"else", "default", "其他", "其它", "其余", "否则", "其他情况", "其余情况"})
+_TEMPLATE_FORMAT = re.compile(r"pct\d*|\d+|amount")
+
+
+def _template_reason(err: Exception) -> Bi:
+    """Why a {…} of a message does not parse, in words (not the parser's exception class)."""
+    char = getattr(err, "char", None)
+    if char is not None:
+        return Bi(f"无法识别的字符 {char}", f"unexpected character {char}")
+    token = getattr(err, "token", None)
+    if token is not None and getattr(token, "type", "") not in ("$END", "_NL"):
+        return Bi(f"此处不应出现 {token}", f"unexpected {token}")
+    return Bi("表达式没有写完", "the expression is incomplete")
+
+
 class RulesetChecker:
     """Checks one (composed) module. Use `check()`; read diagnostics from the sink."""
 
@@ -62,6 +78,7 @@ class RulesetChecker:
         self.used_inputs: set[str] = set()
         self.used_lets: set[str] = set()
         self.used_defs: set[str] = set()
+        self._dup_levels: set = set()  # parents (None: the top level) with an indicator declared twice
         self._decl_of: dict[int, A.IndicatorDecl] = {}
         self._share: dict[int, Fraction] = {}
         self._share_groups: set[int] = set()  # groups that say `weights share`
@@ -127,7 +144,12 @@ class RulesetChecker:
         if node.parts[0].text in self.broken:
             return PLACEHOLDER  # declared in a part that did not parse: already reported
         names = list(self.inputs) + list(self.lets) + [i.name for i in self.indicators] + list(ctx.params)
-        self.sink.error("PR201", node.span, suggest(node.dotted, names), name=node.dotted)
+        hint = suggest(node.dotted, names)
+        if node.dotted in _OTHERWISE_WORDS:  # `else -> 0`, `其他 -> 0` in bands or a match
+            hint = Hint("“其余情况”写 otherwise，如 otherwise -> 0", "“any other value” is written otherwise, as in otherwise -> 0")
+        elif node.dotted in ("target", "目标"):  # ratio(target = 100%)
+            hint = Hint("ratio 的参数写成 target: 100%（冒号）", "write ratio's argument as target: 100% (a colon)")
+        self.sink.error("PR201", node.span, hint, name=node.dotted)
         return PLACEHOLDER
 
     def find_indicators(self, parts: list[str]) -> list[ir.Indicator]:
@@ -174,6 +196,7 @@ class RulesetChecker:
         self._leaves()
         grades = self._grades()
         alerts = [self._alert(d) for d in decls if isinstance(d, A.AlertDecl)]
+        self._duplicate_grades_alerts(decls)
         outputs = self._outputs(decls)
         tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)], alerts, outputs)
         steps = order_steps(self, top, grades)
@@ -333,12 +356,14 @@ class RulesetChecker:
         top = self._children(decls, None, (), codes)
         total = self.settings.total
         normal = [self.indicators[i] for i in top if self.indicators[i].kind == "normal"]
-        if normal and not self.broken:  # with a declaration unparsed, the sum would mislead
+        if normal and not self.broken and None not in self._dup_levels:  # with a declaration unparsed or dropped, the sum would mislead
             s = sum((i.weight for i in normal), Fraction(0))
             if s != total:
                 span = decls[0].name.span
                 self.sink.error("PR402", span, Hint("调整一级指标分值，或用 settings { total N } 声明总分",
                                                     "adjust the top-level weights, or declare settings { total N }"),
+                                labels=[Label(k.span, f"{k.name}：{format_plain(k.weight)}", f"{k.name}: {format_plain(k.weight)}")
+                                        for k in normal],
                                 sum=format_plain(s), total=format_plain(total), diff=format_plain(s - total))
         return top
 
@@ -358,10 +383,12 @@ class RulesetChecker:
         for d in decls:
             if d.name.text in seen:
                 self.sink.error("PR202", d.name.span, labels=[Label(seen[d.name.text], "首次定义于此", "first defined here")], name=d.name.text)
+                # the sum of this level's weights would leave the second one out: not reported
+                self._dup_levels.add(parent.id if parent is not None else None)
                 continue
             seen[d.name.text] = d.name.span
             ids.append(self._indicator(d, parent, path, codes, share))
-        if parent is not None and ids:
+        if parent is not None and ids and parent.id not in self._dup_levels:
             self._check_child_weights(parent, [self.indicators[i] for i in ids], share)
         return ids
 
@@ -545,13 +572,47 @@ class RulesetChecker:
                 e = self.exprs.expr(node, Ctx())
             except Exception as err:  # noqa: BLE001 - any parse failure is a user error here
                 span = src.span(offset, offset + len(m.group(1)))
-                self.sink.error("PR105", span, reason=type(err).__name__)
+                self.sink.error("PR105", span, reason=_template_reason(err))
                 e = PLACEHOLDER
-            parts.append(ir.TemplatePart(expr=e, fmt=m.group(2) or ""))
+            fmt = m.group(2) or ""
+            if fmt and not _TEMPLATE_FORMAT.fullmatch(fmt):  # the runtime would ignore it silently
+                at = base + m.start(2)
+                self.sink.error("PR105", src.span(at, at + len(fmt)),
+                                reason=Bi(f"不认识的格式 {fmt}，可用 pct、pct1、2（小数位数）、amount",
+                                          f"unknown format {fmt}; use pct, pct1, 2 (decimal places) or amount"))
+            parts.append(ir.TemplatePart(expr=e, fmt=fmt))
             last = m.end()
         if last < len(text):
             parts.append(ir.TemplatePart(text=text[last:]))
+        spans = [(m.start(), m.end()) for m in self._PLACE.finditer(text)]
+        for stray in re.finditer(r"[{}]", text):  # a brace outside every {expr}: one that does not pair
+            if not any(a <= stray.start() < b for a, b in spans):
+                at = base + stray.start()
+                self.sink.error("PR105", src.span(at, at + 1),
+                                reason=Bi("{ 与 } 没有配对：{表达式} 或 {表达式:格式} 要写在一对花括号里",
+                                          "unpaired { or }: write {expr} or {expr:format} inside one pair of braces"))
+                break
         return tuple(parts)
+
+    def _duplicate_grades_alerts(self, decls) -> None:
+        """Two `alert`s of one name, or two `grade by` of one target, are PR202 as two outputs
+        are: the second grade was ignored, the second alert fired under the same name (so
+        `expect { alert 名 }` could not tell them apart). An including file's own one replaces an
+        inherited one before this (compose), so what is left here is written twice."""
+        first: dict[str, Span] = {}
+        for d in decls:
+            if isinstance(d, A.AlertDecl):
+                key, span, shown = "alert " + d.name.text, d.name.span, d.name.text
+            elif isinstance(d, A.GradeDecl):
+                target = d.target.dotted if d.target is not None else "total"
+                key, shown = "grade by " + target, "grade by " + target
+                span = d.target.span if d.target is not None else self.sources[d.span.file].span(d.span.start, d.span.start + len("grade"))
+            else:
+                continue
+            if key in first:
+                self.sink.error("PR202", span, labels=[Label(first[key], "首次定义于此", "first defined here")], name=shown)
+            else:
+                first[key] = span
 
     def _outputs(self, decls) -> list[ir.Output]:
         out, seen = [], {}
@@ -578,3 +639,35 @@ class RulesetChecker:
         for name, decl in self.defs.items():
             if name not in self.used_defs:
                 self.sink.warning("PR602", decl.name.span, name=name)
+        self._unused_recursive_defs()
+
+    def _unused_recursive_defs(self) -> None:
+        """PR207 for a def that calls itself (directly or through other defs) and is never
+        called: a used one is reported where it is inlined, an unused one was only PR602 (and
+        nothing at all in a file brought in with `use`, where unused defs are not warned about)."""
+        def calls(node, out: list) -> list:
+            if isinstance(node, A.Call) and node.func.dotted in self.defs:
+                out.append(node)
+            if dataclasses.is_dataclass(node):
+                for f in dataclasses.fields(node):
+                    calls(getattr(node, f.name), out)
+            elif isinstance(node, (tuple, list)):
+                for x in node:
+                    calls(x, out)
+            return out
+
+        for name, decl in self.defs.items():
+            if name in self.used_defs:
+                continue
+            stack, seen = [(name, calls(decl.body, []), (name,))], {name}
+            while stack:
+                _, pending, chain = stack.pop()
+                for call in pending:
+                    callee = call.func.dotted
+                    if callee == name:
+                        self.sink.error("PR207", call.span, chain=" → ".join(chain + (callee,)))
+                        stack = []
+                        break
+                    if callee not in seen:
+                        seen.add(callee)
+                        stack.append((callee, calls(self.defs[callee].body, []), chain + (callee,)))

@@ -252,7 +252,19 @@ class ExprChecker:
         bad_pattern = any(d.code == "PR209" for d in self.sink.items[reported:])
         if default is None and not bad_pattern:  # a mistyped label is reported once
             self._match_coverage(n, st, seen)
-        return ir.Match(unify(results), subject, tuple(cases), default)
+        t = self._unify_or_report(results, n.span, "match")
+        return ir.Match(t, subject, tuple(cases), default)
+
+    def _unify_or_report(self, types: list[ir.Type], span, op: str) -> ir.Type:
+        """The common type of alternatives (match results, coalesce arguments); PR301 when they
+        have none, as for if … then … else: a number or a text, unknown until run time, slipped
+        through every later check (`(match 等 { 优 -> 1, 良 -> "x" }) + 1` crashed when scored)."""
+        t = unify(types)
+        known = [x for x in types if x.kind != "unknown"]
+        if t.kind == "unknown" and known:
+            other = next((x for x in known if unify([known[0], x]).kind == "unknown"), known[-1])
+            self.sink.error("PR301", span, op=op, left=str(known[0]), right=str(other))
+        return t
 
     def _match_coverage(self, n: A.Match, st: ir.Type, seen: dict) -> None:
         """A match without otherwise must list every value its subject can take: each choice
@@ -319,8 +331,9 @@ class ExprChecker:
             self.sink.error("PR205", n.span, name=fname, reason=Bi("不接受命名参数", "takes no named arguments"))
             return PLACEHOLDER
         if len(n.args) < lo or (hi is not None and len(n.args) > hi):
-            want = str(lo) if lo == hi else f"{lo}–{hi if hi is not None else '…'}"
-            self.sink.error("PR205", n.span, name=fname, reason=Bi(f"需要 {want} 个参数，给了 {len(n.args)} 个", f"takes {want}, got {len(n.args)}"))
+            want = str(lo) if lo == hi else f"{lo}–{hi}"
+            zh, en = (f"需要至少 {lo}", f"at least {lo}") if hi is None else (f"需要 {want}", want)  # min(): not "1–…"
+            self.sink.error("PR205", n.span, name=fname, reason=Bi(f"{zh} 个参数，给了 {len(n.args)} 个", f"takes {en}, got {len(n.args)}"))
             return PLACEHOLDER
         if fname == "time_progress":
             return self._time_progress(n, ctx)
@@ -334,10 +347,21 @@ class ExprChecker:
                 options = (self.o.settings.rounding,)
                 if len(args) == 1:
                     args = args + (ir.Const(ir.NUMBER, Fraction(self.o.settings.places)),)
+                elif types[1].kind != "unknown":
+                    from .fold import const_value
+
+                    # places from the data (round(x, 甲)) crashed on a negative count and would
+                    # run for ever on 1e20; settings and result files allow 0–10
+                    k = const_value(args[1])
+                    if not (isinstance(k, Fraction) and k.denominator == 1 and 0 <= k <= 10):
+                        self.sink.error("PR205", n.args[1].span, name=fname,
+                                        reason=Bi("小数位数应为 0 到 10 的整数常数，如 round(x, 2)",
+                                                  "the decimal places must be a whole constant from 0 to 10, as in round(x, 2)"))
+                        return PLACEHOLDER
                 return ir.Call(types[0] if types[0].numeric else ir.NUMBER, fname, args, options)
             return ir.Call(unify(types) if fname in ("min", "max") else types[0], fname, args)
         if fname == "coalesce":
-            return ir.Call(unify(types), fname, args)
+            return ir.Call(self._unify_or_report(types, n.span, "coalesce"), fname, args)
         if fname == "is_missing":
             return ir.Call(ir.BOOL, fname, args)
         # year / month

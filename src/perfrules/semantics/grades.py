@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import ir
-from ..diagnostics import Bi
+from ..diagnostics import Bi, Hint
 from ..runtime.numbers import format_plain
 from ..syntax import ast as A
 from . import intervals as iv
@@ -51,5 +51,8 @@ def check_grade(checker, d: A.GradeDecl) -> ir.Grade | None:
         gap = iv.difference(domain, covered)
         if not iv.is_empty(gap):
             ex = iv.sample(gap)
-            sink.error("PR503", d.span, example=format_plain(ex) if ex is not None else "?")
+            shown = iv.describe(gap, format_plain)
+            sink.error("PR503", d.span, Hint(f"没有等级的分数：{shown}；补上这些分数段，或最后写 otherwise",
+                                             f"scores with no grade: {shown}; cover them, or end with otherwise"),
+                       example=format_plain(ex) if ex is not None else "?")
     return ir.Grade(target, label, tuple(bands))

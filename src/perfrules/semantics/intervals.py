@@ -136,8 +136,11 @@ def is_empty(ivs: list[Interval]) -> bool:
 
 
 def sample(ivs: list[Interval]) -> Fraction | None:
-    """A point inside the set, preferring a round one, for 'for example …' in diagnostics."""
-    for iv in normalize(ivs):
+    """A point inside the set, preferring a round one, for 'for example …' in diagnostics; from
+    a part bounded on both sides when there is one (the gap left between two bands, = 60% between
+    [0, 60%) and (60%, 100%], says more than the values below the lowest band)."""
+    parts = normalize(ivs)
+    for iv in sorted(parts, key=lambda iv: iv.lo is None or iv.hi is None):
         if iv.lo is None and iv.hi is None:
             return Fraction(0)
         if iv.lo is None:

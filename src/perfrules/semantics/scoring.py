@@ -144,7 +144,10 @@ class ScoreChecker:
             else:
                 example = iv.sample(gap)
             if not iv.is_empty(gap):
-                self.sink.error("PR503", node.span, example=show_number(example, percent) if example is not None else "?")
+                shown = iv.describe(gap, lambda x: show_number(x, percent))
+                self.sink.error("PR503", node.span, Hint(f"没有档的取值：{shown}；补上这些档，或最后写 otherwise",
+                                                         f"values with no band: {shown}; add bands for them, or end with otherwise"),
+                                example=show_number(example, percent) if example is not None else "?")
         return ir.BandsScore(tuple(bands), otherwise)
 
     def _domain(self, ctx: Ctx) -> list[iv.Interval]:

@@ -108,7 +108,7 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         tok = err.token
         expected = err.expected if hasattr(err, "expected") else set()
-        hint = _hint_for(tok, expected, src.text)
+        hint = _hint_for(tok, expected, src.text, a)
         start = tok.start_pos if tok.start_pos is not None else 0
         end = tok.end_pos if tok.end_pos is not None else start + 1
         shown = repr(str(tok))
@@ -167,19 +167,29 @@ def _code_end(text: str, a: int, b: int) -> int:
 
 def _unclosed_brace(text: str, a: int, b: int) -> int | None:
     """Offset of the first { in text[a:b] left open (ignoring strings and comments)."""
+    return _unclosed(text, a, b, "{｛", "}｝")
+
+
+def _unclosed(text: str, a: int, b: int, opening: str, closing: str) -> int | None:
+    """Offset of the first opening bracket in text[a:b] left open (ignoring strings and comments)."""
     stack = []
     for i, ch, in_string in _scan_code(text, a, b):
         if in_string:
             continue
-        if ch in "{｛":
+        if ch in opening:
             stack.append(i)
-        elif ch in "}｝" and stack:
+        elif ch in closing and stack:
             stack.pop()
     return stack[0] if stack else None
 
 
-_BAND_CMP = re.compile(r"^(>=|<=|==|!=|<>|>|<|=|≥|≤|≠|≧|≦|＞＝|＜＝|＞|＜)\s*(\S.*?)\s*$")
-_CMP_ASCII = {"≥": ">=", "≧": ">=", "＞＝": ">=", "≤": "<=", "≦": "<=", "＜＝": "<=", "＞": ">", "＜": "<"}
+_BAND_CMP = re.compile(r"^([>＞<＜=＝!！][=＝]|[<＜][>＞]|>|<|=|≥|≤|≠|≧|≦|＞|＜|＝)\s*(\S.*?)\s*$")
+_CMP_ASCII = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<=", "≠": "!=", "<>": "!="}
+
+
+def _ascii_cmp(op: str) -> str:
+    op = op.translate(str.maketrans({"＞": ">", "＜": "<", "＝": "=", "！": "!"}))
+    return _CMP_ASCII.get(op, op)
 
 
 def _range_band_hint(tok, text: str) -> Hint | None:
@@ -193,11 +203,11 @@ def _range_band_hint(tok, text: str) -> Hint | None:
     left, right = _BAND_CMP.match(text[a + 1:start].strip()), _BAND_CMP.match(rest)
     if not left or not rest:
         return None
-    op1, x1 = _CMP_ASCII.get(left.group(1), left.group(1)), left.group(2)
+    op1, x1 = _ascii_cmp(left.group(1)), left.group(2)
     if not right:  # `>= 90% and x < 95%`: only the first comparison lacks its subject
         spelled = f"value {op1} {x1} and {rest}"
         return Hint(f"and 前面的比较要写出 value：{spelled}", f"the comparison before and needs its value: {spelled}")
-    op2, x2 = _CMP_ASCII.get(right.group(1), right.group(1)), right.group(2)
+    op2, x2 = _ascii_cmp(right.group(1)), right.group(2)
     spelled = f"value {op1} {x1} and value {op2} {x2}"
     if op1 in ("<", "<=") and op2 in (">", ">="):
         (op1, x1), (op2, x2) = (op2, x2), (op1, x1)
@@ -208,13 +218,30 @@ def _range_band_hint(tok, text: str) -> Hint | None:
     return Hint(f"每个比较都写出 value：{spelled}", f"give each comparison its value: {spelled}")
 
 
-def _hint_for(tok, expected, text: str = "") -> Hint | None:
+def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
     if tok.type == "AND" and "_ARROW" in expected and text:
         hint = _range_band_hint(tok, text)
         if hint is not None:
             return hint
+    if "_RPAR" in expected and text and (tok.type in ("_RBRACE", "_SEMI") or tok.type in _keywords()):
+        # `score ratio(target: 100%` then `}`: inside ( … ) the line break does not end the
+        # statement, so the parser only stumbles at the } — name the ( that was left open
+        opened = _unclosed(text, a, tok.start_pos, "(（", ")）")
+        if opened is not None:
+            line = text.count("\n", 0, opened) + 1
+            return Hint(f"第 {line} 行的 ( 没有对应的 )", f"the ( on line {line} is never closed")
     if "_RBRACE" in expected and tok.type in ("INDICATOR", "INPUT", "LET", "GRADE", "ALERT", "OUTPUT", "TEST"):
         return Hint("上一个块可能缺少右花括号 }", "the block above may be missing a closing }")
+    before = text[:tok.start_pos].rstrip() if text and tok.start_pos is not None else ""
+    if tok.type in ("_EQ", "_COLON") and re.search(r"(?:^|[\s{;｛；])(value|score)$", before):
+        word = before.rsplit(None, 1)[-1].lstrip("{;｛；")
+        example = "value 实际支出 / 调整后预算数" if word == "value" else "score ratio(target: 100%)"
+        return Hint(f"{word} 后面直接写表达式（不写 {tok}），如 {example}",
+                    f"{word} is followed by the expression itself (no {tok}), as in {example}")
+    if tok.type == "NAME" and str(tok)[:1] in "OoIl" and before[-1:].isdigit() and tok.start_pos == len(before):
+        return Hint(f"数字里是否把 0 或 1 写成了字母 {str(tok)[0]}？", f"is the letter {str(tok)[0]} meant as the digit 0 or 1?")
+    if tok.type == "NAME" and str(tok).startswith("分") and before[-1:].isdigit():
+        return Hint("分值只写数字，不用写“分”：weight 5", "a weight is a bare number, without 分: weight 5")
     if tok.type == "NUMBER" and "PERCENT" in expected:
         return Hint("百分数要带 %，如 95%", "percentages need a %, as in 95%")
     if tok.type == "_NL" and expected & {"NUMBER", "NAME", "_LPAR", "MINUS"}:

@@ -17,6 +17,16 @@ from . import ast as A
 
 _CMP = {"≥": ">=", "≧": ">=", "＞＝": ">=", "≤": "<=", "≦": "<=", "＜＝": "<=", "≠": "!=", "<>": "!=",
         "＞": ">", "＜": "<", "==": "==", "=": "=="}
+_HALF = str.maketrans({"＞": ">", "＜": "<", "＝": "=", "！": "!"})
+
+
+def _cmp(op) -> str:
+    """A comparison operator as its ASCII twin: ≥ ＞＝ >＝ → >=, ＝＝ → ==, ！＝ ＜＞ → !=, …"""
+    op = str(op)
+    ascii_op = op.translate(_HALF)
+    return _CMP.get(op) or _CMP.get(ascii_op, ascii_op)
+
+
 _ARITH = {"×": "*", "＊": "*", "÷": "/", "／": "/", "＋": "+", "－": "-", "−": "-"}
 
 
@@ -126,7 +136,7 @@ class AstBuilder(Transformer):
     def compare(self, meta, ch):
         left, op, right = ch
         o = str(op)
-        return A.Compare(self._span(meta), _CMP.get(o, o), left, right)
+        return A.Compare(self._span(meta), _cmp(o), left, right)
 
     def compare_eq(self, meta, ch):
         return A.Compare(self._span(meta), "==", ch[0], ch[1])
@@ -181,7 +191,7 @@ class AstBuilder(Transformer):
 
     def bare_cmp(self, meta, ch):
         op = str(ch[0])
-        return A.BandCond(self._span(meta), "cmp", op=_CMP.get(op, op), bound=ch[1])
+        return A.BandCond(self._span(meta), "cmp", op=_cmp(op), bound=ch[1])
 
     def bare_eq(self, meta, ch):
         return A.BandCond(self._span(meta), "cmp", op="==", bound=ch[0])
@@ -336,7 +346,7 @@ class AstBuilder(Transformer):
     def grade_cmp(self, meta, ch):
         name, op, bound = ch
         o = str(op)
-        return A.GradeBand(self._span(meta), name, _CMP.get(o, o), bound)
+        return A.GradeBand(self._span(meta), name, _cmp(o), bound)
 
     def grade_eq(self, meta, ch):
         return A.GradeBand(self._span(meta), ch[0], "==", ch[1])
