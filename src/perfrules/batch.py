@@ -404,17 +404,28 @@ def open_data(path, *, fmt=None, encoding=None, sheet=None):
         raise DataProblem("PR804", err.message_zh, err.message_en) from None
 
 
-def error_rows_batch(ruleset, records, lang: str, columns: str = "all"):
-    """Flat rows for records that could not be read at all (PR804)."""
+def error_rows_batch(ruleset, records, lang: str, columns: str = "all", id_column: str | None = None):
+    """Flat rows for records that could not be read at all (PR804), named by their id where
+    the row's cells hold it (a CSV line with too many or too few cells)."""
     from . import flat
     from .models import EvaluationResult, RecordError
 
     rows = []
     for rec in records:
-        r = EvaluationResult(record_id=None, row=rec.row, ok=False, ruleset=ruleset.info,
+        rid = record_id_of(rec, id_column)
+        r = EvaluationResult(record_id=rid, row=rec.row, ok=False, ruleset=ruleset.info,
                              error=RecordError(code="PR804", message=rec.error or "", message_en=rec.error_en or ""))
         rows.append(flat.flat_row(ruleset, r, lang))
     return flat.rows_batch(ruleset, rows, lang, columns)
+
+
+def record_id_of(rec, id_column: str | None):
+    """The id of a record read from a file (or of a rejected row whose cells hold it), as text."""
+    cells = rec.values if rec.values is not None else getattr(rec, "cells", None)
+    if id_column is None or not cells:
+        return None
+    v = cells.get(id_column)
+    return None if v is None else _id_text(v)
 
 
 def merge_in_order(parts: list, schema):
@@ -490,7 +501,8 @@ def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
         for piece in prefetched(src):
             parts = batcher.evaluate(piece.batch, piece.rows) if piece.batch.num_rows else []
             if piece.errors:
-                parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang, batcher.columns)],
+                parts = [merge_in_order(parts + [error_rows_batch(batcher.ruleset, piece.errors, batcher.lang, batcher.columns,
+                                                                  batcher.id_column)],
                                         batcher.schema)]
             for p in parts:
                 yield p

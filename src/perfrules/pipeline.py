@@ -14,7 +14,7 @@ from .io import ReaderError, load_mapping, open_records, resolve_columns
 from .models import EvaluationResult
 from .report import LEVELS_ZH as _LEVEL_ZH
 
-from .batch import DataProblem, input_specs, plan_problem as _plan_problem  # noqa: F401 - re-exported
+from .batch import DataProblem, input_specs, plan_problem as _plan_problem, record_id_of  # noqa: F401 - re-exported
 from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv
 
 __all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten", "input_specs", "HEADERS",
@@ -127,10 +127,7 @@ def _results(ruleset, source, by_input, id_column, as_of, backend):
             records = list(source)
             pop = _population_stats(ruleset, records, by_input, as_of, backend)
         for rec in records:
-            rid = None
-            if rec.values is not None and id_column is not None:
-                v = rec.values.get(id_column)
-                rid = None if v is None else str(v)
+            rid = record_id_of(rec, id_column)
             if rec.values is None:
                 yield EvaluationResult(record_id=rid, row=rec.row, ok=False, ruleset=ruleset.info,
                                        error=RecordError(code="PR804", message=rec.error or "", message_en=rec.error_en or ""))

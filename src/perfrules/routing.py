@@ -252,7 +252,7 @@ class Router:
             if len(lost):
                 parts.append(self._unrouted(batch, lost, rows[lost], [texts[i] for i in lost]))
         if piece.errors:
-            parts.append(conform(error_rows_batch(self.rulesets[0], piece.errors, self.lang, self.columns), self.schema, None, self.lang))
+            parts.append(conform(error_rows_batch(self.rulesets[0], piece.errors, self.lang, self.columns, self.id_column), self.schema, None, self.lang))
         return merge_in_order(parts, self.schema)
 
     def _ids(self, batch, idx):

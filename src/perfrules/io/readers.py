@@ -120,6 +120,8 @@ class Record:
         error_en: the same in English.
         error_code: stable slug, e.g. ``too_many_cells``, ``bad_encoding``,
             ``bad_json``, ``not_an_object``, ``csv_syntax``.
+        cells: for a row read but rejected (too many or too few cells), the cells it
+            has under their columns — enough to name the record (its id) in the error row.
     """
 
     row: int
@@ -127,6 +129,7 @@ class Record:
     error: str | None = None
     error_en: str | None = None
     error_code: str | None = None
+    cells: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -134,8 +137,8 @@ class Record:
         return self.error is None
 
 
-def _error_record(row: int, code: str, zh: str, en: str) -> Record:
-    return Record(row, None, zh, en, code)
+def _error_record(row: int, code: str, zh: str, en: str, cells: dict | None = None) -> Record:
+    return Record(row, None, zh, en, code, cells)
 
 
 # --- format and encoding detection ------------------------------------------
@@ -347,6 +350,7 @@ def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok:
             f"第{row}行只有{len(cells)}个单元格，少于表头的{width}列（缺：{missing}；行可能被截断）",
             f"row {row} has {len(cells)} cells but the header has {width} columns (missing: "
             f"{missing.replace('、', ', ')}; a truncated line?)",
+            dict(zip(columns, cells)),
         )
     if len(cells) > width:
         extra = cells[width:]
@@ -357,6 +361,7 @@ def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok:
                 "too_many_cells",
                 f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}）",
                 f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown})",
+                dict(zip(columns, cells)),
             )
         cells = cells[:width]
     values = dict(zip(columns, cells))
