@@ -252,8 +252,10 @@ class ColumnarEvaluator:
             if miss.any():
                 qs[miss] = 0
             score = cn.from_q(qs, s.places)
-            if scaled.denominator != 1:
+            if scaled.denominator != 1:  # a weight off the rounding grid (0.125 at 2 places)
                 score = cn.select(high & ~miss, wc, score)
+                if high.any():  # flagged only where the raw points pass it, not the rounding
+                    high = high & np.broadcast_to(run.cmp_num(">", raw, wc, node, None), (n,))
             else:
                 res.score_q[ind.id] = qs  # float64 holding integers; converted when written
         else:

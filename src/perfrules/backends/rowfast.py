@@ -442,7 +442,11 @@ class FastGenerator:
         self.line(f"    {sc} = 0")
         w = self.k(self.scaled_weight(ind))
         self.line(f"elif {sc} > {w}:")
-        self.line(f"    fl.append(({ind.id}, 'high', {raw.n}, {raw.den}))")
+        if (ind.weight * 10**s.places).denominator == 1:
+            self.line(f"    fl.append(({ind.id}, 'high', {raw.n}, {raw.den}))")
+        else:  # a weight off the rounding grid: flagged only when the raw points pass it
+            self.line(f"    if {self.compare(raw, '>', self.const_num(ind.weight))}:")
+            self.line(f"        fl.append(({ind.id}, 'high', {raw.n}, {raw.den}))")
         self.line(f"    {sc} = {w}")
 
     def rounded(self, n: str, d: str, places: int, mode: str) -> str:

@@ -67,12 +67,14 @@ def deduct(value, points, unit, direction: str, threshold, counting: str, full):
 
 def finish(raw: Fraction, lo: Fraction, hi: Fraction, places: int, mode: str, round_leaf: bool):
     """Round once (unless only the total is rounded), then clamp to [lo, hi].
-    Returns (score, clamped) where clamped is '', 'low' or 'high'."""
+    Returns (score, clamped) where clamped is '', 'low' or 'high' — not 'high' when only the
+    rounding went past hi (a weight of 0.125 at 2 places: 0.125 → 0.13 → 0.125 is full marks,
+    nothing to report)."""
     s = round_fraction(raw, places, mode) if round_leaf else Fraction(raw)
     if s < lo:
         return lo, "low"
     if s > hi:
-        return hi, "high"
+        return hi, "high" if raw > hi else ""
     return s, ""
 
 
