@@ -162,7 +162,7 @@ class Batcher:
 
     def _columns(self, chunk) -> dict:
         names = set(chunk.schema.names if hasattr(chunk, "schema") else chunk.column_names)
-        return {name: chunk.column(col) if col in names else None for name, col in self.by_input.items()}
+        return {name: _unview(chunk.column(col)) if col in names else None for name, col in self.by_input.items()}
 
     def _ids(self, chunk):
         if self.id_column is None:
@@ -252,6 +252,21 @@ def _cell(col, i: int):
     if isinstance(col, list):
         return col[i]
     return col[i].as_py()
+
+
+def _unview(col):
+    """A string_view/binary_view column (Polars' newest Arrow; Parquet and IPC files written from
+    it) as large_string/large_binary: the column conversion's kernels (take, …) have none for views."""
+    if isinstance(col, list):
+        return col
+    import pyarrow as pa
+
+    t = col.type
+    if pa.types.is_string_view(t):
+        return col.cast(pa.large_string())
+    if pa.types.is_binary_view(t):
+        return col.cast(pa.large_binary())
+    return col
 
 
 def _id_text(v) -> str:

@@ -703,14 +703,43 @@ def _missing_dependency(module: str, fmt: str, path: Path) -> ReaderError:
 # --- JSON / JSONL ----------------------------------------------------------------
 
 
+# A number token a float64 may not carry exactly: 16 or more digits and dots in a row, or an
+# exponent of three digits. Only a hint (it may sit inside a string): such text is parsed again
+# by the standard library, which keeps every number exactly.
+_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}|[0-9][eE][-+]?[0-9]{3}")
+
+
 def _loads(data: bytes, encoding: str | None) -> Any:
     import orjson
 
     if encoding is not None and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
-        return orjson.loads(data.decode(encoding))
+        data = data.decode(encoding).encode("utf-8")
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    return orjson.loads(data)
+    if _LONG_NUMBER.search(data) is None:
+        return orjson.loads(data)
+    # orjson reads every number as a float64 (and integers beyond 64 bits too): a figure of more
+    # than 15 significant digits would lose digits (1.00000000000000000001 → 1.0, 1e-400 → 0.0)
+    # and 1e400 rejects the whole file. These are read exactly.
+    import json
+
+    return json.loads(data.decode("utf-8"), parse_float=_json_float, parse_constant=_json_constant)
+
+
+def _json_float(text: str):
+    """A JSON number with a fraction or exponent: the float orjson gives when its shortest
+    decimal is the number written (the usual case), else the exact Decimal."""
+    from decimal import Decimal
+
+    f = float(text)
+    exact = Decimal(text)
+    if f == f and abs(f) != float("inf") and Decimal(repr(f)) == exact:
+        return f
+    return exact
+
+
+def _json_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # NaN/Infinity: orjson rejects them as well
 
 
 class _KeyedSource(RecordSource):
