@@ -94,3 +94,26 @@ def test_json_numbers_are_read_exactly(tmp_path, capsys, fmt):
     totals = [line.split(",")[4] for line in lines[1:]]
     assert totals == ["3.94", "3.95", "0.00", "0.00", "3.82"]
     assert ",0," in lines[3]  # 0 / 1e-400 is 0, not a division by zero
+
+
+def test_xlsx_two_level_header_with_few_wide_captions(tmp_path):
+    # The caption row (单位名称, 财务数据 over B:C, 满意率, 其他 over E:I) fills less than half
+    # the columns of a data row, so the sub-label row was taken for the header and the columns
+    # merged down both rows (单位名称, 满意率) were named 列A, 列D: "missing column 满意率".
+    openpyxl = pytest.importorskip("openpyxl")
+    from perfrules.io import open_records
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2024年度绩效数据"])
+    ws.merge_cells("A1:I1")
+    ws.append(["单位名称", "财务数据", None, "满意率", "其他"])
+    ws.append([None, "预算数（万元）", "支出数", None, "违规数", "已整改", "等次", "完成日期", "备注"])
+    for ref in ("A2:A3", "B2:C2", "D2:D3", "E2:I2"):
+        ws.merge_cells(ref)
+    ws.append(["甲局", 100, 95.5, 0.9, 0, "是", "优秀", "2024-06-30", "a"])
+    path = tmp_path / "d.xlsx"
+    wb.save(path)
+    src = open_records(path)
+    assert src.columns == ["单位名称", "预算数（万元）", "支出数", "满意率", "违规数", "已整改", "等次", "完成日期", "备注"]
+    assert [(r.row, r.values["单位名称"], r.values["满意率"]) for r in src] == [(4, "甲局", 0.9)]

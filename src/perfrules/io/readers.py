@@ -613,8 +613,25 @@ class _XlsxSource(RecordSource):
         sub-label, or the header row's cell where there is none (a column merged down). A
         sub-label found under two merges (预算 under both 2023年 and 2024年) is joined to its
         parent with nothing between (``2023年预算``, ``2024年预算``). The records start below
-        the second row."""
+        the second row.
+
+        When the captions are few and wide (其他 over five columns), the caption row fills less
+        than half the columns and pick_header chooses the row of sub-labels: its blanks that a
+        cell of the row above is merged down into (单位名称, 满意率 over two rows) show that the
+        row above is the header's top."""
         h = self._header_row
+        if any(_is_empty_cell(v) for v in top):
+            above = next((cells for number, cells in seen if number == h - 1), None)
+            if above is not None:
+                if self._merges is None:
+                    self._merges = _merged_ranges(self._workbook, self._sheet)
+                down = {c - 1 for c0, r0, c1, r1 in self._merges if r0 == h - 1 and r1 >= h for c in range(c0, c1 + 1)}
+                if any(_is_empty_cell(v) and i in down for i, v in enumerate(top)):
+                    self._header_row = h - 1
+                    names = self._two_level_header(seen, above)
+                    if names is not None:
+                        return names
+                    self._header_row = h
         below = next((cells for number, cells in seen if number == h + 1), None)
         if below is None or _is_empty_row(below) or not any(_is_empty_cell(v) for v in top):
             return None
