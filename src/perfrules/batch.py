@@ -262,6 +262,8 @@ def _unview(col):
     import pyarrow as pa
 
     t = col.type
+    if not hasattr(pa.types, "is_string_view"):
+        return col  # pyarrow < 16 has no views
     if pa.types.is_string_view(t):
         return col.cast(pa.large_string())
     if pa.types.is_binary_view(t):

@@ -65,6 +65,22 @@ def test_string_view_parquet_and_arrow_files(rules, tmp_path, capsys):
         assert out.read_text(encoding="utf-8-sig") == want
 
 
+def test_string_view_unit_column_routed(rules, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    (tmp_path / "rs").mkdir()
+    (tmp_path / "rs" / "t.rules").write_text('applies to "甲局", "乙局"\n' + RULES, encoding="utf-8")
+    t = _table(False).append_column("单位名称", pa.array(["甲局", "丁局", "乙局"]))
+    outs = []
+    for view in (False, True):
+        if view:
+            t = pa.table({name: t.column(name).cast(pa.string_view()) for name in t.column_names})
+        pq.write_table(t, tmp_path / "all.parquet")
+        assert main(["eval", "--rulesets", str(tmp_path / "rs"), "--data", str(tmp_path / "all.parquet"), "--format", "csv"]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[1] == outs[0] and "丁局" in outs[0]
+
+
 TIE = """\
 settings { total 4 }
 input 预算数: amount

@@ -400,7 +400,7 @@ class ArrowBatches(BatchSource):
         else:
             batches = self._src._batches()
         for batch in batches:
-            batch = batch.rename_columns(self.columns[:batch.num_columns])
+            batch = _unviewed(batch.rename_columns(self.columns[:batch.num_columns]))
             n = batch.num_rows
             rows = np.arange(row + 1, row + n + 1, dtype=np.int64)
             row += n
@@ -418,6 +418,20 @@ class ArrowBatches(BatchSource):
                 batch = batch.take(keep)
                 rows = rows[keep]
             yield Piece(batch, rows)
+
+
+def _unviewed(batch):
+    """string_view/binary_view columns (files written from Polars' newest Arrow) as
+    large_string/large_binary: `take` (routing, the empty-row check) has no kernel for views."""
+    import pyarrow as pa
+
+    if not hasattr(pa.types, "is_string_view"):
+        return batch  # pyarrow < 16 has no views
+    for i, f in enumerate(batch.schema):
+        if pa.types.is_string_view(f.type) or pa.types.is_binary_view(f.type):
+            plain = pa.large_string() if pa.types.is_string_view(f.type) else pa.large_binary()
+            batch = batch.set_column(i, f.with_type(plain), batch.column(i).cast(plain))
+    return batch
 
 
 def _string():
