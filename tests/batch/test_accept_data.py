@@ -133,3 +133,44 @@ def test_xlsx_two_level_header_with_few_wide_captions(tmp_path):
     src = open_records(path)
     assert src.columns == ["单位名称", "预算数（万元）", "支出数", "满意率", "违规数", "已整改", "等次", "完成日期", "备注"]
     assert [(r.row, r.values["单位名称"], r.values["满意率"]) for r in src] == [(4, "甲局", 0.9)]
+
+
+def _formula_book(path, cached: bool):
+    openpyxl = pytest.importorskip("openpyxl")
+    import zipfile
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["单位名称", "预算数", "支出数", "备注"])
+    ws.append(["甲局", 100, "=B2*0.95", '=IF(B2>0,"","x")'])
+    ws.append(["乙局", 100, 90, "y"])
+    wb.save(path)
+    if cached:  # as Excel saves it: each formula with its result (an empty text result is t="str")
+        with zipfile.ZipFile(path) as z:
+            files = {n: z.read(n) for n in z.namelist()}
+        name = next(n for n in files if n.startswith("xl/worksheets/sheet"))
+        xml = files[name].decode()
+        xml = xml.replace('<c r="C2"><f>B2*0.95</f><v /></c>', '<c r="C2"><f>B2*0.95</f><v>95</v></c>')
+        xml = xml.replace('<c r="D2"><f>IF(B2&gt;0,"","x")</f><v /></c>', '<c r="D2" t="str"><f>IF(B2&gt;0,"","x")</f><v></v></c>')
+        assert "<v>95</v>" in xml and 't="str"' in xml
+        files[name] = xml.encode()
+        with zipfile.ZipFile(path, "w") as z:
+            for n, data in files.items():
+                z.writestr(n, data)
+
+
+def test_xlsx_formula_without_stored_result_is_an_error_row(tmp_path):
+    # A workbook written by a program that does not compute formulas (openpyxl, report
+    # exporters) stores no result: the cell read as blank and 支出数 scored as missing data.
+    from perfrules.io import open_records
+
+    path = tmp_path / "f.xlsx"
+    _formula_book(path, cached=False)
+    recs = list(open_records(path))
+    assert recs[0].values is None and "C2" in recs[0].error and "支出数" in recs[0].error
+    assert "D2" in recs[0].error  # D2's formula has no stored result either
+    assert recs[1].values == {"单位名称": "乙局", "预算数": 100, "支出数": 90, "备注": "y"}
+    _formula_book(path, cached=True)
+    recs = list(open_records(path))
+    assert [r.values for r in recs] == [{"单位名称": "甲局", "预算数": 100, "支出数": 95, "备注": None},
+                                        {"单位名称": "乙局", "预算数": 100, "支出数": 90, "备注": "y"}]

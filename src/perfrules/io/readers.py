@@ -582,6 +582,7 @@ class _XlsxSource(RecordSource):
             self._sheet.reset_dimensions()
             self._header_row = 0
             self._merges = None
+            self._uncached = None
             with contextlib.closing(self._rows()) as rows:
                 seen = []
                 for number, cells in rows:
@@ -690,6 +691,8 @@ class _XlsxSource(RecordSource):
         columns = self.columns
         if self._merges is None:  # read once, though a source may be iterated twice (population pass)
             self._merges = _merged_ranges(self._workbook, self._sheet)
+        if self._uncached is None:
+            self._uncached = _uncached_formulas(self._workbook, self._sheet)
         fill = _VerticalMerges(self._merges, self._header_row)
         for number, cells in self._rows():
             if number <= self._header_row:
@@ -699,6 +702,20 @@ class _XlsxSource(RecordSource):
             if _is_empty_row(cells):
                 self.skipped += 1
                 continue
+            if self._uncached and number in self._uncached:
+                found = [(ref, col) for ref, col in self._uncached[number]
+                         if col < len(columns) and (col >= len(cells) or _is_empty_cell(cells[col]))]
+                if found:
+                    refs, names = [ref for ref, _ in found], [columns[col] for _, col in found]
+                    yield _error_record(
+                        number,
+                        "formula_without_value",
+                        f"第{number}行 {'、'.join(names)}：单元格 {'、'.join(refs)} 是公式，但文件里没有它的计算结果"
+                        "（文件可能不是 Excel/WPS 保存的）；请在 Excel 中打开并保存，或把公式粘贴为数值",
+                        f"row {number} {', '.join(names)}: cell {', '.join(refs)} holds a formula whose result the file "
+                        "does not store (perhaps not saved by Excel/WPS); open and save it in Excel, or paste the values",
+                    )
+                    continue
             yield _row_record(number, columns, cells)
 
     def close(self) -> None:
@@ -1019,6 +1036,43 @@ def _merged_ranges(workbook: Any, sheet: Any) -> list[tuple[int, int, int, int]]
         return list(dict.fromkeys(out))  # (and one found twice counts once)
     except Exception:  # noqa: BLE001 - merges are a convenience: without them cells read as blank
         return []
+
+
+# A formula cell with no stored result: written by a program (openpyxl, a report exporter) that
+# does not compute formulas. openpyxl's data_only mode reads it as blank, which would score the
+# field as missing data without a word.
+_UNCACHED = re.compile(rb"<c\b([^>]*)>\s*(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+_CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_CELL_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
+
+
+def _uncached_formulas(workbook: Any, sheet: Any) -> dict[int, list[tuple[str, int]]]:
+    """Sheet row → [(cell reference, 0-based column)] of the formula cells whose result the file
+    does not store (a cached empty text, t="str", is a result); none if reading the XML fails."""
+    try:
+        from openpyxl.utils.cell import column_index_from_string
+
+        out: dict[int, list[tuple[str, int]]] = {}
+        tail = b""
+        with workbook._archive.open(sheet._worksheet_path) as fh:  # private to openpyxl: guarded
+            while True:
+                block = fh.read(1 << 20)
+                text = tail + block
+                if block:  # a cell cut by the block boundary is searched with the next block
+                    cut = text.rfind(b"<c ")
+                    text, tail = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+                if b"<f" in text:
+                    for m in _UNCACHED.finditer(text):
+                        ref, kind = _CELL_REF.search(m.group(1)), _CELL_TYPE.search(m.group(1))
+                        if ref is None or (kind is not None and kind.group(1) == b"str"):
+                            continue
+                        letters, row = ref.group(1).decode(), int(ref.group(2))
+                        out.setdefault(row, []).append((letters + str(row), column_index_from_string(letters) - 1))
+                if not block:
+                    break
+        return out
+    except Exception:  # noqa: BLE001 - a convenience: without it such cells read as blank
+        return {}
 
 
 class _VerticalMerges:
