@@ -482,7 +482,7 @@ def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
             for p in parts:
                 yield p
             if progress is not None:
-                progress.update(src, sum(p.num_rows for p in parts))
+                progress.update(src, sum(p.num_rows for p in parts), piece.at)
             parts = piece = p = None  # this loop's references: gone before collecting
             memory.after_piece()
 

@@ -174,3 +174,36 @@ def test_xlsx_formula_without_stored_result_is_an_error_row(tmp_path):
     recs = list(open_records(path))
     assert [r.values for r in recs] == [{"单位名称": "甲局", "预算数": 100, "支出数": 95, "备注": None},
                                         {"单位名称": "乙局", "预算数": 100, "支出数": 90, "备注": "y"}]
+
+
+def test_progress_position_is_of_the_rows_scored_not_of_the_reader(tmp_path, monkeypatch):
+    # The reader runs pieces ahead of scoring; the progress line showed its position, so it
+    # said 100% with a quarter of the records still to score.
+    import perfrules.io.batches as batches
+    from perfrules.batch import run_file
+
+    monkeypatch.setattr(batches, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 50)
+    header = "预算数,支出数,等次\n"
+    line = "100.00,95.50,优秀\n"
+    n = 3000
+    data = tmp_path / "d.csv"
+    data.write_text(header + line * n, encoding="utf-8")
+    rules = tmp_path / "t.rules"
+    rules.write_text(RULES, encoding="utf-8")
+    head, size = len(header.encode()), len(line.encode())
+
+    class Seen:
+        rows, at = 0, []
+
+        def update(self, src, rows, at=0):
+            self.rows += rows
+            self.at.append((self.rows, at or src.bytes_done))
+
+        def done(self):
+            pass
+
+    seen = Seen()
+    run_file(perfrules.load(rules), data, tmp_path / "o.csv", progress=seen)
+    assert seen.rows == n and len(seen.at) > 10
+    assert [at for _, at in seen.at] == [head + rows * size for rows, _ in seen.at]

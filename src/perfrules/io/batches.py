@@ -74,6 +74,7 @@ class Piece:
     batch: object  # pyarrow.RecordBatch or Cells
     rows: np.ndarray
     errors: list = field(default_factory=list)  # Record with values None
+    at: int = 0  # bytes of the file up to this piece's last row, when known (progress)
 
 
 class BatchSource:
@@ -149,7 +150,14 @@ class CsvBatches(BatchSource):
                     continue
                 block, pending = buf[:cut], buf[cut:]
                 if block:
-                    yield from self._block_pieces(block, start_line)
+                    # the reader runs ahead of scoring: each piece carries its own position,
+                    # interpolated by line within the block
+                    end = fh.tell() - len(pending)
+                    nlines = max(block.count(b"\n"), 1)
+                    for piece in self._block_pieces(block, start_line):
+                        last = max([int(r) for r in piece.rows[-1:]] + [r.row for r in piece.errors], default=start_line)
+                        piece.at = end - len(block) + len(block) * min(max(last - start_line + 1, 0), nlines) // nlines
+                        yield piece
                     start_line += block.count(b"\n")
                 if eof:
                     break
@@ -417,7 +425,7 @@ class ArrowBatches(BatchSource):
                 keep = np.flatnonzero(~mask)
                 batch = batch.take(keep)
                 rows = rows[keep]
-            yield Piece(batch, rows)
+            yield Piece(batch, rows, at=self.bytes_done)
 
 
 def _unviewed(batch):
