@@ -207,3 +207,14 @@ def test_progress_position_is_of_the_rows_scored_not_of_the_reader(tmp_path, mon
     run_file(perfrules.load(rules), data, tmp_path / "o.csv", progress=seen)
     assert seen.rows == n and len(seen.at) > 10
     assert [at for _, at in seen.at] == [head + rows * size for rows, _ in seen.at]
+
+
+@pytest.mark.parametrize("backend", ["columnar", "row"])
+def test_unclosed_quote_names_the_lines_it_swallowed(rules, tmp_path, capsys, backend):
+    # An unclosed quote on line 3 makes lines 3–6 one record (CSV's rule): three records
+    # vanished into one error row that named line 3 only.
+    data = tmp_path / "q.csv"
+    data.write_text('预算数,支出数,等次\n100,95,优秀\n100,"95,良好\n100,90,优秀\n100,80,优秀\n100,70,"x"\n', encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--backend", backend, "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "第3–6行被读成了这一条记录" in out and out.count("\n") == 3

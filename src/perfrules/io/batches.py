@@ -297,7 +297,7 @@ class CsvBatches(BatchSource):
             elif _is_blank_line(cells):
                 self.skipped += 1
             else:
-                records.append(_row_record(start, self.columns, cells, short_ok=False))
+                records.append(_row_record(start, self.columns, cells, short_ok=False, end=first_line + end - 1))
             previous = end
         yield from _record_pieces(records, self.columns, self._batch_rows)
 

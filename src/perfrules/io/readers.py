@@ -333,19 +333,26 @@ def pick_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, Sequ
     return rows[next((i for i, c in enumerate(counts) if c >= need), 0)]
 
 
-def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok: bool = True) -> Record:
+def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok: bool = True,
+                end: int | None = None) -> Record:
     """Build a record from positional cells, rejecting non-empty extras; a short row is padded
     with blanks (a sheet row ends at its last value) or, with short_ok False (a CSV line: a
-    truncated write or a broken line, not a shorter row), rejected."""
+    truncated write or a broken line, not a shorter row), rejected. `end`: the CSV line the
+    record ends on; a rejected record spanning lines says so (an unclosed quote swallows every
+    line after it into one record, which would otherwise vanish without a word)."""
     width = len(columns)
+    span_zh = span_en = ""
+    if end is not None and end > row:
+        span_zh = f"；第{row}–{end}行被读成了这一条记录：第{row}行可能有没闭合的引号"
+        span_en = f"; lines {row}–{end} were read as this one record: an unclosed quote on line {row}?"
     if not short_ok and len(cells) < width:
         missing = "、".join(columns[len(cells):][:3]) + ("…" if width - len(cells) > 3 else "")
         return _error_record(
             row,
             "too_few_cells",
-            f"第{row}行只有{len(cells)}个单元格，少于表头的{width}列（缺：{missing}；行可能被截断）",
+            f"第{row}行只有{len(cells)}个单元格，少于表头的{width}列（缺：{missing}；行可能被截断{span_zh}）",
             f"row {row} has {len(cells)} cells but the header has {width} columns (missing: "
-            f"{missing.replace('、', ', ')}; a truncated line?)",
+            f"{missing.replace('、', ', ')}; a truncated line?{span_en})",
         )
     if len(cells) > width:
         extra = cells[width:]
@@ -354,8 +361,8 @@ def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok:
             return _error_record(
                 row,
                 "too_many_cells",
-                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}）",
-                f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown})",
+                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}{span_zh}）",
+                f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown}{span_en})",
             )
         cells = cells[:width]
     values = dict(zip(columns, cells))
@@ -519,6 +526,7 @@ class _CsvSource(RecordSource):
                     if any(n in bad_lines for n in span):
                         problem = ("bad_encoding", "")
                     bad_lines.difference_update(span)
+                self._row_end = end  # the physical line the row ends on (read by _records)
                 yield previous + 1, cells, problem
                 previous = end
 
@@ -544,7 +552,7 @@ class _CsvSource(RecordSource):
             if _is_blank_line(cells):
                 self.skipped += 1
                 continue
-            yield _row_record(start, columns, cells, short_ok=False)
+            yield _row_record(start, columns, cells, short_ok=False, end=self._row_end)
 
 
 def _decode_lines(fh: Iterable[bytes], encoding: str, bad_lines: set[int]) -> Iterator[str]:
