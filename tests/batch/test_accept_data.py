@@ -218,3 +218,13 @@ def test_unclosed_quote_names_the_lines_it_swallowed(rules, tmp_path, capsys, ba
     assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--backend", backend, "--lang", "zh"]) == 0
     out = capsys.readouterr().out
     assert "第3–6行被读成了这一条记录" in out and out.count("\n") == 3
+
+
+def test_bare_cr_line_ends_say_what_to_do(rules, tmp_path, capsys):
+    # Excel for Mac's "Macintosh Comma Separated" ends lines in CR; the message was Python's
+    # csv module's "do you need to open the file in universal-newline mode?"
+    data = tmp_path / "mac.csv"
+    data.write_bytes("预算数,支出数,等次\r100,95,优秀\r".encode("utf-8"))
+    assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert "回车符（CR）" in err and "universal-newline" not in err

@@ -468,6 +468,17 @@ class _CsvSource(RecordSource):
                 code, detail = problem
                 if code == "bad_encoding":
                     raise self._decode_error(start)
+                if "new-line character seen in unquoted field" in detail:
+                    # lines end in a bare CR (Excel for Mac's "Macintosh CSV"): Python's csv
+                    # module's advice (universal-newline mode) means nothing to the user
+                    raise ReaderError(
+                        code,
+                        f"表头行（第{start}行）CSV格式错误：行以单独的回车符（CR）结尾（Mac 版 Excel 的“Macintosh 逗号分隔”格式）；"
+                        "请另存为“CSV UTF-8（逗号分隔）”",
+                        f"header line {start}: CSV syntax error: lines end in a bare carriage return (CR, Excel for Mac's "
+                        "\"Macintosh Comma Separated\"); save the file as \"CSV UTF-8 (Comma delimited)\"",
+                        self.path,
+                    )
                 raise ReaderError(
                     code,
                     f"表头行（第{start}行）CSV格式错误：{detail}",
