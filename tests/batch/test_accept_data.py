@@ -228,3 +228,30 @@ def test_bare_cr_line_ends_say_what_to_do(rules, tmp_path, capsys):
     assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--lang", "zh"]) == 2
     err = capsys.readouterr().err
     assert "回车符（CR）" in err and "universal-newline" not in err
+
+
+POP = """\
+settings { total 5 }
+input 完成数: count
+indicator 名次 weight 5 {
+  value 完成数
+  score value / max_of(value) * full
+}
+"""
+
+
+def test_population_stats_of_a_polars_frame(tmp_path):
+    # Iterating a DataFrame gives its columns: population_stats took each column for a record,
+    # rejected it, and returned empty statistics without a word (every max_of missing).
+    pl = pytest.importorskip("polars")
+    path = tmp_path / "pop.rules"
+    path.write_text(POP, encoding="utf-8")
+    r = perfrules.load(path)
+    t = pa.table({"完成数": ["10", "20", "40"]})
+    want = r.population_stats(t)
+    got = r.population_stats(pl.from_arrow(t))
+    assert [repr(s) for s in got] == [repr(s) for s in want]
+    scores = [x["名次"] for x in pa.Table.from_batches(list(r.evaluate_batches(t.to_batches(), pop=got))).to_pylist()]
+    assert [str(s) for s in scores] == ["1.25", "2.50", "5.00"]
+    with pytest.raises(TypeError):
+        r.population_stats(["完成数"])
