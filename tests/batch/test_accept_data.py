@@ -255,3 +255,18 @@ def test_population_stats_of_a_polars_frame(tmp_path):
     assert [str(s) for s in scores] == ["1.25", "2.50", "5.00"]
     with pytest.raises(TypeError):
         r.population_stats(["完成数"])
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_gb18030_json_is_detected(rules, tmp_path, capsys, fmt):
+    # `--encoding` says "default: detect UTF-8/BOM/GB18030", but a GBK JSON file was rejected
+    # ("str is not valid UTF-8") and a GBK JSONL file reported every column missing.
+    import json
+
+    recs = [{"预算数": 100, "支出数": 95, "等次": "优秀"}, {"预算数": 100, "支出数": 80, "等次": "良好"}]
+    text = json.dumps(recs, ensure_ascii=False) if fmt == "json" else "\n".join(json.dumps(r, ensure_ascii=False) for r in recs)
+    data = tmp_path / f"g.{fmt}"
+    data.write_bytes(text.encode("gb18030"))
+    assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[4] for line in out[1:]] == ["9.60", "7.40"]

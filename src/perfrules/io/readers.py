@@ -779,6 +779,23 @@ def _loads(data: bytes, encoding: str | None) -> Any:
     return json.loads(data.decode("utf-8"), parse_float=_json_float, parse_constant=_json_constant)
 
 
+def _mostly_gbk(data: bytes) -> bool:
+    """A JSON file's text is GB18030 (GBK) rather than UTF-8: it does not decode as UTF-8 and its
+    undecodable bytes are not few — a quarter or more of the non-ASCII characters that do decode
+    (the rule detect_encoding applies to a CSV's lines; a JSON file is often one line)."""
+    if data.startswith(codecs.BOM_UTF8) or data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return bad * 4 >= good
+
+
 def _json_float(text: str):
     """A JSON number with a fraction or exponent: the float orjson gives when its shortest
     decimal is the number written (the usual case), else the exact Decimal."""
@@ -841,9 +858,13 @@ class _JsonSource(_KeyedSource):
 
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
+        raw = path.read_bytes()
+        if encoding is None and _mostly_gbk(raw):  # --help: "default: detect UTF-8/BOM/GB18030"
+            encoding = "gb18030"
+            self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
         try:
-            data = _loads(path.read_bytes(), encoding)
+            data = _loads(raw, encoding)
         except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
             raise ReaderError(
                 "bad_json", f"JSON 文件格式错误：{path}：{exc}", f"malformed JSON in {path}: {exc}", path
@@ -874,6 +895,9 @@ class _JsonlSource(_KeyedSource):
 
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
+        if encoding is None and detect_encoding(path) == "gb18030":  # line by line, as for a CSV
+            encoding = "gb18030"
+            self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
         self._given_encoding = encoding
         with contextlib.closing(self._lines()) as lines:
