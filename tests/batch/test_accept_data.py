@@ -270,3 +270,22 @@ def test_gb18030_json_is_detected(rules, tmp_path, capsys, fmt):
     assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--lang", "zh"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split(",")[4] for line in out[1:]] == ["9.60", "7.40"]
+
+
+def test_numpy_scalars_in_a_record(rules, tmp_path):
+    # A record built from numpy arrays: np.bool_ was "not 是/否", np.datetime64 "not a date".
+    np = pytest.importorskip("numpy")
+    path = tmp_path / "b.rules"
+    path.write_text("""settings { total 2 }
+input 已整改: bool
+input 完成日期: date
+indicator 按时 weight 2 {
+  score checklist { 已整改 -> 1; 完成日期 <= 2024-06-30 -> 1 }
+}
+""", encoding="utf-8")
+    r = perfrules.load(path)
+    for when in (np.datetime64("2024-06-30"), np.datetime64("2024-06-30T08:00:00.000000000")):
+        res = r.evaluate_one({"已整改": np.bool_(True), "完成日期": when})
+        assert res.ok and str(res.total) == "2.00", res.error
+    res = r.evaluate_one({"已整改": np.bool_(False), "完成日期": np.datetime64("NaT")})
+    assert res.ok and str(res.total) == "0.00"
