@@ -289,3 +289,14 @@ indicator 按时 weight 2 {
         assert res.ok and str(res.total) == "2.00", res.error
     res = r.evaluate_one({"已整改": np.bool_(False), "完成日期": np.datetime64("NaT")})
     assert res.ok and str(res.total) == "0.00"
+
+
+def test_stray_bytes_under_a_utf8_header_that_gb18030_cannot_read(rules, tmp_path, capsys):
+    # Mostly-ASCII rows with a few stray bytes outnumber the header's UTF-8 characters, so the
+    # file was guessed GB18030 — and then rejected whole: "line 1 cannot be decoded as gb18030".
+    lines = ["预算数,支出数,等次"] + ["100,95,"] * 40 + ["100,9\xff5,"] * 3
+    data = tmp_path / "d.csv"
+    data.write_bytes("\n".join(lines).encode("utf-8").replace("\xff".encode("utf-8"), b"\xff") + b"\n")
+    assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 44 and sum("无法按 utf-8 解码" in line for line in out) == 3

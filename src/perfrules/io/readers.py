@@ -207,6 +207,7 @@ def detect_encoding(path: str | Path) -> str:
         chunk = head + fh.read(_SNIFF_CHUNK - len(head))
         seen = 0
         non_ascii_at = -1
+        first = b""  # the first line with non-ASCII bytes
         valid = invalid = 0  # non-ASCII characters that decode / bytes that do not
         pending = b""
         while True:
@@ -230,6 +231,7 @@ def detect_encoding(path: str | Path) -> str:
                         line.decode("utf-8")
                     except UnicodeDecodeError:
                         return "gb18030"  # the header (or first text) is not UTF-8
+                    first = line
                 high = len(text) - len(text.translate(None, _HIGH_BYTES))
                 decoded = text.decode("utf-8", "surrogateescape")
                 bad = len(_ESCAPED.findall(decoded))
@@ -242,7 +244,13 @@ def detect_encoding(path: str | Path) -> str:
             if non_ascii_at < 0 and seen >= _SNIFF_LIMIT:
                 break
             chunk = fh.read(_SNIFF_CHUNK)
-    return "utf-8" if invalid * 4 < valid or not invalid else "gb18030"
+    if invalid * 4 < valid or not invalid:
+        return "utf-8"
+    try:
+        first.decode("gb18030")
+    except UnicodeDecodeError:  # many stray bytes in mostly-ASCII rows, under a UTF-8 header
+        return "utf-8"          # that GB18030 cannot read: the rows' bad lines become error rows
+    return "gb18030"
 
 
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
