@@ -255,20 +255,13 @@ def _cell(col, i: int):
 
 
 def _unview(col):
-    """A string_view/binary_view column (Polars' newest Arrow; Parquet and IPC files written from
-    it) as large_string/large_binary: the column conversion's kernels (take, …) have none for views."""
+    """A view column (Polars' newest Arrow; Parquet and IPC files written from it) with plain
+    values: the column conversion's kernels (take, …) have none for views."""
     if isinstance(col, list):
         return col
-    import pyarrow as pa
+    from .io.batches import unview_column
 
-    t = col.type
-    if not hasattr(pa.types, "is_string_view"):
-        return col  # pyarrow < 16 has no views
-    if pa.types.is_string_view(t):
-        return col.cast(pa.large_string())
-    if pa.types.is_binary_view(t):
-        return col.cast(pa.large_binary())
-    return col
+    return unview_column(col)
 
 
 def _id_text(v) -> str:

@@ -300,3 +300,25 @@ def test_stray_bytes_under_a_utf8_header_that_gb18030_cannot_read(rules, tmp_pat
     assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--lang", "zh"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 44 and sum("无法按 utf-8 解码" in line for line in out) == 3
+
+
+def test_polars_categorical_and_enum_in_newest_arrow(rules, tmp_path, capsys):
+    # Polars' newest Arrow gives Categorical/Enum columns as dictionaries of string_view:
+    # decoding them crashed (no take kernel for string_view).
+    pl = pytest.importorskip("polars")
+    import pyarrow.ipc as ipc
+
+    df = pl.DataFrame({"单位名称": ["甲局", "乙局", None], "预算数": ["100", "200.5", "（空）"],
+                       "支出数": ["95.5", "1,234.56", "3"], "等次": ["优秀", "良好", None]})
+    df = df.with_columns(pl.col("单位名称").cast(pl.Categorical), pl.col("等次").cast(pl.Enum(["优秀", "良好", "合格"])))
+    r = perfrules.load(rules)
+    want = r.evaluate_table(df.to_arrow(), id_column="单位名称").to_pylist()
+    t = df.to_arrow(compat_level=pl.CompatLevel.newest())
+    assert pa.types.is_dictionary(t.schema.field("等次").type)
+    assert r.evaluate_table(t, id_column="单位名称").to_pylist() == want
+    with ipc.new_file(tmp_path / "c.arrow", t.schema) as w:
+        w.write_table(t)
+    (tmp_path / "rs").mkdir()
+    (tmp_path / "rs" / "t.rules").write_text('applies to "甲局", "乙局"\n' + RULES, encoding="utf-8")
+    assert main(["eval", "--rulesets", str(tmp_path / "rs"), "--data", str(tmp_path / "c.arrow"), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.count("\n") == 4

@@ -431,15 +431,36 @@ class ArrowBatches(BatchSource):
 def _unviewed(batch):
     """string_view/binary_view columns (files written from Polars' newest Arrow) as
     large_string/large_binary: `take` (routing, the empty-row check) has no kernel for views."""
+    for i, f in enumerate(batch.schema):
+        old = batch.column(i)
+        col = unview_column(old)
+        if col is not old:
+            batch = batch.set_column(i, f.with_type(col.type), col)
+    return batch
+
+
+def unview_column(col):
+    """A string_view/binary_view column, or a dictionary of them (Polars' Categorical/Enum in its
+    newest Arrow), with large_string/large_binary values instead; any other column as it is.
+    pyarrow's kernels (take, dictionary decoding) have none for views."""
     import pyarrow as pa
 
     if not hasattr(pa.types, "is_string_view"):
-        return batch  # pyarrow < 16 has no views
-    for i, f in enumerate(batch.schema):
-        if pa.types.is_string_view(f.type) or pa.types.is_binary_view(f.type):
-            plain = pa.large_string() if pa.types.is_string_view(f.type) else pa.large_binary()
-            batch = batch.set_column(i, f.with_type(plain), batch.column(i).cast(plain))
-    return batch
+        return col  # pyarrow < 16 has no views
+    t = col.type
+    value = t.value_type if pa.types.is_dictionary(t) else t
+    if not (pa.types.is_string_view(value) or pa.types.is_binary_view(value)):
+        return col
+    plain = pa.large_string() if pa.types.is_string_view(value) else pa.large_binary()
+    if not pa.types.is_dictionary(t):
+        return col.cast(plain)
+
+    def values_cast(a):
+        return pa.DictionaryArray.from_arrays(a.indices, a.dictionary.cast(plain), ordered=t.ordered)
+
+    if isinstance(col, pa.ChunkedArray):
+        return pa.chunked_array([values_cast(c) for c in col.chunks], pa.dictionary(t.index_type, plain, t.ordered))
+    return values_cast(col)
 
 
 def _string():
