@@ -243,12 +243,20 @@ class Ruleset:
         from .runtime.convert import convert_record
         from .runtime.population import collect, merge_all
 
-        if hasattr(records, "num_rows"):  # one table or batch
+        from .batch import _arrow
+
+        def frame(x) -> bool:  # a pandas/Polars frame: iterating it gives columns, not records
+            return type(x).__module__.startswith(("pandas", "polars"))
+
+        if hasattr(records, "num_rows") or frame(records):  # one table, batch or frame
             records = [records]
         envs, tables = [], []
         for rec in records:
-            if hasattr(rec, "num_rows"):
-                tables.append(rec)
+            if hasattr(rec, "num_rows") or frame(rec):
+                tables.append(_arrow(rec))
+            elif not isinstance(rec, Mapping):
+                raise TypeError(f"population_stats takes records (dicts), pyarrow Tables/RecordBatches or "
+                                f"pandas/Polars frames, got {type(rec).__name__}")
             elif any(isinstance(k, str) and k.startswith("in:") for k in rec):
                 envs.append(rec)
             else:

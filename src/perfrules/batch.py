@@ -189,7 +189,7 @@ class Batcher:
         from .io.cells import widen_short_floats
 
         names = set(chunk.schema.names if hasattr(chunk, "schema") else chunk.column_names)
-        return {name: widen_short_floats(chunk.column(col)) if col in names else None
+        return {name: widen_short_floats(_unview(chunk.column(col))) if col in names else None
                 for name, col in self.by_input.items()}
 
     def _ids(self, chunk):
@@ -281,6 +281,16 @@ def _cell(col, i: int):
     if isinstance(col, list):
         return col[i]
     return col[i].as_py()
+
+
+def _unview(col):
+    """A view column (Polars' newest Arrow; Parquet and IPC files written from it) with plain
+    values: the column conversion's kernels (take, …) have none for views."""
+    if isinstance(col, list):
+        return col
+    from .io.batches import unview_column
+
+    return unview_column(col)
 
 
 def _id_text(v) -> str:
@@ -507,7 +517,7 @@ def score_source(batcher: "Batcher", src, progress=None) -> Iterator:
             for p in parts:
                 yield p
             if progress is not None:
-                progress.update(src, sum(p.num_rows for p in parts))
+                progress.update(src, sum(p.num_rows for p in parts), piece.at)
             parts = piece = p = None  # this loop's references: gone before collecting
             memory.after_piece()
 

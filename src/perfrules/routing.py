@@ -323,7 +323,7 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
                 for piece in src:
                     out = router.evaluate(piece)
                     if progress is not None:
-                        progress.update(src, out.num_rows)
+                        progress.update(src, out.num_rows, piece.at)
                     yield out
                     out = piece = None  # this loop's references: gone before collecting
                     memory.after_piece()

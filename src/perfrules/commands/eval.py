@@ -242,7 +242,9 @@ class Progress:
         self.t0 = time.perf_counter()
         self.last = 0.0
 
-    def update(self, src, rows: int) -> None:
+    def update(self, src, rows: int, at: int = 0) -> None:
+        """`rows` more records scored; `at`: the file position of the last of them (the
+        source's own position runs ahead of scoring by the pieces read in advance)."""
         self.rows += rows
         now = time.perf_counter()
         if now - self.last < 0.2:
@@ -250,8 +252,9 @@ class Progress:
         self.last = now
         rate = self.rows / max(now - self.t0, 1e-9)
         pct = ""
-        if getattr(src, "bytes_total", 0) and getattr(src, "bytes_done", 0):
-            pct = f" {100 * src.bytes_done / src.bytes_total:5.1f}%"
+        done = at or getattr(src, "bytes_done", 0)
+        if getattr(src, "bytes_total", 0) and done:
+            pct = f" {100 * done / src.bytes_total:5.1f}%"
         text = (f"\r已评分 {self.rows:,} 条{pct}（每秒 {rate:,.0f} 条）" if self.lang == "zh"
                 else f"\rscored {self.rows:,} records{pct} ({rate:,.0f}/s)")
         sys.stderr.write(text)

@@ -74,6 +74,7 @@ class Piece:
     batch: object  # pyarrow.RecordBatch or Cells
     rows: np.ndarray
     errors: list = field(default_factory=list)  # Record with values None
+    at: int = 0  # bytes of the file up to this piece's last row, when known (progress)
 
 
 class BatchSource:
@@ -149,7 +150,14 @@ class CsvBatches(BatchSource):
                     continue
                 block, pending = buf[:cut], buf[cut:]
                 if block:
-                    yield from self._block_pieces(block, start_line)
+                    # the reader runs ahead of scoring: each piece carries its own position,
+                    # interpolated by line within the block
+                    end = fh.tell() - len(pending)
+                    nlines = max(block.count(b"\n"), 1)
+                    for piece in self._block_pieces(block, start_line):
+                        last = max([int(r) for r in piece.rows[-1:]] + [r.row for r in piece.errors], default=start_line)
+                        piece.at = end - len(block) + len(block) * min(max(last - start_line + 1, 0), nlines) // nlines
+                        yield piece
                     start_line += block.count(b"\n")
                 if eof:
                     break
@@ -289,7 +297,7 @@ class CsvBatches(BatchSource):
             elif _is_blank_line(cells):
                 self.skipped += 1
             else:
-                records.append(_row_record(start, self.columns, cells, short_ok=False))
+                records.append(_row_record(start, self.columns, cells, short_ok=False, end=first_line + end - 1))
             previous = end
         yield from _record_pieces(records, self.columns, self._batch_rows)
 
@@ -400,7 +408,7 @@ class ArrowBatches(BatchSource):
         else:
             batches = self._src._batches()
         for batch in batches:
-            batch = batch.rename_columns(self.columns[:batch.num_columns])
+            batch = _unviewed(batch.rename_columns(self.columns[:batch.num_columns]))
             n = batch.num_rows
             rows = np.arange(row + 1, row + n + 1, dtype=np.int64)
             row += n
@@ -417,7 +425,42 @@ class ArrowBatches(BatchSource):
                 keep = np.flatnonzero(~mask)
                 batch = batch.take(keep)
                 rows = rows[keep]
-            yield Piece(batch, rows)
+            yield Piece(batch, rows, at=self.bytes_done)
+
+
+def _unviewed(batch):
+    """string_view/binary_view columns (files written from Polars' newest Arrow) as
+    large_string/large_binary: `take` (routing, the empty-row check) has no kernel for views."""
+    for i, f in enumerate(batch.schema):
+        old = batch.column(i)
+        col = unview_column(old)
+        if col is not old:
+            batch = batch.set_column(i, f.with_type(col.type), col)
+    return batch
+
+
+def unview_column(col):
+    """A string_view/binary_view column, or a dictionary of them (Polars' Categorical/Enum in its
+    newest Arrow), with large_string/large_binary values instead; any other column as it is.
+    pyarrow's kernels (take, dictionary decoding) have none for views."""
+    import pyarrow as pa
+
+    if not hasattr(pa.types, "is_string_view"):
+        return col  # pyarrow < 16 has no views
+    t = col.type
+    value = t.value_type if pa.types.is_dictionary(t) else t
+    if not (pa.types.is_string_view(value) or pa.types.is_binary_view(value)):
+        return col
+    plain = pa.large_string() if pa.types.is_string_view(value) else pa.large_binary()
+    if not pa.types.is_dictionary(t):
+        return col.cast(plain)
+
+    def values_cast(a):
+        return pa.DictionaryArray.from_arrays(a.indices, a.dictionary.cast(plain), ordered=t.ordered)
+
+    if isinstance(col, pa.ChunkedArray):
+        return pa.chunked_array([values_cast(c) for c in col.chunks], pa.dictionary(t.index_type, plain, t.ordered))
+    return values_cast(col)
 
 
 def _string():

@@ -211,6 +211,7 @@ def detect_encoding(path: str | Path) -> str:
         chunk = head + fh.read(_SNIFF_CHUNK - len(head))
         seen = 0
         non_ascii_at = -1
+        first = b""  # the first line with non-ASCII bytes
         valid = invalid = 0  # non-ASCII characters that decode / bytes that do not
         pending = b""
         while True:
@@ -234,6 +235,7 @@ def detect_encoding(path: str | Path) -> str:
                         line.decode("utf-8")
                     except UnicodeDecodeError:
                         return "gb18030"  # the header (or first text) is not UTF-8
+                    first = line
                 high = len(text) - len(text.translate(None, _HIGH_BYTES))
                 decoded = text.decode("utf-8", "surrogateescape")
                 bad = len(_ESCAPED.findall(decoded))
@@ -246,7 +248,13 @@ def detect_encoding(path: str | Path) -> str:
             if non_ascii_at < 0 and seen >= _SNIFF_LIMIT:
                 break
             chunk = fh.read(_SNIFF_CHUNK)
-    return "utf-8" if invalid * 4 < valid or not invalid else "gb18030"
+    if invalid * 4 < valid or not invalid:
+        return "utf-8"
+    try:
+        first.decode("gb18030")
+    except UnicodeDecodeError:  # many stray bytes in mostly-ASCII rows, under a UTF-8 header
+        return "utf-8"          # that GB18030 cannot read: the rows' bad lines become error rows
+    return "gb18030"
 
 
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
@@ -337,19 +345,26 @@ def pick_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, Sequ
     return rows[next((i for i, c in enumerate(counts) if c >= need), 0)]
 
 
-def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok: bool = True) -> Record:
+def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok: bool = True,
+                end: int | None = None) -> Record:
     """Build a record from positional cells, rejecting non-empty extras; a short row is padded
     with blanks (a sheet row ends at its last value) or, with short_ok False (a CSV line: a
-    truncated write or a broken line, not a shorter row), rejected."""
+    truncated write or a broken line, not a shorter row), rejected. `end`: the CSV line the
+    record ends on; a rejected record spanning lines says so (an unclosed quote swallows every
+    line after it into one record, which would otherwise vanish without a word)."""
     width = len(columns)
+    span_zh = span_en = ""
+    if end is not None and end > row:
+        span_zh = f"；第{row}–{end}行被读成了这一条记录：第{row}行可能有没闭合的引号"
+        span_en = f"; lines {row}–{end} were read as this one record: an unclosed quote on line {row}?"
     if not short_ok and len(cells) < width:
         missing = "、".join(columns[len(cells):][:3]) + ("…" if width - len(cells) > 3 else "")
         return _error_record(
             row,
             "too_few_cells",
-            f"第{row}行只有{len(cells)}个单元格，少于表头的{width}列（缺：{missing}；行可能被截断）",
+            f"第{row}行只有{len(cells)}个单元格，少于表头的{width}列（缺：{missing}；行可能被截断{span_zh}）",
             f"row {row} has {len(cells)} cells but the header has {width} columns (missing: "
-            f"{missing.replace('、', ', ')}; a truncated line?)",
+            f"{missing.replace('、', ', ')}; a truncated line?{span_en})",
             dict(zip(columns, cells)),
         )
     if len(cells) > width:
@@ -359,8 +374,8 @@ def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok:
             return _error_record(
                 row,
                 "too_many_cells",
-                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}）",
-                f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown})",
+                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}{span_zh}）",
+                f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown}{span_en})",
                 dict(zip(columns, cells)),
             )
         cells = cells[:width]
@@ -467,6 +482,17 @@ class _CsvSource(RecordSource):
                 code, detail = problem
                 if code == "bad_encoding":
                     raise self._decode_error(start)
+                if "new-line character seen in unquoted field" in detail:
+                    # lines end in a bare CR (Excel for Mac's "Macintosh CSV"): Python's csv
+                    # module's advice (universal-newline mode) means nothing to the user
+                    raise ReaderError(
+                        code,
+                        f"表头行（第{start}行）CSV格式错误：行以单独的回车符（CR）结尾（Mac 版 Excel 的“Macintosh 逗号分隔”格式）；"
+                        "请另存为“CSV UTF-8（逗号分隔）”",
+                        f"header line {start}: CSV syntax error: lines end in a bare carriage return (CR, Excel for Mac's "
+                        "\"Macintosh Comma Separated\"); save the file as \"CSV UTF-8 (Comma delimited)\"",
+                        self.path,
+                    )
                 raise ReaderError(
                     code,
                     f"表头行（第{start}行）CSV格式错误：{detail}",
@@ -525,6 +551,7 @@ class _CsvSource(RecordSource):
                     if any(n in bad_lines for n in span):
                         problem = ("bad_encoding", "")
                     bad_lines.difference_update(span)
+                self._row_end = end  # the physical line the row ends on (read by _records)
                 yield previous + 1, cells, problem
                 previous = end
 
@@ -550,7 +577,7 @@ class _CsvSource(RecordSource):
             if _is_blank_line(cells):
                 self.skipped += 1
                 continue
-            yield _row_record(start, columns, cells, short_ok=False)
+            yield _row_record(start, columns, cells, short_ok=False, end=self._row_end)
 
 
 def _decode_lines(fh: Iterable[bytes], encoding: str, bad_lines: set[int]) -> Iterator[str]:
@@ -588,6 +615,7 @@ class _XlsxSource(RecordSource):
             self._sheet.reset_dimensions()
             self._header_row = 0
             self._merges = None
+            self._uncached = None
             with contextlib.closing(self._rows()) as rows:
                 seen = []
                 for number, cells in rows:
@@ -619,8 +647,25 @@ class _XlsxSource(RecordSource):
         sub-label, or the header row's cell where there is none (a column merged down). A
         sub-label found under two merges (预算 under both 2023年 and 2024年) is joined to its
         parent with nothing between (``2023年预算``, ``2024年预算``). The records start below
-        the second row."""
+        the second row.
+
+        When the captions are few and wide (其他 over five columns), the caption row fills less
+        than half the columns and pick_header chooses the row of sub-labels: its blanks that a
+        cell of the row above is merged down into (单位名称, 满意率 over two rows) show that the
+        row above is the header's top."""
         h = self._header_row
+        if any(_is_empty_cell(v) for v in top):
+            above = next((cells for number, cells in seen if number == h - 1), None)
+            if above is not None:
+                if self._merges is None:
+                    self._merges = _merged_ranges(self._workbook, self._sheet)
+                down = {c - 1 for c0, r0, c1, r1 in self._merges if r0 == h - 1 and r1 >= h for c in range(c0, c1 + 1)}
+                if any(_is_empty_cell(v) and i in down for i, v in enumerate(top)):
+                    self._header_row = h - 1
+                    names = self._two_level_header(seen, above)
+                    if names is not None:
+                        return names
+                    self._header_row = h
         below = next((cells for number, cells in seen if number == h + 1), None)
         if below is None or _is_empty_row(below) or not any(_is_empty_cell(v) for v in top):
             return None
@@ -679,6 +724,8 @@ class _XlsxSource(RecordSource):
         columns = self.columns
         if self._merges is None:  # read once, though a source may be iterated twice (population pass)
             self._merges = _merged_ranges(self._workbook, self._sheet)
+        if self._uncached is None:
+            self._uncached = _uncached_formulas(self._workbook, self._sheet)
         fill = _VerticalMerges(self._merges, self._header_row)
         for number, cells in self._rows():
             if number <= self._header_row:
@@ -688,6 +735,20 @@ class _XlsxSource(RecordSource):
             if _is_empty_row(cells):
                 self.skipped += 1
                 continue
+            if self._uncached and number in self._uncached:
+                found = [(ref, col) for ref, col in self._uncached[number]
+                         if col < len(columns) and (col >= len(cells) or _is_empty_cell(cells[col]))]
+                if found:
+                    refs, names = [ref for ref, _ in found], [columns[col] for _, col in found]
+                    yield _error_record(
+                        number,
+                        "formula_without_value",
+                        f"第{number}行 {'、'.join(names)}：单元格 {'、'.join(refs)} 是公式，但文件里没有它的计算结果"
+                        "（文件可能不是 Excel/WPS 保存的）；请在 Excel 中打开并保存，或把公式粘贴为数值",
+                        f"row {number} {', '.join(names)}: cell {', '.join(refs)} holds a formula whose result the file "
+                        "does not store (perhaps not saved by Excel/WPS); open and save it in Excel, or paste the values",
+                    )
+                    continue
             yield _row_record(number, columns, cells)
 
     def close(self) -> None:
@@ -709,14 +770,60 @@ def _missing_dependency(module: str, fmt: str, path: Path) -> ReaderError:
 # --- JSON / JSONL ----------------------------------------------------------------
 
 
+# A number token a float64 may not carry exactly: 16 or more digits and dots in a row, or an
+# exponent of three digits. Only a hint (it may sit inside a string): such text is parsed again
+# by the standard library, which keeps every number exactly.
+_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}|[0-9][eE][-+]?[0-9]{3}")
+
+
 def _loads(data: bytes, encoding: str | None) -> Any:
     import orjson
 
     if encoding is not None and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
-        return orjson.loads(data.decode(encoding))
+        data = data.decode(encoding).encode("utf-8")
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    return orjson.loads(data)
+    if _LONG_NUMBER.search(data) is None:
+        return orjson.loads(data)
+    # orjson reads every number as a float64 (and integers beyond 64 bits too): a figure of more
+    # than 15 significant digits would lose digits (1.00000000000000000001 → 1.0, 1e-400 → 0.0)
+    # and 1e400 rejects the whole file. These are read exactly.
+    import json
+
+    return json.loads(data.decode("utf-8"), parse_float=_json_float, parse_constant=_json_constant)
+
+
+def _mostly_gbk(data: bytes) -> bool:
+    """A JSON file's text is GB18030 (GBK) rather than UTF-8: it does not decode as UTF-8 and its
+    undecodable bytes are not few — a quarter or more of the non-ASCII characters that do decode
+    (the rule detect_encoding applies to a CSV's lines; a JSON file is often one line)."""
+    if data.startswith(codecs.BOM_UTF8) or data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return bad * 4 >= good
+
+
+def _json_float(text: str):
+    """A JSON number with a fraction or exponent: the float orjson gives when its shortest
+    decimal is the number written (the usual case), else the exact Decimal."""
+    from decimal import Decimal
+
+    f = float(text)
+    exact = Decimal(text)
+    if f == f and abs(f) != float("inf") and Decimal(repr(f)) == exact:
+        return f
+    return exact
+
+
+def _json_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # NaN/Infinity: orjson rejects them as well
 
 
 class _KeyedSource(RecordSource):
@@ -765,9 +872,13 @@ class _JsonSource(_KeyedSource):
 
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
+        raw = path.read_bytes()
+        if encoding is None and _mostly_gbk(raw):  # --help: "default: detect UTF-8/BOM/GB18030"
+            encoding = "gb18030"
+            self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
         try:
-            data = _loads(path.read_bytes(), encoding)
+            data = _loads(raw, encoding)
         except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
             raise ReaderError(
                 "bad_json", f"JSON 文件格式错误：{path}：{exc}", f"malformed JSON in {path}: {exc}", path
@@ -798,6 +909,9 @@ class _JsonlSource(_KeyedSource):
 
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
+        if encoding is None and detect_encoding(path) == "gb18030":  # line by line, as for a CSV
+            encoding = "gb18030"
+            self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
         self._given_encoding = encoding
         with contextlib.closing(self._lines()) as lines:
@@ -979,6 +1093,43 @@ def _merged_ranges(workbook: Any, sheet: Any) -> list[tuple[int, int, int, int]]
         return list(dict.fromkeys(out))  # (and one found twice counts once)
     except Exception:  # noqa: BLE001 - merges are a convenience: without them cells read as blank
         return []
+
+
+# A formula cell with no stored result: written by a program (openpyxl, a report exporter) that
+# does not compute formulas. openpyxl's data_only mode reads it as blank, which would score the
+# field as missing data without a word.
+_UNCACHED = re.compile(rb"<c\b([^>]*)>\s*(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+_CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_CELL_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
+
+
+def _uncached_formulas(workbook: Any, sheet: Any) -> dict[int, list[tuple[str, int]]]:
+    """Sheet row → [(cell reference, 0-based column)] of the formula cells whose result the file
+    does not store (a cached empty text, t="str", is a result); none if reading the XML fails."""
+    try:
+        from openpyxl.utils.cell import column_index_from_string
+
+        out: dict[int, list[tuple[str, int]]] = {}
+        tail = b""
+        with workbook._archive.open(sheet._worksheet_path) as fh:  # private to openpyxl: guarded
+            while True:
+                block = fh.read(1 << 20)
+                text = tail + block
+                if block:  # a cell cut by the block boundary is searched with the next block
+                    cut = text.rfind(b"<c ")
+                    text, tail = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+                if b"<f" in text:
+                    for m in _UNCACHED.finditer(text):
+                        ref, kind = _CELL_REF.search(m.group(1)), _CELL_TYPE.search(m.group(1))
+                        if ref is None or (kind is not None and kind.group(1) == b"str"):
+                            continue
+                        letters, row = ref.group(1).decode(), int(ref.group(2))
+                        out.setdefault(row, []).append((letters + str(row), column_index_from_string(letters) - 1))
+                if not block:
+                    break
+        return out
+    except Exception:  # noqa: BLE001 - a convenience: without it such cells read as blank
+        return {}
 
 
 class _VerticalMerges:

@@ -40,6 +40,10 @@ def lookup(record: Mapping, spec) -> object:
 def convert_value(spec, raw):
     """One input value: returns the runtime value, or raises FieldError."""
     t = spec.type
+    if type(raw).__module__ == "numpy":  # a numpy scalar (a cell of an array): its Python value;
+        if raw.dtype.kind == "M":      # np.bool_ and np.datetime64 were not understood
+            raw = raw.astype("datetime64[us]")  # (.item() of a nanosecond datetime64 is an int)
+        raw = raw.item()
     if raw is _ABSENT or is_blank(raw):
         return spec.default if spec.has_default else Missing("input_missing", spec.name)
     try:
