@@ -59,8 +59,9 @@ def first(a, b):
         return a
     if is_scalar(b):
         return np.where(a != 0, a, b)
+    idx = np.flatnonzero(a)  # missing rows are few: patch them by index
     out = b.copy()
-    np.copyto(out, a, where=a.astype(bool))
+    out[idx] = a[idx]
     return out
 
 
@@ -388,18 +389,20 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
         return q, None  # already on the grid (points of a band, a decimal input): rint is exact
     if is_scalar(y):
         return q, (None if abs(abs(y - q) - 0.5) > E else "scalar")
-    dist = np.subtract(y, q)
+    # |y − q| in y's own buffer when y is a temporary: a fresh array costs its page faults
+    dist = np.subtract(y, q, out=y) if y is not a.f else np.subtract(y, q)
     np.abs(dist, out=dist)
     close = np.flatnonzero(dist >= 0.5 - E)
     if close.size == 0:
         return q, None
-    yc = y[close]
+    yc = a.f[close] * s if s != 1.0 else a.f[close]  # y again, for the few close rows
     tie = np.abs(np.abs(yc - np.trunc(yc)) - 0.5) + E < 0.5 / _smax(a.d)
     if tie.any():
         t = close[tie]
-        w = np.floor(np.abs(y[t]))
+        yt = yc[tie]
+        w = np.floor(np.abs(yt))
         up = np.ones(t.size, dtype=bool) if mode == "half_up" else (np.fmod(w, 2.0) == 1.0)
-        q[t] = np.copysign(w + up, y[t])
+        q[t] = np.copysign(w + up, yt)
     rest = close[~tie]
     if rest.size and not is_scalar(a.m):
         rest = rest[a.m[rest] == 0]
