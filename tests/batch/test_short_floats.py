@@ -54,3 +54,13 @@ def test_float32_table_scores_like_its_decimals(backend):
     as_float32 = rules.evaluate_table(pa.table(narrowed), backend=backend)
     assert as_float32.to_pylist() == as_decimals.to_pylist()
     assert as_float32.column("总分").to_pylist() == [Decimal("90.15")]
+
+
+@pytest.mark.parametrize("backend", ["row", "rowfraction", "reference"])
+def test_a_float32_scalar_reads_as_its_decimal(backend):
+    """A cell handed over as a numpy float32 scalar is the decimal it shows, as in a column."""
+    rules = perfrules.compile("""
+input 甲: amount
+indicator 甲指标 weight 100 { value 甲; score bands { value == 95231.47 -> 100; otherwise -> 0 } }
+""")
+    assert str(rules.evaluate_one({"甲": np.float32(95231.47)}, backend=backend).total) == "100.00"

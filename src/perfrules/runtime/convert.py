@@ -40,8 +40,11 @@ def lookup(record: Mapping, spec) -> object:
 def convert_value(spec, raw):
     """One input value: returns the runtime value, or raises FieldError."""
     t = spec.type
-    if type(raw).__module__ == "numpy":  # a numpy scalar (a cell of an array): its Python value;
-        if raw.dtype.kind == "M":      # np.bool_ and np.datetime64 were not understood
+    # a numpy scalar (a cell of an array): its Python value, as np.bool_ and np.datetime64 were
+    # not understood; not floats (a float32's Python float is its binary value, 95231.46875 for
+    # 95231.47: cells.parse_number reads it by its shortest text instead)
+    if type(raw).__module__ == "numpy" and raw.dtype.kind != "f":
+        if raw.dtype.kind == "M":
             raw = raw.astype("datetime64[us]")  # (.item() of a nanosecond datetime64 is an int)
         raw = raw.item()
     if raw is _ABSENT or is_blank(raw):
@@ -68,9 +71,13 @@ def convert_value(spec, raw):
 def _shown(raw) -> str:
     """A raw value for a message: exact numbers (a test's `given`, Decimal from the API) as
     decimals, like `eval` shows them; anything else (a cell's text) quoted."""
+    if isinstance(raw, Decimal) and raw.is_finite() and abs(raw.adjusted()) > 30:
+        return f"{raw:.6E}"  # 1E+400 as 1.000000E+400, not 401 digits
     if isinstance(raw, (Fraction, Decimal)):
-        return format_plain(Fraction(raw))
-    return repr(raw)
+        text = format_plain(Fraction(raw))
+        return text if len(text) <= 40 else f"{text[:30]}…"  # shown in zh and en messages alike
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:50]}…"
 
 
 def _number(spec, raw) -> Fraction:
