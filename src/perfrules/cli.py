@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     _terminate_as_interrupt()
     try:
         return args.run(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted" if args.lang == "en" else "已中断", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130  # 128 + the signal's number, as shells report
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - never show a user a traceback unless asked
@@ -83,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         return 70
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt (everything that cleans up after one
+    cleans up after it) but ending the command with 143 rather than 130."""
+
+
 def _terminate_as_interrupt() -> None:
     """SIGTERM (what `kill` and batch schedulers send) ends a run like Ctrl-C: as an exception
     in the main thread, so half-written output files are removed, not left behind."""
@@ -93,7 +98,7 @@ def _terminate_as_interrupt() -> None:
         return  # signal handlers can only be set from the main thread (e.g. main() in a worker)
 
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise Terminated
 
     try:
         signal.signal(signal.SIGTERM, handler)

@@ -18,7 +18,8 @@ the rulesets' columns and a 规则集 (ruleset) column; a record no ruleset appl
 
 Exit status: 0 when the file was evaluated (even with error rows; see --strict),
 1 when a rule file has errors, 2 when the data file cannot be used,
-3 with --strict when any record is an error row.
+3 with --strict when any record is an error row, 130 on Ctrl-C and 143 on SIGTERM (no
+output file is left behind, half-written or not).
 """
 from __future__ import annotations
 

@@ -22,6 +22,26 @@ from .readers import _canonical_format, detect_format
 from .writers import WRITE_FORMATS, write_rows
 
 
+def check_fits(path: str | Path, rows: int | None, *, fmt: str | None = None) -> None:
+    """Refuse, before any work, an XLSX output that cannot hold `rows` records (known up front
+    for Parquet and Arrow files): the writer would stop only after scoring a million rows."""
+    from .writers import _EXCEL_MAX_ROWS
+
+    if not rows or rows < _EXCEL_MAX_ROWS:
+        return
+    try:
+        fmt = _canonical_format(fmt) if fmt is not None else detect_format(Path(path))
+    except ReaderError:
+        return  # write_batches reports it
+    if fmt == "xlsx":
+        raise WriterError(
+            "too_many_rows",
+            f"数据有 {rows} 条记录，超过 Excel 工作表上限（{_EXCEL_MAX_ROWS - 1} 行数据）；请改用 CSV 或 Parquet",
+            f"the data has {rows} records, more than an Excel sheet holds ({_EXCEL_MAX_ROWS - 1} data rows); "
+            f"use CSV or Parquet",
+        )
+
+
 def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | None = None,
                   to_text: Callable | None = None, typed: Callable | None = None) -> int:
     """Write record batches of `schema`; returns the number of rows written.
@@ -50,13 +70,13 @@ def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | Non
         types = {f.name: "decimal" for f in schema if str(f.type).startswith("decimal")} if fmt == "xlsx" else None
         return write_rows(rows(), target, fmt=fmt, columns=names, types=types)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        open(tmp, "xb").close()
-    except OSError as exc:
-        raise WriterError("cannot_write", f"无法写入输出文件 {target}：{os_reason(exc)}",
-                          f"cannot write output file {target}: {exc.strerror or exc}") from exc
     count = 0
-    try:
+    try:  # from the file's creation on: an interrupt (Ctrl-C, SIGTERM) right after it removes it too
+        try:
+            open(tmp, "xb").close()
+        except OSError as exc:
+            raise WriterError("cannot_write", f"无法写入输出文件 {target}：{os_reason(exc)}",
+                              f"cannot write output file {target}: {exc.strerror or exc}") from exc
         if fmt in ("csv", "tsv"):
             count = _csv(batches, tmp, schema, "\t" if fmt == "tsv" else ",", to_text)
         else:
@@ -65,7 +85,7 @@ def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | Non
     except BaseException:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:  # never created (it could not be), or already moved into place
             pass
         raise
     return count

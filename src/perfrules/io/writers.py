@@ -479,15 +479,15 @@ def write_rows(
     # A uniquely named sibling created with open(..., "x") honours the umask,
     # unlike tempfile.mkstemp whose 0600 mode would carry over on replace.
     tmp_name = str(target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
-    try:
-        open(tmp_name, "xb").close()
-    except OSError as exc:
-        raise WriterError(
-            "cannot_write",
-            f"无法写入输出文件 {target}：{os_reason(exc)}",
-            f"cannot write output file {target}: {exc.strerror or exc}",
-        ) from exc
-    try:
+    try:  # from the file's creation on: an interrupt (Ctrl-C, SIGTERM) right after it removes it too
+        try:
+            open(tmp_name, "xb").close()
+        except OSError as exc:
+            raise WriterError(
+                "cannot_write",
+                f"无法写入输出文件 {target}：{os_reason(exc)}",
+                f"cannot write output file {target}: {exc.strerror or exc}",
+            ) from exc
         if fmt in ("csv", "tsv"):
             with open(tmp_name, "w", encoding=encoding or "utf-8-sig", newline="") as fh:
                 count = _write_csv(rows, fh, "\t" if fmt == "tsv" else ",", columns, batch_size, extra)
@@ -502,7 +502,7 @@ def write_rows(
     except BaseException:
         try:
             os.unlink(tmp_name)
-        except FileNotFoundError:
+        except OSError:  # never created (it could not be), or already moved into place
             pass
         raise
     return count
