@@ -79,6 +79,8 @@ def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column:
     """input name → data column, or DataProblem naming every problem at once."""
     from .io import resolve_columns
 
+    if not columns and source is not None and input_specs(ruleset):  # `[]`, an empty JSONL file
+        raise DataProblem("PR804", "文件中没有记录，也就没有任何列", "the file holds no records, hence no columns")
     plan = resolve_columns(columns, input_specs(ruleset), mapping)
     if not plan.ok:
         raise DataProblem("PR802", *plan_problem(plan, source))
@@ -536,11 +538,12 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
     """Score a data file into an output file, streaming. Raises DataProblem before any work when
     the file cannot be read or columns are missing; returns what was done."""
     from . import flat
-    from .io.batch_writers import write_batches
+    from .io.batch_writers import check_fits, write_batches
 
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
         by_input = resolve(ruleset, src.columns, mapping, id_column, source=src)
+        check_fits(output, getattr(src, "rows_total", None), fmt=out_fmt)
         b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend, columns=columns)
         if ruleset.has_population:
             b.pop, b.pop_members = population_stats(b, src), True
@@ -549,6 +552,8 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
         if summary is not None:
             results = summary.watch(results, lang)
         write_batches(results, output, b.schema, fmt=out_fmt, to_text=flat.as_text, typed=flat.as_stored)
+        if summary is not None:
+            summary.skipped += src.skipped
         if progress is not None:
             progress.done()
     return b.stats

@@ -31,6 +31,7 @@ class Summary:
     errors: int = 0
     grades: Counter = field(default_factory=Counter)
     alerts: Counter = field(default_factory=Counter)
+    skipped: int = 0  # rows of the file with no value at all: not records (blank lines, empty sheet rows)
     # the grade names in the order the rule files declare them (优, 良, 中, 差), for `text`
     order: list = field(default_factory=list)
 
@@ -82,7 +83,7 @@ class Summary:
 
     def to_dict(self) -> dict:
         return {"records": self.records, "results": self.results, "errors": self.errors,
-                "grades": dict(self.grades), "alerts": dict(self.alerts)}
+                "grades": dict(self.grades), "alerts": dict(self.alerts), "skipped_empty_rows": self.skipped}
 
     def text(self, lang: str) -> str:
         zh = lang == "zh"
@@ -93,10 +94,14 @@ class Summary:
         levels = sorted(self.alerts, key=lambda k: (_LEVEL_ORDER.get(k, 9), k))
         alerts = "，".join(f"{_LEVEL_ZH.get(k, k) if zh else k} {self.alerts[k]}" for k in levels) or "0"
         if zh:
-            return f"共 {self.records} 条记录：评分 {self.results} 条，错误 {self.errors} 条；等级分布：{grades}；预警信息：{alerts}"
+            skipped = f"（另有 {self.skipped} 个空行，不是记录）" if self.skipped else ""
+            return (f"共 {self.records} 条记录{skipped}：评分 {self.results} 条，错误 {self.errors} 条；"
+                    f"等级分布：{grades}；预警信息：{alerts}")
         grades = grades.replace("，", ", ")
         alerts = alerts.replace("，", ", ")
-        return f"{self.records} records: {self.results} scored, {self.errors} errors; grades: {grades}; alerts: {alerts}"
+        skipped = f" ({self.skipped} empty rows skipped)" if self.skipped else ""
+        return (f"{self.records} records{skipped}: {self.results} scored, {self.errors} errors; grades: {grades}; "
+                f"alerts: {alerts}")
 
 
 def evaluate_file(ruleset: Ruleset, path: str, *, fmt=None, encoding=None, sheet=None, mapping_path=None,

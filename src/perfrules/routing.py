@@ -332,6 +332,8 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
         if summary is not None:
             stream = summary.watch(stream, lang)
         write_batches(stream, output, router.schema, fmt=out_fmt, to_text=flat.as_text, typed=flat.as_stored)
+        if summary is not None:
+            summary.skipped += src.skipped
         if progress is not None:
             progress.done()
     return router

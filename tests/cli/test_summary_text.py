@@ -26,3 +26,26 @@ def test_grades_in_the_order_the_rule_file_declares_them(tmp_path, capsys):
     assert "等级分布：优 1，良 2，中 1；" in capsys.readouterr().err
     s = Summary(grades=Counter({"—": 1, "中": 1, "良": 2, "优": 1, "甲": 1}), order=["优", "良", "中", "差"])
     assert s.text("zh").split("；")[1] == "等级分布：优 1，良 2，中 1，甲 1，未定级 1"
+
+
+def test_rows_with_no_value_are_counted_as_skipped(tmp_path, capsys):
+    """An all-null Parquet row or a blank CSV line is not a record; the summary says how many
+    there were, so records in the output plus skipped rows are the file's rows."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from perfrules.cli import main
+
+    rules = tmp_path / "r.rules"
+    rules.write_text("input 分: number\nindicator 综合 weight 100 { value 分; score value }\n", encoding="utf-8")
+    data = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"分": [90, None, 80, None]}), data)
+    summary = tmp_path / "s.json"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "o.csv"), "--lang", "zh",
+                 "--summary-json", str(summary)]) == 0
+    assert "共 2 条记录（另有 2 个空行，不是记录）：" in capsys.readouterr().err
+    got = json.loads(summary.read_text(encoding="utf-8"))
+    assert (got["records"], got["skipped_empty_rows"]) == (2, 2)
+    assert Summary(records=3).text("en").startswith("3 records: ")
