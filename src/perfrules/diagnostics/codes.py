@@ -76,6 +76,11 @@ _CODES = [
     Code("PR512", "checklist-above-full", "warning",
          "清单各项都成立时合计 {points} 分，超过该指标分值 {full}：得分会被截为 {full}",
          "the checklist items add up to {points} when all hold, above the indicator's weight {full}: the score is capped at {full}"),
+    Code("PR514", "score-shown-rounded", "warning",
+         "{name} 的分值 {full} 有 {weight_places} 位小数，而得分保留 {places} 位：满分计入总分时是 {full}，"
+         "在结果和测试里却显示为 {shown}",
+         "{name}'s weight {full} has {weight_places} decimal places but scores keep {places}: full marks count "
+         "as {full} in the total, yet show as {shown} in results and tests"),
     Code("PR513", "match-incomplete", "warning",
          "match 没有覆盖 {missing}，且没有 otherwise：这些值没有对应的分值，得分按缺失处理",
          "match does not cover {missing} and has no otherwise: those values have no points and score as missing"),

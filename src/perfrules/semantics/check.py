@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint, Label
-from ..runtime.numbers import format_plain, round_fraction
+from ..runtime.numbers import decimal_places, format_plain, round_fraction
 from ..runtime.scoring import finish
 from ..source import SourceFile, Span
 from ..syntax import ast as A
@@ -230,6 +230,10 @@ class RulesetChecker:
                         s["rounding"] = ROUNDING[w]
                     elif w in ("total_only", "仅总分"):
                         s["total_only"] = True
+                    elif w in _SETTING_KEYS:  # the next setting, without a ; before it
+                        self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{key} 后出现了另一项设置 {w}",
+                                        what_en=f"another setting, {w}, follows {key}")
+                        break
                     else:
                         self._unknown(arg, Bi("舍入方式", "rounding"), {**ROUNDING, "total_only": 1})
                 if nums:
@@ -244,7 +248,8 @@ class RulesetChecker:
                 self._mode(item, TIME_PROGRESS, Bi("序时进度口径", "time progress"), s, "time_progress")
             elif key in ("total", "总分"):
                 if len(nums) != 1 or nums[0].value <= 0:
-                    self.sink.error("PR210", item.span, what="total 后应为一个正数", what_en="total takes one positive number")
+                    self.sink.error("PR210", item.span, *_run_on_hint(item), what="total 后应为一个正数",
+                                    what_en="total takes one positive number")
                 else:
                     s["total"] = nums[0].value
             else:
@@ -254,7 +259,7 @@ class RulesetChecker:
     def _mode(self, item: A.Setting, vocab: dict, what: str, s: dict, field: str) -> None:
         args = [a for a in item.args if isinstance(a, A.Name)]
         if len(args) != 1:
-            self.sink.error("PR210", item.span, what=f"{item.key.text} 后应写一个取值：{choices_text(vocab)}",
+            self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{item.key.text} 后应写一个取值：{choices_text(vocab)}",
                             what_en=f"{item.key.text} takes one of: {choices_text(vocab)}")
             return
         if args[0].text not in vocab:
@@ -480,7 +485,19 @@ class RulesetChecker:
 
         lost: dict[int, list[ir.Indicator]] = {}
         for ind in self.indicators:
-            if not ind.is_leaf or ind.weight <= 0 or (ind.weight / step).denominator == 1 or reach(ind) == ind.weight:
+            if not ind.is_leaf or ind.weight <= 0 or (ind.weight / step).denominator == 1:
+                continue
+            if reach(ind) == ind.weight:  # rounds up and is clamped back: full marks, shown rounded
+                places = decimal_places(ind.weight)
+                shown = format_plain(round_fraction(ind.weight, s.places, s.rounding), s.places)
+                self.sink.warning("PR514", ind.span,
+                                  Hint(f"保留 {places} 位小数（rounding {s.rounding} {places}），或把分值改为 {s.places} 位小数以内"
+                                       if places is not None else f"把分值改为 {s.places} 位小数以内",
+                                       f"keep {places} decimal places (rounding {s.rounding} {places}), or give it a weight "
+                                       f"with at most {s.places}" if places is not None else
+                                       f"give it a weight with at most {s.places} decimal place(s)"),
+                                  name=ind.name, full=format_plain(ind.weight), weight_places=places, places=s.places,
+                                  shown=shown)
                 continue
             if ind.parent in self._share_groups and ind.kind == "normal":
                 lost.setdefault(ind.parent, []).append(ind)
@@ -671,3 +688,16 @@ class RulesetChecker:
                     if callee not in seen:
                         seen.add(callee)
                         stack.append((callee, calls(self.defs[callee].body, []), chain + (callee,)))
+
+
+_SETTING_KEYS = ("rounding", "舍入", "missing", "缺失", "time_progress", "序时进度", "total", "总分")
+
+
+def _run_on_hint(item: A.Setting) -> tuple:
+    """A hint when a setting's arguments run on into the next setting (two settings on one line
+    without a ;): `settings { total 1  rounding half_up 3 }` reads as total with four arguments."""
+    for arg in item.args:
+        if isinstance(arg, A.Name) and arg.text in _SETTING_KEYS:
+            return (Hint(f"一行写几项设置时用分号隔开：{item.key.text} …; {arg.text} …",
+                         f"separate settings on one line with semicolons: {item.key.text} …; {arg.text} …"),)
+    return ()
