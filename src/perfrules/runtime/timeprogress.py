@@ -8,14 +8,22 @@ from fractions import Fraction
 CONVENTIONS = ("by_month", "by_day", "by_day365", "quarters")
 
 
-def time_progress(d: date, convention: str = "by_day") -> Fraction:
+def time_progress(d: date, convention: str = "by_day", year: int | None = None) -> Fraction:
     """Share of the year elapsed at date d (Fraction in [0, 1]).
+
+    With `year` (the ruleset's budget year, `settings { year 2024 }`), a date before that year
+    is 0 and a date after it is 1 (a year-end review dated the next spring is 100%, not a few
+    percent of the following year); without it the year is d's own.
 
     by_month: month / 12 (the month of d counts as complete);
     by_day: days elapsed including 1 January and d / days in the year (leap-aware);
     by_day365: the same days / 365, capped at 1;
     quarters: 25% for each quarter end (3-31, 6-30, 9-30, 12-31) reached on or before d.
     """
+    if year is not None and d.year != year:
+        if convention not in CONVENTIONS:
+            raise ValueError(f"unknown time progress convention {convention!r}")
+        return Fraction(0) if d.year < year else Fraction(1)
     if convention == "by_month":
         return Fraction(d.month, 12)
     day_of_year = d.timetuple().tm_yday
