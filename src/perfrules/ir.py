@@ -338,6 +338,7 @@ class Settings:
     missing: str = "zero"
     time_progress: str = "by_day"
     total: Fraction = Fraction(100)
+    year: int | None = None  # budget year: time_progress is 0 before it and 100% after it
 
 
 @dataclass(frozen=True)

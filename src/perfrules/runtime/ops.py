@@ -142,10 +142,10 @@ def is_missing(x):
     return type(x) is M
 
 
-def fn_time_progress(d, convention: str = "by_day"):
+def fn_time_progress(d, convention: str = "by_day", year: int | None = None):
     if type(d) is M:
         return d
-    return _time_progress(d, convention)
+    return _time_progress(d, convention, year)
 
 
 def fn_year(d):

@@ -252,8 +252,15 @@ class RulesetChecker:
                                     what_en="total takes one positive number")
                 else:
                     s["total"] = nums[0].value
+            elif key in ("year", "预算年度", "年度"):
+                if len(nums) != 1 or nums[0].value.denominator != 1 or not 1900 <= nums[0].value <= 9999:
+                    self.sink.error("PR210", item.span, what="year 后应为一个年份，如 year 2024",
+                                    what_en="year takes a year, e.g. year 2024")
+                else:
+                    s["year"] = int(nums[0].value)
             else:
-                self._unknown(item.key, Bi("设置项", "setting"), {"rounding": 1, "missing": 1, "time_progress": 1, "total": 1})
+                self._unknown(item.key, Bi("设置项", "setting"),
+                              {"rounding": 1, "missing": 1, "time_progress": 1, "total": 1, "year": 1})
         self.settings = ir.Settings(**s)
 
     def _mode(self, item: A.Setting, vocab: dict, what: str, s: dict, field: str) -> None:

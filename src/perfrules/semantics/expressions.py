@@ -378,7 +378,8 @@ class ExprChecker:
             arg = n.args[1].expr
             word = arg.dotted if isinstance(arg, A.Ref) else ""
             convention = pick(self.sink, word, arg.span, TIME_PROGRESS, Bi("序时进度口径", "time progress"), convention)
-        return ir.Call(ir.PERCENT, "time_progress", (d,), (convention,))
+        year = self.o.settings.year
+        return ir.Call(ir.PERCENT, "time_progress", (d,), (convention,) if year is None else (convention, year))
 
     def _user_call(self, n: A.Call, fname: str, ctx: Ctx):
         decl = self.o.defs[fname]
