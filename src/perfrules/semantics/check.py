@@ -254,7 +254,7 @@ class RulesetChecker:
                     s["total"] = nums[0].value
             elif key in ("year", "预算年度", "年度"):
                 if len(nums) != 1 or nums[0].value.denominator != 1 or not 1900 <= nums[0].value <= 9999:
-                    self.sink.error("PR210", item.span, what="year 后应为一个年份，如 year 2024",
+                    self.sink.error("PR210", item.span, *_run_on_hint(item), what="year 后应为一个年份，如 year 2024",
                                     what_en="year takes a year, e.g. year 2024")
                 else:
                     s["year"] = int(nums[0].value)
@@ -697,7 +697,8 @@ class RulesetChecker:
                         stack.append((callee, calls(self.defs[callee].body, []), chain + (callee,)))
 
 
-_SETTING_KEYS = ("rounding", "舍入", "missing", "缺失", "time_progress", "序时进度", "total", "总分")
+_SETTING_KEYS = ("rounding", "舍入", "missing", "缺失", "time_progress", "序时进度", "total", "总分",
+                 "year", "预算年度", "年度")
 
 
 def _run_on_hint(item: A.Setting) -> tuple:
