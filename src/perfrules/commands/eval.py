@@ -6,7 +6,7 @@ normalised header ("实际支出（万元）" matches 实际支出). Every recor
 as a result, or as an error row that names the field and why.
 
 Without -o a readable table goes to the terminal (the indicator breakdown when there are
-only a few records). With -o the results are written as CSV, XLSX, JSON, JSONL or Parquet,
+only a few records). With -o the results are written as CSV, TSV, XLSX, JSON, JSONL, Parquet or Arrow,
 by the file's extension or --format, streaming in batches (memory stays bounded however large
 the file). A summary goes to stderr (--summary-json FILE for tools); a progress line too when
 stderr is a terminal.
@@ -42,7 +42,7 @@ def configure(p) -> None:
     p.add_argument("--format", choices=("csv", "tsv", "xlsx", "json", "jsonl", "parquet", "arrow", "table"),
                    help="output format")
     p.add_argument("--id", dest="id_column", metavar="COLUMN", help="the column that identifies a record (e.g. 单位名称)")
-    p.add_argument("--as-of", metavar="DATE", help="evaluation date for time progress and as_of (YYYY-MM-DD)")
+    p.add_argument("--as-of", metavar="DATE", help="evaluation date for time progress and as_of (2024-06-30, 2024/6/30, 2024年6月30日 or 20240630)")
     p.add_argument("--map", dest="mapping", metavar="FILE", help='JSON {"data column": "input name"} for other headers')
     p.add_argument("--encoding", help="text encoding of a CSV/JSON file (default: detect UTF-8/BOM/GB18030)")
     p.add_argument("--sheet", help="XLSX sheet name or 1-based number (default: the first)")
@@ -79,21 +79,28 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
 
 def run(args) -> int:
     import tempfile
-    from datetime import date
-
     from ..memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before any thread starts: see perfrules.memory
     lang = args.lang
+    from ..io.cells import CellError, parse_date
+
     try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError:
-        _say(lang, f"--as-of 应为日期 YYYY-MM-DD：{args.as_of}", f"--as-of takes a date YYYY-MM-DD: {args.as_of}")
+        # The spellings a date cell may have: 2024-06-30, 2024/6/30, 2024.6.30, 2024年6月30日, 20240630.
+        as_of = parse_date(args.as_of) if args.as_of else None
+    except CellError as e:
+        _say(lang, f"--as-of {e.message_zh}", f"--as-of: {e.message_en}")
         return 2
     routed = bool(args.rulesets or args.routes)
     if routed == bool(args.rules) or (args.rulesets and args.routes):
         _say(lang, "请给出一个规则文件，或 --rulesets 目录，或 --routes 文件（三者选一）",
              "give one rule file, or --rulesets DIR, or --routes FILE (exactly one)")
+        return 2
+    if args.format == "table" and args.output:
+        # The table is for the terminal: with -o it used to print and leave the file unwritten.
+        _say(lang, f"--format table 只显示在终端，不写文件；要写 {args.output}，去掉 --format 或给出文件格式（csv、xlsx、json……）",
+             f"--format table is shown on the terminal, not written to a file; to write {args.output}, "
+             "drop --format or give a file format (csv, xlsx, json, …)")
         return 2
     fmt = args.format or ("table" if not args.output else None)
     table_out = None
