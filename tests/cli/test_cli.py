@@ -255,6 +255,10 @@ def test_eval_bad_data_never_tracebacks(tmp_path, capsys, name):
     (["--data", "{good}", "--sheet", "2"], 0),  # a CSV has no sheets: ignored
     (["--data", "{good}", "-o", "{dir}/sub/none/out.csv"], 2),
     (["--data", "{good}", "-o", "{dir}/out.weird"], 2),
+    # --summary-json into a folder or a missing folder was an internal error (exit 70) after scoring
+    (["--data", "{good}", "--summary-json", "{dir}"], 2),
+    (["--data", "{good}", "--summary-json", "{dir}/sub/none/s.json", "-o", "{dir}/o.csv"], 2),
+    (["--data", "{good}", "--summary-json", "{good}"], 2),
 ])
 def test_eval_bad_arguments_never_traceback(tmp_path, capsys, argv, want):
     good = write_csv(tmp_path / "in.csv", "utf-8")
@@ -279,6 +283,20 @@ def test_eval_as_of_names_what_is_wrong(tmp_path, capsys):
     good = write_csv(tmp_path / "in.csv", "utf-8")
     code, out, err = run(capsys, "eval", SMALL, "--data", good, "--as-of", "2024-02-30", "--lang", "zh")
     assert code == 2 and "--as-of" in err and "日期不存在" in err, err
+
+
+def test_eval_warns_of_a_map_target_that_is_no_input(tmp_path, capsys):
+    # 违规次数 has a default: a misspelt --map target left its column unused and every record
+    # took 0 violations, without a word (the target was named only when a column was missing).
+    header = ["单位名称", "实际支出", "调整后预算数", "考评等次", "违规数"]
+    good = write_csv(tmp_path / "in.csv", "utf-8", header=header)
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"违规数": "违规次数X"}, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--map", mapping, "--format", "csv", "--lang", "zh")
+    assert code == 0 and "警告" in err and "违规次数X" in err and "不是规则里的输入项" in err, err
+    mapping.write_text(json.dumps({"违规数": "违规次数"}, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--map", mapping, "--format", "csv", "--lang", "en")
+    assert code == 0 and "warning" not in err, err
 
 
 def test_eval_format_table_with_output_file_is_refused(tmp_path, capsys):
