@@ -2,7 +2,7 @@
 beyond turning raw results into models."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -527,6 +527,9 @@ def _display_of(ind: ir.Indicator):
 
 
 def _as_date(v) -> date | None:
+    """An evaluation date given as a date or as text, in every spelling a date cell may have
+    (2024-06-30, 2024/6/30, 2024年6月30日, 20240630); a ValueError (CellError) otherwise."""
     if v is None or isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v))
+        return v.date() if isinstance(v, datetime) else v
+    from .io.cells import parse_date
+    return parse_date(v if isinstance(v, (str, int)) else str(v))

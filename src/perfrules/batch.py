@@ -399,9 +399,8 @@ def _batches_with_rows(tables, size: int):
 
 
 def _date(v):
-    if v is None or isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v))
+    from .api import _as_date
+    return _as_date(v)
 
 
 # ---- files

@@ -3,7 +3,7 @@ from these."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,7 @@ class IndicatorResult(_Model):
 
 class AlertResult(_Model):
     name: str
-    level: str = Field(description="info | warning | severe")
+    level: Literal["info", "warning", "severe"] = Field(description="info | warning | severe")
     message: str
 
 
@@ -94,24 +94,25 @@ class EvaluationResult(_Model):
 class DiagnosticLabel(_Model):
     message: str
     file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    line: int = Field(ge=1)
+    column: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    end_column: int = Field(ge=1)
 
 
 class DiagnosticModel(_Model):
     """One problem in a rule file (the JSON form of `perfrules check --format json`)."""
 
-    code: str = Field(description="stable code, e.g. PR201")
+    # Constrained, not only described: the schema should reject what perfrules never writes.
+    code: str = Field(pattern=r"^PR[0-9]{3}$", description="stable code, e.g. PR201")
     slug: str
-    severity: str = Field(description="error | warning")
+    severity: Literal["error", "warning"] = Field(description="error | warning")
     message: str
     file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    line: int = Field(ge=1, description="1-based, as are the columns")
+    column: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    end_column: int = Field(ge=1)
     hint: Optional[str] = None
     labels: list[DiagnosticLabel] = Field(default_factory=list)
     chain: list[str] = Field(default_factory=list)

@@ -22,6 +22,9 @@ __all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten",
 
 
 _LEVEL_ORDER = {"severe": 0, "warning": 1, "info": 2}
+# The flat alert column writes a level as its label ([预警] in Chinese): read it back as the level
+# key, so the summary counts (and --summary-json) say severe/warning/info whatever the path or language.
+_LEVEL_OF_LABEL = {**{label: level for level, label in _LEVEL_ZH.items()}, **{k: k for k in _LEVEL_ORDER}}
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Summary:
         if len(alerts):
             levels = pc.extract_regex(alerts, r"^\[(?P<level>[^\]]*)\]").field("level")
             for item in pc.value_counts(levels).to_pylist():
-                self.alerts[item["values"]] += item["counts"]
+                self.alerts[_LEVEL_OF_LABEL.get(item["values"], item["values"])] += item["counts"]
 
     def watch(self, batches, lang: str):
         """Pass flat result batches through, counting them."""
@@ -83,7 +86,8 @@ class Summary:
 
     def to_dict(self) -> dict:
         return {"records": self.records, "results": self.results, "errors": self.errors,
-                "grades": dict(self.grades), "alerts": dict(self.alerts), "skipped_empty_rows": self.skipped}
+                "grades": dict(self.grades),
+                "alerts": {k: self.alerts[k] for k in sorted(self.alerts, key=lambda k: (_LEVEL_ORDER.get(k, 9), k))}, "skipped_empty_rows": self.skipped}
 
     def text(self, lang: str) -> str:
         zh = lang == "zh"

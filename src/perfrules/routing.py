@@ -110,7 +110,10 @@ def routes_from_file(path) -> Routes:
             except CompileError as err:
                 raise RouteProblem("PR805", f"规则文件有错误：{rel}", f"the rule file has errors: {rel}", err) from None
             except OSError as err:
-                raise RouteProblem("PR804", f"无法读取规则文件 {rel}：{os_reason(err)}", f"cannot read rule file {rel}: {err.strerror}") from None
+                # Say where it looked: a path written relative to the current folder looked right and failed.
+                raise RouteProblem("PR804", f"无法读取规则文件 {rel}（{rp}；路径相对于路由文件 {p} 所在的文件夹）：{os_reason(err)}",
+                                   f"cannot read rule file {rel} ({rp}; paths are relative to the folder of the routes file {p}): "
+                                   f"{err.strerror}") from None
         routes.add(unit.strip(), loaded[rp], rel)
     return routes
 

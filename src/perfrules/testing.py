@@ -113,6 +113,7 @@ class FileResult:
     sources: dict = field(default_factory=dict)
     read_error: str | None = None
     seconds: float = 0.0
+    deselected: int = 0  # test blocks left out by -k (select)
 
     @property
     def broken(self) -> bool:
@@ -166,6 +167,7 @@ def run_file(path: str | Path, select: str | None = None) -> FileResult:
     if rules is not None:
         for case in rules.program.tests:
             if select and select not in case.name:
+                result.deselected += 1
                 continue
             result.cases.append(run_case(rules, case))
     result.seconds = time.perf_counter() - started
@@ -428,7 +430,10 @@ def render_text(files: list[FileResult], lang: str = "zh", color: bool = False, 
             out.append(_indent(f.compile_report(lang, color), 4))
             continue
         if not f.cases:
-            out.append("  " + ("（没有测试）" if lang == "zh" else "(no tests)"))
+            if f.deselected:  # it has tests, none selected: "(no tests)" read as if it had none
+                out.append("  " + (f"（{f.deselected} 个测试未选中，-k）" if lang == "zh" else f"({f.deselected} test(s) not selected by -k)"))
+            else:
+                out.append("  " + ("（没有测试）" if lang == "zh" else "(no tests)"))
             continue
         for c in f.cases:
             mark = tint(_MARKS["pass"], "32") if c.passed else tint(_MARKS["fail"], "31")

@@ -204,3 +204,19 @@ def test_rules_that_score_with_the_date_warn_without_as_of(tmp_path, capsys):
     assert main(["eval", str(HEALTH), "--data", str(ROOT / "rulesets/health/health-2024.csv"), "-o", str(out),
                  "--lang", "en"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_routes_file_paths_are_relative_to_it_and_the_error_says_so(tmp_path, capsys, monkeypatch):
+    # A path written relative to the current folder failed with only "cannot read rule file
+    # rulesets/health/health.rules", a file the user could see was there.
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "sub").mkdir()
+    routes = tmp_path / "sub" / "routes.json"
+    routes.write_text(json.dumps({"区卫健局": "rulesets/health/health.rules"}, ensure_ascii=False), encoding="utf-8")
+    code = main(["eval", "--routes", str(routes), "--data", str(DISTRICT), "-o", str(tmp_path / "o.csv"), "--lang", "zh"])
+    err = capsys.readouterr().err
+    assert code == 2 and "路径相对于路由文件" in err and str(tmp_path / "sub" / "rulesets") in err, err
+    routes.write_text(json.dumps({"区卫健局": str(Path("..") / Path(HEALTH).relative_to(ROOT))}, ensure_ascii=False),
+                      encoding="utf-8")
+    (tmp_path / "rulesets").symlink_to(ROOT / "rulesets", target_is_directory=True)
+    assert main(["eval", "--routes", str(routes), "--data", str(DISTRICT), "-o", str(tmp_path / "o.csv"), "--lang", "en"]) == 0

@@ -84,6 +84,17 @@ def test_check_json(capsys):
     assert [d["code"] for d in items] == ["PR401", "PR201", "PR502", "PR301", "PR103"]
 
 
+def test_check_json_reports_a_missing_file(tmp_path, capsys):
+    # The JSON was [] for a file that is not there (only stderr and the exit status said so).
+    missing = tmp_path / "nope.rules"
+    code, out, err = run(capsys, "check", "--format", "json", "--lang", "en", missing, SMALL)
+    assert code == 1 and "cannot read" in err
+    items = json.loads(out)
+    assert [(d["code"], d["file"], d["severity"]) for d in items] == [("PR701", str(missing), "error")]
+    from jsonschema import Draft202012Validator
+    Draft202012Validator(json.loads((ROOT / "schemas" / "diagnostic.schema.json").read_text(encoding="utf-8"))).validate(items[0])
+
+
 @pytest.mark.parametrize("lang, word, message", [
     ("zh", "错误[PR201]", "未定义的名称 实际支处"),
     ("en", "error[PR201]", "unknown name 实际支处"),
@@ -244,6 +255,10 @@ def test_eval_bad_data_never_tracebacks(tmp_path, capsys, name):
     (["--data", "{good}", "--sheet", "2"], 0),  # a CSV has no sheets: ignored
     (["--data", "{good}", "-o", "{dir}/sub/none/out.csv"], 2),
     (["--data", "{good}", "-o", "{dir}/out.weird"], 2),
+    # --summary-json into a folder or a missing folder was an internal error (exit 70) after scoring
+    (["--data", "{good}", "--summary-json", "{dir}"], 2),
+    (["--data", "{good}", "--summary-json", "{dir}/sub/none/s.json", "-o", "{dir}/o.csv"], 2),
+    (["--data", "{good}", "--summary-json", "{good}"], 2),
 ])
 def test_eval_bad_arguments_never_traceback(tmp_path, capsys, argv, want):
     good = write_csv(tmp_path / "in.csv", "utf-8")
@@ -254,6 +269,46 @@ def test_eval_bad_arguments_never_traceback(tmp_path, capsys, argv, want):
     assert code == want, err
     if want:
         assert err.strip() and len(err.strip().splitlines()) <= 2, err
+
+
+@pytest.mark.parametrize("spelling", ["2024-06-30", "2024/6/30", "2024.6.30", "2024年6月30日", "20240630"])
+def test_eval_as_of_takes_the_date_spellings_of_date_cells(tmp_path, capsys, spelling):
+    # --as-of used to take only YYYY-MM-DD (date.fromisoformat) though a date cell takes all these.
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--as-of", spelling, "--format", "csv")
+    assert code == 0, err
+
+
+def test_eval_as_of_names_what_is_wrong(tmp_path, capsys):
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--as-of", "2024-02-30", "--lang", "zh")
+    assert code == 2 and "--as-of" in err and "日期不存在" in err, err
+
+
+def test_eval_warns_of_a_map_target_that_is_no_input(tmp_path, capsys):
+    # 违规次数 has a default: a misspelt --map target left its column unused and every record
+    # took 0 violations, without a word (the target was named only when a column was missing).
+    header = ["单位名称", "实际支出", "调整后预算数", "考评等次", "违规数"]
+    good = write_csv(tmp_path / "in.csv", "utf-8", header=header)
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"违规数": "违规次数X"}, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--map", mapping, "--format", "csv", "--lang", "zh")
+    assert code == 0 and "警告" in err and "违规次数X" in err and "不是规则里的输入项" in err, err
+    mapping.write_text(json.dumps({"违规数": "违规次数"}, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--map", mapping, "--format", "csv", "--lang", "en")
+    assert code == 0 and "warning" not in err, err
+
+
+def test_eval_format_table_with_output_file_is_refused(tmp_path, capsys):
+    # --format table -o out.csv printed the table and exited 0 without writing out.csv.
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    for extra in ([], ["--rulesets", str(RULESETS)]):
+        rules = [] if extra else [SMALL]
+        code, out, err = run(capsys, "eval", *rules, *extra, "--data", good, "--format", "table",
+                             "-o", tmp_path / "out.csv", "--lang", "en")
+        no_traceback(code, out, err)
+        assert code == 2 and "--format table" in err, err
+        assert not (tmp_path / "out.csv").exists()
 
 
 def test_eval_missing_rule_file(tmp_path, capsys):

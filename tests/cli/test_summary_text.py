@@ -49,3 +49,29 @@ def test_rows_with_no_value_are_counted_as_skipped(tmp_path, capsys):
     got = json.loads(summary.read_text(encoding="utf-8"))
     assert (got["records"], got["skipped_empty_rows"]) == (2, 2)
     assert Summary(records=3).text("en").startswith("3 records: ")
+
+
+def test_summary_json_counts_alerts_by_level_on_every_path(tmp_path, capsys):
+    # Written from the result file's alert column, the counts were keyed by the label shown
+    # ({"提醒": 8, "预警": 11, "严重": 4} in Chinese) instead of the level (info/warning/severe),
+    # and the text listed them in code-point order (严重 4，提醒 8，预警 11).
+    import json
+
+    from conftest import RULESETS
+    from perfrules.cli import main
+
+    rules = RULESETS / "monitoring" / "execution.rules"
+    data = RULESETS / "monitoring" / "execution-2024-06.csv"
+    runs = {"table": [], "csv zh": ["-o", str(tmp_path / "o.csv")], "csv en": ["-o", str(tmp_path / "o.csv"), "--lang", "en"],
+            "row": ["-o", str(tmp_path / "o.jsonl"), "--backend", "row"],
+            "reference": ["-o", str(tmp_path / "o.parquet"), "--backend", "reference"]}
+    got = {}
+    for name, extra in runs.items():
+        summary = tmp_path / f"{name}.json"
+        argv = ["eval", str(rules), "--data", str(data), "--as-of", "2024-06-30", "--summary-json", str(summary)]
+        assert main([*argv, *(extra if "--lang" in extra else [*extra, "--lang", "zh"])]) == 0
+        err = capsys.readouterr().err
+        assert "严重 4，预警 11，提醒 8" in err or "severe 4, warning 11, info 8" in err, (name, err)
+        got[name] = json.loads(summary.read_text(encoding="utf-8"))["alerts"]
+    for name, alerts in got.items():
+        assert list(alerts.items()) == [("severe", 4), ("warning", 11), ("info", 8)], (name, alerts)

@@ -24,3 +24,22 @@ def test_as_of_from_the_record_or_the_keyword(backend):
     # the keyword wins over the record
     assert rules.evaluate_one({**rec, "as_of": "2024-12-31"}, as_of="2024-06-30", backend=backend).total == Decimal("100.00")
     assert rules.evaluate_one(rec, backend=backend).total == Decimal("0.00")  # no date: missing, scored 0
+
+
+@pytest.mark.parametrize("spelling", ["2024-06-30", "2024/6/30", "2024.06.30", "2024年6月30日", "20240630"])
+def test_as_of_takes_every_date_spelling_a_date_cell_takes(spelling):
+    # It used to be date.fromisoformat only: 评价时点 = 2024年6月30日 raised a bare ValueError.
+    rules = perfrules.compile(RULES)
+    rec = {"支出": "50", "预算": "100"}
+    assert rules.evaluate_one({**rec, "评价时点": spelling}).total == Decimal("100.00")
+    assert rules.evaluate_one(rec, as_of=spelling).total == Decimal("100.00")
+    assert rules.evaluate([rec], as_of=spelling)[0].total == Decimal("100.00")
+    pa = pytest.importorskip("pyarrow")
+    table = rules.evaluate_table(pa.Table.from_pylist([rec]), as_of=spelling)
+    assert str(table.column("总分")[0].as_py()) == "100.00"
+
+
+def test_as_of_that_is_no_date_is_a_value_error():
+    rules = perfrules.compile(RULES)
+    with pytest.raises(ValueError, match="2024-02-30"):
+        rules.evaluate_one({"支出": "50", "预算": "100"}, as_of="2024-02-30")

@@ -315,6 +315,11 @@ def test_cli_prints_the_fast_source(tmp_path, capsys):
                     encoding="utf-8")
     assert main(["compile", str(path), "--emit", "python-fast"]) == 1
     assert "population" in capsys.readouterr().err
+    # Chinese first, like every other message (it was English whatever the language).
+    assert main(["compile", str(path), "--emit", "python-fast", "--lang", "zh"]) == 1
+    assert "快速精确行评估器不支持" in capsys.readouterr().err
+    assert main(["compile", str(path), "--emit", "python-fast", "--lang", "en"]) == 1
+    assert "fast row evaluator does not support" in capsys.readouterr().err
 
 
 VALUES_RULES = """

@@ -246,6 +246,27 @@ def test_select_by_name_and_no_tests(tmp_path, capsys):
     assert code == 5 and "(no tests)" in out
 
 
+def test_select_that_matches_nothing_says_so(tmp_path, capsys):
+    # -k with no match listed every file as "(no tests)", as if they had none.
+    path = write(tmp_path, "ok.rules", PASSING)
+    code, out, err = run_cli(capsys, str(path), "-k", "没有这个", "--lang", "en")
+    assert code == 5 and "(no tests)" not in out and "not selected by -k" in out
+    assert "no test name contains '没有这个'" in err
+
+
+def test_output_file_implies_junit(tmp_path, capsys):
+    # `perfrules test -o junit.xml` (without --format junit) wrote no file and exited 0.
+    path = write(tmp_path, "ok.rules", PASSING)
+    target = tmp_path / "junit.xml"
+    code, out, _ = run_cli(capsys, str(path), "-o", str(target), "--lang", "en")
+    passed = int(out.splitlines()[-1].split()[0])
+    assert code == 0 and passed > 0 and out.splitlines()[-1] == f"{passed} passed, 0 failed"
+    assert ET.parse(target).getroot().get("tests") == str(passed)
+    target.unlink()
+    code, _, err = run_cli(capsys, str(path), "-o", str(target), "--format", "text", "--lang", "en")
+    assert code == 2 and "JUnit" in err and not target.exists()
+
+
 def test_missing_path(tmp_path, capsys):
     code, _, err = run_cli(capsys, str(tmp_path / "nope"), "--lang", "en")
     assert code == 2 and "no such file or folder" in err

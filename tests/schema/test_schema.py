@@ -74,6 +74,24 @@ def test_results_and_diagnostics_validate_against_their_schemas(health):
         Draft202012Validator(diagnostics).validate(to_dict(d, "en"))
 
 
+def test_schemas_reject_what_perfrules_never_writes(health):
+    # The diagnostic schema took any string as code and severity and any integer as line
+    # (0 or -5); an alert's level was any string.
+    diagnostics = Draft202012Validator(json.loads((SCHEMAS / "diagnostic.schema.json").read_text(encoding="utf-8")))
+    good = {"code": "PR201", "slug": "unknown-name", "severity": "error", "message": "m", "file": "x.rules",
+            "line": 1, "column": 1, "end_line": 1, "end_column": 2}
+    assert diagnostics.is_valid(good)
+    for bad in ({"severity": "fatal"}, {"code": "E42"}, {"line": 0}, {"column": -1}):
+        assert not diagnostics.is_valid({**good, **bad}), bad
+    results = Draft202012Validator(json.loads((SCHEMAS / "result.schema.json").read_text(encoding="utf-8")))
+    record = next(csv.DictReader((ROOT / "rulesets/health/health-reference.csv").open(encoding="utf-8-sig")))
+    out = json.loads(health.evaluate_one(record, as_of="2024-06-30").model_dump_json())
+    assert results.is_valid(out)
+    assert not results.is_valid({**out, "alerts": [{"name": "a", "level": "红色", "message": "m"}]})
+    for level in ("info", "warning", "severe"):
+        assert results.is_valid({**out, "alerts": [{"name": "a", "level": level, "message": "m"}]})
+
+
 def test_input_properties(sample):
     Draft202012Validator.check_schema(sample)
     p = sample["properties"]
@@ -159,3 +177,15 @@ def test_cli_models_write_and_check(tmp_path, capsys):
     (target / "result.schema.json").write_text("{}", encoding="utf-8")
     assert S.main(["--check", str(target), "--root", str(tmp_path)]) == 1
     assert main(["schema", "--models", "--lang", "en"]) == 2
+
+
+def test_cli_refuses_options_of_the_other_mode(tmp_path, capsys):
+    # `schema RULES --write DIR` printed RULES' schema and wrote nothing; `--models RULES` ignored RULES.
+    health = str(ROOT / "rulesets/health/health.rules")
+    for argv in (["schema", health, "--write", str(tmp_path)], ["schema", health, "--check", str(tmp_path)],
+                 ["schema", "--models", health, "--check", str(SCHEMAS)],
+                 ["schema", "--models", "--write", str(tmp_path / "s"), "-o", str(tmp_path / "x.json")]):
+        assert main([*argv, "--lang", "en"]) == 2, argv
+        out, err = capsys.readouterr()
+        assert not out and ("--models" in err), (argv, err)
+    assert not list(tmp_path.iterdir())

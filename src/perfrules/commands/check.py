@@ -47,6 +47,11 @@ def run(args) -> int:
             msg = f"无法读取 {f}：{os_reason(err)}" if args.lang == "zh" else f"cannot read {f}: {err.strerror}"
             print(msg, file=sys.stderr)
             failed = True
+            if args.format == "json" and isinstance(err, FileNotFoundError):
+                # A tool reading the JSON saw nothing wrong with a file that is not there.
+                from ..diagnostics.model import Diagnostic
+                from ..source import Span
+                everything.append(to_dict(Diagnostic("PR701", Span(f, 0, 0, 1, 1, 1, 1), {"path": f}), args.lang))
             continue
         diags = [d for d in comp.diagnostics if d.is_error or not args.no_warnings]
         failed = failed or any(d.is_error for d in diags)

@@ -29,8 +29,13 @@ def run(args) -> int:
         source = rules.python_source(fast=True)
         if source is None:
             why = rules.__dict__.get("_fast_unsupported", "")
-            print(f"perfrules: the fast row evaluator does not support these rules ({why}); "
-                  "they are scored by the Fraction one (--emit python)", file=sys.stderr)
+            # The reason is the generator's own technical wording (Unsupported), in English.
+            if args.lang == "zh":
+                print(f"perfrules：快速精确行评估器不支持这套规则（{why}），由 Fraction 行评估器评分（见 --emit python）",
+                      file=sys.stderr)
+            else:
+                print(f"perfrules: the fast row evaluator does not support these rules ({why}); "
+                      "they are scored by the Fraction one (--emit python)", file=sys.stderr)
             return 1
         sys.stdout.write(source)
         return 0

@@ -6,7 +6,7 @@ normalised header ("实际支出（万元）" matches 实际支出). Every recor
 as a result, or as an error row that names the field and why.
 
 Without -o a readable table goes to the terminal (the indicator breakdown when there are
-only a few records). With -o the results are written as CSV, XLSX, JSON, JSONL or Parquet,
+only a few records). With -o the results are written as CSV, TSV, XLSX, JSON, JSONL, Parquet or Arrow,
 by the file's extension or --format, streaming in batches (memory stays bounded however large
 the file). A summary goes to stderr (--summary-json FILE for tools); a progress line too when
 stderr is a terminal.
@@ -42,7 +42,7 @@ def configure(p) -> None:
     p.add_argument("--format", choices=("csv", "tsv", "xlsx", "json", "jsonl", "parquet", "arrow", "table"),
                    help="output format")
     p.add_argument("--id", dest="id_column", metavar="COLUMN", help="the column that identifies a record (e.g. 单位名称)")
-    p.add_argument("--as-of", metavar="DATE", help="evaluation date for time progress and as_of (YYYY-MM-DD)")
+    p.add_argument("--as-of", metavar="DATE", help="evaluation date for time progress and as_of (2024-06-30, 2024/6/30, 2024年6月30日 or 20240630)")
     p.add_argument("--map", dest="mapping", metavar="FILE", help='JSON {"data column": "input name"} for other headers')
     p.add_argument("--encoding", help="text encoding of a CSV/JSON file (default: detect UTF-8/BOM/GB18030)")
     p.add_argument("--sheet", help="XLSX sheet name or 1-based number (default: the first)")
@@ -77,23 +77,43 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
                  "was given: what depends on it is missing")
 
 
+def _warn_unknown_mapping_targets(rulesets, mapping, lang: str) -> None:
+    """A --map target that is no input of the rules: its column feeds nothing. Reported only
+    with a missing column before; an input with a default then took its default silently."""
+    if not mapping:
+        return
+    names = {s.name for rs in rulesets for s in rs.inputs}
+    unknown = sorted({v for v in mapping.values() if v not in names})
+    if unknown:
+        _say(lang, "警告：列对照（--map）里的 " + "、".join(unknown) + " 不是规则里的输入项，对应的列没有用上",
+             "warning: the --map file names " + ", ".join(unknown) + ", which are not inputs of the rules; "
+             "those columns are not used")
+
+
 def run(args) -> int:
     import tempfile
-    from datetime import date
-
     from ..memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before any thread starts: see perfrules.memory
     lang = args.lang
+    from ..io.cells import CellError, parse_date
+
     try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError:
-        _say(lang, f"--as-of 应为日期 YYYY-MM-DD：{args.as_of}", f"--as-of takes a date YYYY-MM-DD: {args.as_of}")
+        # The spellings a date cell may have: 2024-06-30, 2024/6/30, 2024.6.30, 2024年6月30日, 20240630.
+        as_of = parse_date(args.as_of) if args.as_of else None
+    except CellError as e:
+        _say(lang, f"--as-of {e.message_zh}", f"--as-of: {e.message_en}")
         return 2
     routed = bool(args.rulesets or args.routes)
     if routed == bool(args.rules) or (args.rulesets and args.routes):
         _say(lang, "请给出一个规则文件，或 --rulesets 目录，或 --routes 文件（三者选一）",
              "give one rule file, or --rulesets DIR, or --routes FILE (exactly one)")
+        return 2
+    if args.format == "table" and args.output:
+        # The table is for the terminal: with -o it used to print and leave the file unwritten.
+        _say(lang, f"--format table 只显示在终端，不写文件；要写 {args.output}，去掉 --format 或给出文件格式（csv、xlsx、json……）",
+             f"--format table is shown on the terminal, not written to a file; to write {args.output}, "
+             "drop --format or give a file format (csv, xlsx, json, …)")
         return 2
     fmt = args.format or ("table" if not args.output else None)
     table_out = None
@@ -116,11 +136,35 @@ def run(args) -> int:
         if problem:
             _say(lang, *problem)
             return 2
+    if args.summary_json:
+        # Found before any work: a folder or a missing folder was an internal error after scoring.
+        problem = _summary_problem(args.summary_json, args.data)
+        if problem:
+            _say(lang, *problem)
+            return 2
     try:
         return _run(args, lang, as_of, routed, fmt, table_out, to_stdout)
     finally:
         if to_stdout is not None and os.path.exists(to_stdout):
             os.unlink(to_stdout)
+
+
+def _summary_problem(path: str, data: str) -> tuple[str, str] | None:
+    """Why --summary-json cannot be written, found before any work (zh, en), or None."""
+    out = Path(path)
+    if out.is_dir():
+        return f"--summary-json {path} 是一个文件夹，请给出文件名（如 {out / '汇总.json'}）", \
+            f"--summary-json {path} is a directory; give a file name (e.g. {out / 'summary.json'})"
+    if not out.parent.is_dir():
+        return f"--summary-json {path}：文件夹 {out.parent} 不存在", f"--summary-json {path}: no folder {out.parent}"
+    try:
+        same = out.exists() and Path(data).exists() and os.path.samefile(out, data)
+    except OSError:
+        same = False
+    if same:
+        return f"--summary-json {path} 就是数据文件本身：会覆盖数据，请换一个文件名", \
+            f"--summary-json {path} is the data file itself: it would be overwritten; choose another name"
+    return None
 
 
 def _output_problem(output: str, data: str) -> tuple[str, str] | None:
@@ -161,6 +205,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                 _say(lang, f"错误[{err.code}]：{err.zh}", f"error[{err.code}]: {err.en}")
                 return 1 if err.compile_error is not None or err.code == "PR805" else 2
             _warn_no_as_of(routes.rulesets, as_of, lang)
+            _warn_unknown_mapping_targets(routes.rulesets, mapping, lang)
             summary.grades_in_order(routes.rulesets)
             try:
                 run_routed(routes, args.data, args.output, unit_column=args.unit_column, out_fmt=fmt, encoding=args.encoding,
@@ -182,6 +227,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                 _say(lang, f"无法读取规则文件 {args.rules}：{os_reason(err)}", f"cannot read {args.rules}: {err.strerror}")
                 return 2
             _warn_no_as_of([rules], as_of, lang)
+            _warn_unknown_mapping_targets([rules], mapping, lang)
             summary.grades_in_order([rules])
             if fmt == "table":
                 from ..pipeline import evaluate_file
@@ -221,8 +267,13 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
     print(summary.text(lang), file=sys.stderr)
     if args.summary_json:
         import orjson
-        with open(args.summary_json, "wb") as fh:
-            fh.write(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2))
+        try:
+            with open(args.summary_json, "wb") as fh:
+                fh.write(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2))
+        except OSError as err:  # e.g. no permission: the results are written, the summary is not
+            _say(lang, f"无法写入 --summary-json {args.summary_json}：{os_reason(err)}",
+                 f"cannot write --summary-json {args.summary_json}: {err.strerror}")
+            return 2
     return 3 if args.strict and summary.errors else 0
 
 

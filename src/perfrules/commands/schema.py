@@ -36,6 +36,17 @@ def run(args) -> int:
     from .. import schema as S
 
     zh = args.lang == "zh"
+    # Options of the other mode were ignored silently (`schema RULES --write x` printed RULES' schema).
+    if not args.models and (args.write or args.check):
+        opt = "--write" if args.write else "--check"
+        print(f"{opt} 只和 --models 一起用（生成或核对 schemas/）" if zh else
+              f"{opt} goes with --models (generating or checking schemas/)", file=sys.stderr)
+        return 2
+    if args.models and (args.rules or args.output):
+        print("--models 不接受规则文件或 -o：它生成 schemas/ 下的文件（用 --write DIR 或 --check DIR）" if zh else
+              "--models takes no rule file or -o: it generates the files of schemas/ (use --write DIR or --check DIR)",
+              file=sys.stderr)
+        return 2
     if args.models:
         if bool(args.write) == bool(args.check):
             print("--models 需要 --write DIR 或 --check DIR 之一" if zh else "--models needs one of --write DIR or --check DIR",
