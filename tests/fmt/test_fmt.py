@@ -287,3 +287,11 @@ def test_cli_refuses_a_file_with_syntax_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error[PR10" in err and f"{path}: has syntax errors; not formatted" in err
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_one_item_settings_on_one_line_stays_with_its_comment():
+    # it was opened, and its end-of-line comment moved after the closing }
+    assert fmt("settings { total 70 }   # 财政管理下一步再加\ninput 甲: number\n") == (
+        "settings { total 70 }  # 财政管理下一步再加\ninput 甲: number\n")
+    assert fmt("settings {\n  total 70\n}\n") == "settings {\n  total 70\n}\n"
+    assert fmt("settings { total 1; missing zero }\n") == "settings {\n  total 1\n  missing zero\n}\n"

@@ -17,7 +17,7 @@ Canonical style, deterministic and idempotent:
   the source had blank lines; none after `{` or before `}`; LF line endings (CRLF kept when the
   file used it); one final newline.
 - Declarations and indicator bodies, `settings`, `test` and `alert` bodies are always one item
-  per line. Item blocks (`bands`, `linear`, `checklist`, `match`, `grade`, `given`, `expect`)
+  per line (a `settings` of one item written on one line, `settings { total 70 }`, stays so). Item blocks (`bands`, `linear`, `checklist`, `match`, `grade`, `given`, `expect`)
   stay on one line when they were written on one line, hold no comment and the whole line fits
   in 100 display columns (CJK counts 2); otherwise they open, one item per line, except that
   items the author grouped on one line stay together while the line fits.
@@ -395,7 +395,8 @@ class _Printer:
     def block(self, box, header: str, ind: int, mode) -> str:
         """`header { items }`: on one line, or opened (see the module docstring for the rule)."""
         items = self.items_of(box)
-        statements = isinstance(box, (A.IndicatorDecl, A.SettingsDecl, A.TestDecl, A.AlertDecl))
+        statements = isinstance(box, (A.IndicatorDecl, A.TestDecl, A.AlertDecl)) or (
+            isinstance(box, A.SettingsDecl) and len(items) != 1)
         if not items and not self.dangling.get(id(box)) and id(box) not in self.header:
             return header + " {}"
         sep = self.separator(box)
@@ -458,7 +459,8 @@ class _Printer:
 
     def item(self, node, ind: int) -> str:
         """One item at indentation `ind`: its inner blocks stay on one line only if it fits."""
-        if isinstance(node, (A.IndicatorDecl, A.SettingsDecl, A.TestDecl)) or (
+        if isinstance(node, (A.IndicatorDecl, A.TestDecl)) or (
+                isinstance(node, A.SettingsDecl) and len(node.items) != 1) or (
                 isinstance(node, A.AlertDecl) and (node.message is not None or id(node) in self.dangling)):
             return self.render(node, ind, True)  # always opened: one statement per line
         flat = self.render(node, ind, FORCE)
