@@ -149,6 +149,14 @@ def run(args) -> int:
             os.unlink(to_stdout)
 
 
+def _is_data_file(out: Path, data: str) -> bool:
+    """`out` names the data file itself (writing it would destroy the input)."""
+    try:
+        return out.exists() and Path(data).exists() and os.path.samefile(out, data)
+    except OSError:
+        return False
+
+
 def _summary_problem(path: str, data: str) -> tuple[str, str] | None:
     """Why --summary-json cannot be written, found before any work (zh, en), or None."""
     out = Path(path)
@@ -157,11 +165,7 @@ def _summary_problem(path: str, data: str) -> tuple[str, str] | None:
             f"--summary-json {path} is a directory; give a file name (e.g. {out / 'summary.json'})"
     if not out.parent.is_dir():
         return f"--summary-json {path}：文件夹 {out.parent} 不存在", f"--summary-json {path}: no folder {out.parent}"
-    try:
-        same = out.exists() and Path(data).exists() and os.path.samefile(out, data)
-    except OSError:
-        same = False
-    if same:
+    if _is_data_file(out, data):
         return f"--summary-json {path} 就是数据文件本身：会覆盖数据，请换一个文件名", \
             f"--summary-json {path} is the data file itself: it would be overwritten; choose another name"
     return None
@@ -173,11 +177,7 @@ def _output_problem(output: str, data: str) -> tuple[str, str] | None:
     if out.is_dir():
         return f"输出路径 {output} 是一个文件夹，请给出文件名（如 {out / '结果.xlsx'}）", \
             f"the output {output} is a directory; give a file name (e.g. {out / 'results.xlsx'})"
-    try:
-        same = out.exists() and Path(data).exists() and os.path.samefile(out, data)
-    except OSError:
-        same = False
-    if same:
+    if _is_data_file(out, data):
         return f"输出文件 {output} 就是数据文件本身：会覆盖数据，请换一个文件名", \
             f"the output {output} is the data file itself: it would be overwritten; choose another name"
     return None
