@@ -142,15 +142,8 @@ class Batcher:
         columns = [[] for _ in range(count)]
         todo = range(n)
         if self.backend == "columnar" and n:
-            from .runtime.columns import convert_columns
-
-            ev = self.columnar
-            conv = convert_columns(self.ruleset.inputs, cols, n, ev.input_reason)
-            skip = np.zeros(n, dtype=bool)
-            if conv.errors:
-                skip[list(conv.errors)] = True
-            exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
-            found, rest = ev.population_values(n, conv.values, self.as_of, skip, exact_rows)
+            conv, skip, exact_rows = self._converted(cols, n)
+            found, rest = self.columnar.population_values(n, conv.values, self.as_of, skip, exact_rows)
             for column, values in zip(columns, found):  # rows in `rest` come whole from the row path
                 column.extend(v for i, v in values.items() if not rest[i])
             todo = np.flatnonzero(rest).tolist()
@@ -200,9 +193,20 @@ class Batcher:
         col = chunk.column(self.id_column)
         return [None if v is None else _id_text(v) for v in (col if isinstance(col, list) else col.to_pylist())]
 
+    def _converted(self, cols: dict, n: int):
+        """A chunk's inputs converted for the columnar evaluator: (Converted, rows skipped for
+        conversion errors, rows whose inputs a float cannot carry and the reference must take)."""
+        from .runtime.columns import convert_columns
+
+        conv = convert_columns(self.ruleset.inputs, cols, n, self.columnar.input_reason)
+        skip = np.zeros(n, dtype=bool)
+        if conv.errors:
+            skip[list(conv.errors)] = True
+        exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
+        return conv, skip, exact_rows
+
     def _chunk(self, chunk, rows):
         from . import flat
-        from .runtime.columns import convert_columns
 
         n = chunk.num_rows
         ids = self._ids(chunk)
@@ -210,11 +214,7 @@ class Batcher:
             return self._rows_path(chunk, rows, ids)
         ev = self.columnar
         cols = self._columns(chunk)
-        conv = convert_columns(self.ruleset.inputs, cols, n, ev.input_reason)
-        skip = np.zeros(n, dtype=bool)
-        if conv.errors:
-            skip[list(conv.errors)] = True
-        exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
+        conv, skip, exact_rows = self._converted(cols, n)
         res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i), self.columns,
                      self.pop, self.pop_members)
         try:

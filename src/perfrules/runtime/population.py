@@ -96,14 +96,9 @@ def _sorted(values: list, floats=None):
 def _sum(values: list[Fraction]) -> Fraction:
     """Their exact sum, adding numerators over each denominator first (few denominators: ratios
     of counts, decimals) — one Fraction addition per distinct denominator, not per value."""
-    count: dict[int, int] = {}  # the same Fraction object (interned values) counted once
-    for v in values:
-        count[id(v)] = count.get(id(v), 0) + 1
-    first = {id(v): v for v in values}
     by_den: dict[int, int] = {}
-    for key, times in count.items():
-        v = first[key]
-        by_den[v.denominator] = by_den.get(v.denominator, 0) + v.numerator * times
+    for v in values:
+        by_den[v.denominator] = by_den.get(v.denominator, 0) + v.numerator
     return sum((Fraction(num, den) for den, num in by_den.items()), Fraction(0))
 
 
@@ -117,14 +112,12 @@ class Stats:
     @classmethod
     def from_values(cls, values: Iterable) -> "Stats":
         """Statistics of the values; missing values (and None) are left out."""
-        kept, floats = _sorted([_exact(v) for v in values if v is not None and type(v) is not M])
-        stats = cls(tuple(kept), _sum(kept))
-        object.__setattr__(stats, "_float_values", floats)
-        return stats
+        kept = [_exact(v) for v in values if v is not None and type(v) is not M]
+        return _stats(kept, None, _sum(kept))
 
     def merge(self, other: "Stats") -> "Stats":
         """The statistics of both batches together (chunks of one batch)."""
-        return _merged([self, other])
+        return merge_all([[self], [other]])[0]
 
     def _floats(self):
         """The values as floats (a sorted float64 array) for the bisections: kept from sorting,
@@ -231,14 +224,13 @@ def merge_all(chunks: Iterable[Sequence[Stats]]) -> list[Stats] | None:
     return [_stats(values, floats, sum(totals, Fraction(0))) for values, floats, totals in merged]
 
 
-def _merged(parts: Sequence[Stats]) -> Stats:
-    return merge_all([[p] for p in parts])[0]
-
-
 def _stats(values: list, floats, total: Fraction) -> Stats:
+    """Stats of the values (in any order; their floats when known, in the same order)."""
     import numpy as np
 
-    kept, f = _sorted(values, np.frombuffer(floats, dtype=np.float64) if len(floats) else None)
+    if floats is not None and not isinstance(floats, np.ndarray):
+        floats = np.frombuffer(floats, dtype=np.float64) if len(floats) else None
+    kept, f = _sorted(values, floats)
     stats = Stats(tuple(kept), total)
     object.__setattr__(stats, "_float_values", f)
     return stats
