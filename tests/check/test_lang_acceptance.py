@@ -208,3 +208,15 @@ def test_the_body_of_an_unused_def_is_checked():
     # nothing read while checking the bodies counts as a use (备注 and 基准 stay unused)
     assert [(c, line) for c, line, _, _ in got if c in ("PR601", "PR602")] == [
         ("PR601", 2), ("PR602", 3), ("PR602", 5), ("PR602", 6), ("PR602", 7), ("PR602", 8), ("PR602", 9)]
+
+
+def test_an_unused_def_of_a_shared_file_is_checked_with_that_file(tmp_path):
+    # a shared file's def may name what only some of its users declare: checked on its own
+    (tmp_path / "common.rules").write_text(
+        "input 实际支出: amount\ndef 坏(x) = 没有这个 / x\nindicator 财政 weight 100 {\n  value 实际支出\n"
+        "  score ratio(target: 100)\n}\n", encoding="utf-8")
+    (tmp_path / "main.rules").write_text('extends "common.rules"\n', encoding="utf-8")
+    from perfrules.api import check
+
+    assert [d.code for d in check(tmp_path / "main.rules").diagnostics] == []
+    assert [d.code for d in check(tmp_path / "common.rules").diagnostics if d.is_error] == ["PR201"]

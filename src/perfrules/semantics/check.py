@@ -73,6 +73,7 @@ class RulesetChecker:
         self.let_ir: dict[str, ir.Expr] = {}
         self.let_stack: list[str] = []
         self.defs: dict[str, A.DefDecl] = {}
+        self.unused_def_errors: list = []  # found in the bodies of defs nothing calls
         self.indicators: list[ir.Indicator] = []
         self.grade_decls: list[A.GradeDecl] = []
         self.used_inputs: set[str] = set()
@@ -690,6 +691,7 @@ class RulesetChecker:
             for d in found:
                 if d.is_error and d.code not in self._CALL_SITE_CODES and (d.code, d.span) not in seen:
                     sink.add(d)
+                    self.unused_def_errors.append(d)
         self.used_inputs, self.used_lets, self.used_defs = saved
 
     def _unused_recursive_defs(self) -> None:
