@@ -324,7 +324,11 @@ class ExprChecker:
         if fname in POPULATION:
             return self.o.population_call(n, fname, ctx)
         if fname not in BUILTINS:
-            self.sink.error("PR204", n.func.span, suggest(fname, list(BUILTINS) + list(self.o.defs)), name=fname)
+            # `ratio` and the population functions are functions to the author too (ratoi → ratio);
+            # with nothing close, the hint lists what there is instead of saying nothing
+            known = list(BUILTINS) + list(POPULATION) + ["ratio"] + list(self.o.defs)
+            hint = suggest(fname, known) or Hint("可用的函数：" + "、".join(known), "functions: " + ", ".join(known))
+            self.sink.error("PR204", n.func.span, hint, name=fname)
             return PLACEHOLDER
         lo, hi = BUILTINS[fname]
         if any(a.name is not None for a in n.args):
