@@ -11,6 +11,7 @@ from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import decimal_places, format_plain, round_fraction
 from ..runtime.scoring import finish
+from ..syntax import BROKEN_GRADE
 from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
@@ -66,7 +67,10 @@ class RulesetChecker:
         self.module = module
         self.sources = sources
         self.sink = sink
-        self.broken = set(broken)
+        # names declared in parts that did not parse; a broken `grade by total` is kept apart, as
+        # it declares no indicator or input whose absence would make weight sums or lint mislead
+        self.broken = set(broken) - {BROKEN_GRADE}
+        self.broken_grade = BROKEN_GRADE in broken
         self.settings = ir.Settings()
         self.inputs: dict[str, tuple[ir.InputSpec, A.InputDecl]] = {}
         self.lets: dict[str, A.LetDecl] = {}

@@ -121,6 +121,8 @@ class ExprChecker:
     def _GradeRef(self, n, ctx):
         names = self.o.total_grade_names()
         if names is None:
+            if self.o.broken_grade:
+                return PLACEHOLDER  # the `grade by total` did not parse: already reported
             self.sink.error("PR201", n.span, Hint("先写 grade by total { … }", "declare grade by total { … } first"), name="grade")
             return PLACEHOLDER
         return ir.Slot(ir.Type("choice", names), "grade")

@@ -81,7 +81,7 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
     value = literal_value(e.value)
     if e.target == "grade":
         if grade_names is None:
-            if not checker.broken:
+            if not checker.broken and not checker.broken_grade:
                 sink.error("PR704", e.span, what="没有 grade by total 声明，无法期望等级",
                            what_en="there is no `grade by total`: no grade to expect")
             return None

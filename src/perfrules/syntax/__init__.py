@@ -18,6 +18,10 @@ _TOP = re.compile(
     re.M,
 )
 _DECLARED = re.compile(r"^[ \t\u3000]*(?:input|let|def|output|(?:bonus\s+|penalty\s+)?indicator)\s+(`[^`\n]+`|[^\s:=(（：＝{]+)", re.M)
+# A `grade by total` that did not parse declares the name `grade` of expressions; marked with a
+# word no name can be (it has spaces), so that it silences only `grade` and tests' expected grade
+BROKEN_GRADE = "grade by total"
+_GRADE_BY_TOTAL = re.compile(r"^[ \t\u3000]*grade\s+by\s+total\b", re.M)
 
 _TERMINAL_WORDS = {
     "NAME": ("名称", "a name"), "QUOTED_NAME": ("`名称`", "a `name`"), "NUMBER": ("数字", "a number"),
@@ -74,6 +78,8 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
         except UnexpectedInput as err:
             _report(err, src, sink, a, b)
             broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
+            if _GRADE_BY_TOTAL.search(chunk):
+                broken.add(BROKEN_GRADE)
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
 
 
@@ -223,6 +229,14 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         hint = _range_band_hint(tok, text)
         if hint is not None:
             return hint
+    if tok.type in ("RANGE_OPEN", "_LPAR") and text and re.match(r"\s*grade\b", text[a:]):
+        # `良 [80, 90)`: a grade band is a comparison — the first that holds, top down
+        m = _GRADE_RANGE.match(text, tok.start_pos)
+        low = (">= " if m.group(1) in "[［" else "> ") + m.group(2) if m else ">= 80"
+        named = re.search(r"([^\s{;｛；]+)\s*$", text[a:tok.start_pos])
+        band = f"{named.group(1) if named else '良'} {low}"
+        return Hint(f"等级自上而下取第一个成立的，只写下限，不写区间：如 {band}",
+                    f"grades take the first that holds, top down: write the lower bound, not an interval, as in {band}")
     if "_RPAR" in expected and text and (tok.type in ("_RBRACE", "_SEMI") or tok.type in _keywords()):
         # `score ratio(target: 100%` then `}`: inside ( … ) the line break does not end the
         # statement, so the parser only stumbles at the } — name the ( that was left open
@@ -267,6 +281,7 @@ def _keywords() -> dict[str, str]:
 
 
 _KEYWORDS: dict[str, str] | None = None
+_GRADE_RANGE = re.compile(r"([\[［(（])\s*([^,，、\s\]］)）]+)\s*[,，、]")
 
 
 __all__ = ["parse_module", "ast"]
