@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import math
 import dataclasses
+import difflib
 import re
 from fractions import Fraction
 
@@ -148,7 +149,15 @@ class RulesetChecker:
         if node.parts[0].text in self.broken:
             return PLACEHOLDER  # declared in a part that did not parse: already reported
         names = list(self.inputs) + list(self.lets) + [i.name for i in self.indicators] + list(ctx.params)
+        if len(parts) > 1:  # `财政.执形`: the paths of as many parts, so that the hint is 财政.执行, not 财政
+            names = [".".join(i.path[-len(parts):]) for i in self.indicators if len(i.path) >= len(parts)] + names
         hint = suggest(node.dotted, names)
+        close = difflib.get_close_matches(parts[-1], ("value", "score", "值", "得分"), n=1, cutoff=0.4)
+        if attr is None and close and len(parts) > 1 and self.find_indicators(parts[:-1]):
+            # `预算执行率.valeu`: the indicator is right, the word after the dot is misspelt
+            head = ".".join(parts[:-1])
+            hint = Hint(f"是否想写 {head}.{close[0]}？指标名后面只能写 .value（值）或 .score（得分）",
+                        f"did you mean {head}.{close[0]}? only .value or .score can follow an indicator's name")
         if node.dotted in _OTHERWISE_WORDS:  # `else -> 0`, `其他 -> 0` in bands or a match
             hint = Hint("“其余情况”写 otherwise，如 otherwise -> 0", "“any other value” is written otherwise, as in otherwise -> 0")
         elif node.dotted in ("target", "目标"):  # ratio(target = 100%)
