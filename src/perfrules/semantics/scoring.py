@@ -86,6 +86,7 @@ class ScoreChecker:
         covered: list[iv.Interval] = []  # values some earlier band certainly matches
         exact = True  # every band is a set of values (else coverage cannot be judged)
         percent = ctx.value_type is not None and ctx.value_type.kind == "percent"
+        bare: list[tuple[A.Expr, ir.Expr]] = []  # bounds without % on a value that is not a percent
         subject = f"val:{ctx.leaf.id}" if ctx.leaf is not None and ctx.value_type is not None else None
 
         def is_subject(e) -> bool:
@@ -114,6 +115,7 @@ class ScoreChecker:
                     expr = ir.Cmp(ir.BOOL, cond.op, value, bound)
                     self.x.bare_percent(cond.bound, bound, ctx.value_type)
                     percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+                    bare.append((cond.bound, bound))
                 else:  # range [lo, hi], [lo, hi), (lo, hi], (lo, hi)
                     lo = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
                     hi = self.x.numeric(cond.hi, ctx, ("分档界限", "a band bound"))
@@ -122,6 +124,7 @@ class ScoreChecker:
                     expr = ir.Logic(ir.BOOL, "and", ir.Cmp(ir.BOOL, lo_op, value, lo), ir.Cmp(ir.BOOL, hi_op, value, hi))
                     self.x.bare_percent(cond.bound, lo, ctx.value_type) or self.x.bare_percent(cond.hi, hi, ctx.value_type)
                     percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+                    bare += [(cond.bound, lo), (cond.hi, hi)]
                 bands.append(ir.Band(expr, points))
                 sets = iv.cond_sets(expr, lambda e: e is value, const_value)
             exact = exact and sets.exact
@@ -134,6 +137,10 @@ class ScoreChecker:
                                                              "bands are tried in order and the first that holds wins: put the stricter band first"),
                                     range=shown)
             covered = iv.normalize(covered + sets.must)
+        if percent and (ctx.value_type is None or ctx.value_type.kind != "percent"):
+            # `>= 95 -> 5; >= 80% -> 4` on 支出 / 预算: the other bounds are percentages, so is this one
+            for node_, e in bare:
+                self.x.bare_percent(node_, e, ir.PERCENT)
         if otherwise is None and exact and bands:
             domain = self._domain(ctx)
             gap = iv.difference(domain, covered)
@@ -160,9 +167,11 @@ class ScoreChecker:
         self._value(node.span, ctx)
         xs, ps, prev = [], [], None
         warned = False
+        mixed = ctx.value_type is not None and ctx.value_type.kind != "percent" and any(
+            isinstance(p.x, A.Num) and p.x.percent for p in node.points)  # 70% -> 0, 90 -> full
         for p in node.points:
             x = self.x.numeric(p.x, ctx, ("取值点", "a point"))
-            warned = warned or self.x.bare_percent(p.x, x, ctx.value_type)
+            warned = warned or self.x.bare_percent(p.x, x, ir.PERCENT if mixed else ctx.value_type)
             v = const_value(x)
             if isinstance(v, Fraction) and isinstance(prev, Fraction) and v <= prev:
                 pct = isinstance(p.x, A.Num) and p.x.percent
