@@ -420,7 +420,8 @@ class RulesetChecker:
     def _indicator(self, d: A.IndicatorDecl, parent, path, codes, share: bool) -> int:
         weight = Fraction(0)
         if d.kind == "normal" and d.weight_kind != "weight":
-            self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"), weight="—")
+            self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"),
+                            weight=Bi("空（没有写 weight）", "absent (no weight written)"))
         elif d.kind != "normal" and d.weight_kind != "max":
             self.sink.error("PR406", d.name.span, Hint(f"加减分项写成 {d.kind} indicator 名称 max 上限 {{ … }}",
                                                       f"write {d.kind} indicator NAME max CAP {{ … }}"), weight="—")
