@@ -424,7 +424,8 @@ class RulesetChecker:
                             weight=Bi("空（没有写 weight）", "absent (no weight written)"))
         elif d.kind != "normal" and d.weight_kind != "max":
             self.sink.error("PR406", d.name.span, Hint(f"加减分项写成 {d.kind} indicator 名称 max 上限 {{ … }}",
-                                                      f"write {d.kind} indicator NAME max CAP {{ … }}"), weight="—")
+                                                      f"write {d.kind} indicator NAME max CAP {{ … }}"),
+                            weight=Bi("空（没有写 max）", "absent (no max written)"))
         elif d.weight is not None:
             weight = d.weight.value
             if weight <= 0:
