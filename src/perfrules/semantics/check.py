@@ -17,7 +17,7 @@ from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
 from .expressions import PLACEHOLDER, Ctx, ExprChecker
-from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest
+from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest, suggest_word
 from .order import order_steps
 from .population import plan, population_call
 from .scoring import ScoreChecker
@@ -288,7 +288,7 @@ class RulesetChecker:
             s[field] = vocab[args[0].text]
 
     def _unknown(self, name: A.Name, what: str, vocab: dict) -> None:
-        self.sink.error("PR206", name.span, suggest(name.text, vocab), what=what, word=name.text, choices=choices_text(vocab))
+        self.sink.error("PR206", name.span, suggest_word(name.text, vocab), what=what, word=name.text, choices=choices_text(vocab))
 
     # ---- inputs, lets, defs
     def _declare_values(self, decls) -> None:
