@@ -256,6 +256,15 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         return Hint(f"数字里是否把 0 或 1 写成了字母 {str(tok)[0]}？", f"is the letter {str(tok)[0]} meant as the digit 0 or 1?")
     if tok.type == "NAME" and str(tok).startswith("分") and before[-1:].isdigit():
         return Hint("分值只写数字，不用写“分”：weight 5", "a weight is a bare number, without 分: weight 5")
+    if tok.type == "_COMMA" and before[-1:].isdigit() and re.match(r"\d{3}(?!\d)", text[tok.end_pos:]):
+        # `= 1,000` as documents write amounts: the comma ends the number
+        m = re.match(r"\d{3}(?:[,，]\d{3})*", text[tok.end_pos:])
+        digits = re.search(r"\d+$", before).group(0) + re.sub(r"[,，]", "", m.group(0))
+        frac = re.match(r"\.\d+", text[tok.end_pos + m.end():])
+        frac = frac.group(0) if frac else ""
+        plain, grouped = digits + frac, f"{int(digits):_}" + frac
+        return Hint(f"数字里不写千分位逗号：写 {plain}（或 {grouped}）",
+                    f"numbers take no thousands separators: write {plain} (or {grouped})")
     if tok.type == "NUMBER" and "PERCENT" in expected:
         return Hint("百分数要带 %，如 95%", "percentages need a %, as in 95%")
     if tok.type == "_NL" and expected & {"NUMBER", "NAME", "_LPAR", "MINUS"}:
