@@ -479,3 +479,19 @@ def test_sigterm_ends_a_run_like_ctrl_c_and_leaves_no_partial_file(tmp_path):
         pytest.skip("the run finished before the signal")
     assert p.returncode == 143 and b"Traceback" not in err  # 128 + SIGTERM
     assert sorted(x.name for x in tmp_path.iterdir()) == ["big.csv"]  # no output, no hidden .tmp
+
+
+def test_routed_table_shows_alerts_as_the_one_ruleset_table_does(tmp_path, capsys):
+    # with --rulesets the terminal table had only an error column: a record's alerts were not shown
+    (tmp_path / "rs").mkdir()
+    (tmp_path / "rs" / "a.rules").write_text(
+        'applies to "甲单位"\nsettings { total 10 }\ninput 支出: amount\ninput 预算: amount\n'
+        'indicator 执行 weight 10 { value 支出 / 预算; score ratio(target: 100%) }\n'
+        'alert 执行偏低 warning when 执行.value < 50% { message "执行率 {执行.value:pct}: 偏低" }\n'
+        'alert 执行过低 severe when 执行.value < 30% { message "过低" }\n', encoding="utf-8")
+    data = tmp_path / "all.csv"
+    data.write_text("单位名称,支出,预算\n甲单位,20,100\n乙单位,1,1\n", encoding="utf-8")
+    code, out, err = run(capsys, "eval", "--rulesets", tmp_path / "rs", "--data", data, "--id", "单位名称", "--lang", "zh")
+    assert code == 0, err
+    assert "预警 / 错误" in out
+    assert "执行偏低, 执行过低" in out and "没有适用于“乙单位”的规则集" in out

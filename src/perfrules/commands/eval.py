@@ -24,6 +24,7 @@ output file is left behind, half-written or not).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -332,8 +333,14 @@ def _print_routed_table(path: str, lang: str) -> None:
         for line in fh:
             r = orjson.loads(line)
             who = r.get(h["id"]) or str(r.get(h["row"]) or "")
-            rows.append([who, r.get(h["ruleset"]) or "—", r.get(h["total"]) or "—", r.get(h["grade"]) or "—", r.get(h["error"]) or ""])
-    print(table([h["id"], h["ruleset"], h["total"], h["grade"], h["error"]], rows, {2}))
+            # the alert names, as the one-ruleset table shows them ("[预警] 名称: 消息; …" in the file)
+            alerts = ", ".join(_ALERT_NAME.findall(r.get(h["alerts"]) or ""))
+            rows.append([who, r.get(h["ruleset"]) or "—", r.get(h["total"]) or "—", r.get(h["grade"]) or "—",
+                         r.get(h["error"]) or alerts])
+    print(table([h["id"], h["ruleset"], h["total"], h["grade"], h["alerts"] + " / " + h["error"]], rows, {2}))
+
+
+_ALERT_NAME = re.compile(r"(?:^|; )\[[^\]]+\] (.+?): ")
 
 
 def _print_table(rules, results, summary, lang, detail) -> None:
