@@ -395,6 +395,10 @@ class ExprChecker:
         if len(n.args) != len(decl.params) or any(a.name is not None for a in n.args):
             self.sink.error("PR205", n.span, name=fname,
                             reason=Bi(f"需要 {len(decl.params)} 个参数", f"takes {len(decl.params)} argument(s)"))
+            # the def and what the arguments read are used all the same: not PR601/PR602 as well
+            self.o.used_defs.add(fname)
+            for a in n.args:
+                self.expr(a.expr, ctx)
             return PLACEHOLDER
         self.o.used_defs.add(fname)
         bound = {p.text: self.expr(a.expr, ctx) for p, a in zip(decl.params, n.args)}
