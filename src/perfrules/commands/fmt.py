@@ -41,6 +41,10 @@ def run(args) -> int:
             before = _read(target)
         except (OSError, UnicodeDecodeError) as err:
             reason = getattr(err, "strerror", None) or str(err)
+            if isinstance(err, UnicodeDecodeError):
+                line = err.object[:err.start].count(b"\n") + 1
+                reason = (f"第 {line} 行有不是 UTF-8 的字节（文件可能损坏），未格式化" if zh else
+                          f"line {line} has bytes that are not UTF-8 (the file may be damaged); not formatted")
             print(f"无法读取 {name}：{reason}" if zh else f"cannot read {name}: {reason}", file=sys.stderr)
             failed += 1
             continue
@@ -94,7 +98,11 @@ def _read(target) -> str:
     data = sys.stdin.buffer.read() if target == "-" else open(target, "rb").read()
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as err:
+        from ..source import mostly_utf8
+
+        if mostly_utf8(data.decode("utf-8-sig", errors="replace")):
+            raise  # UTF-8 with broken bytes: read as GB18030 it would be rewritten as mojibake
         return data.decode("gb18030")  # strict: never rewrite a file we could not read exactly
 
 

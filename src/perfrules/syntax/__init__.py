@@ -107,6 +107,10 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
         if ch in "“”‘’'":
             hint = Hint("字符串请用英文双引号 \"…\"，带特殊字符的名称请用反引号 `…`",
                         "strings use straight double quotes \"…\"; names with special characters go in backticks `…`")
+        elif ch == "\ufffd":
+            hint = Hint("这里的字节不是有效的 UTF-8（文件可能在复制或转换编码时损坏）：删掉这个字符，重新输入",
+                        "these bytes are not valid UTF-8 (the file may have been damaged when copied or re-encoded): "
+                        "delete the character and type it again")
         elif ch in "%％":
             hint = Hint("百分数写在数字后面，如 95%", "a percent sign follows a number, as in 95%")
         sink.error("PR101", src.span(pos, pos + 1), hint, char=repr(ch))
