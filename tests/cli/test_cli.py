@@ -73,6 +73,14 @@ def test_check_several_files_and_folders(capsys):
     assert code == 1 and {d["file"] for d in json.loads(out)} == {str(FIVE)}
 
 
+def test_check_folder_without_rule_files_is_not_silent(tmp_path, capsys):
+    # `perfrules check wrong-folder` printed nothing and exited 0, as if every file were fine
+    code, out, err = run(capsys, "check", tmp_path, "--lang", "en")
+    assert code == 1 and f"{tmp_path}: no .rules file in this folder" in err
+    code, out, err = run(capsys, "check", tmp_path, SMALL, "--lang", "zh")
+    assert code == 1 and "文件夹里没有 .rules 文件" in err and "没有问题" in out
+
+
 def test_check_json(capsys):
     code, out, err = run(capsys, "check", "--format", "json", "--lang", "en", FIVE)
     assert code == 1
