@@ -14,7 +14,10 @@ from .parser import get_parser
 # Lines that start a top-level declaration: where recovery may restart after a syntax error.
 _TOP = re.compile(
     r"^(ruleset|title|description|owner|applies|extends|use|settings|input|let|def|indicator|bonus|"
-    r"penalty|grade|alert|output|override|remove|test)\b",
+    r"penalty|grade|alert|output|override|remove|test"
+    # the documents' words for declarations (a syntax error with a hint): each its own declaration,
+    # so that the next one written so is reported too
+    r"|指标|输入|等级|预警|输出|测试|设置)\b",
     re.M,
 )
 _DECLARED = re.compile(r"^[ \t\u3000]*(?:input|let|def|output|(?:bonus\s+|penalty\s+)?indicator)\s+(`[^`\n]+`|[^\s:=(（：＝{]+)", re.M)
@@ -274,6 +277,18 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
     if tok.type == "_NL" and expected & {"NUMBER", "NAME", "_LPAR", "MINUS"}:
         return Hint("表达式在行尾没有写完；换行续写时请把运算符留在上一行末尾",
                     "the expression is incomplete at the end of the line; to wrap, end the line with the operator")
+    word = str(tok)
+    if tok.type == "NAME" and word in _CHINESE_KEYWORDS:  # 等级 by total, 预警 …, 权重 5: the words of the documents
+        keyword = _CHINESE_KEYWORDS[word]
+        words = _keywords()
+        if keyword in {words[t] for t in expected if t in words}:
+            return Hint(f"关键字用英文：写 {keyword}（不写“{word}”）", f"keywords are English: write {keyword} (not {word})")
+    if tok.type == "_LBRACE" and text:
+        m = re.search(r"(?:^|\s)score\s+(\S+)\s*$", before)
+        if m and m.group(1) in _CHINESE_FORMS:  # score 分档 { … }
+            form = _CHINESE_FORMS[m.group(1)]
+            return Hint(f"评分写法用英文关键字：score {form} {{ … }}（不写“{m.group(1)}”）",
+                        f"scoring forms are English keywords: score {form} {{ … }} (not {m.group(1)})")
     if tok.type == "NAME":  # a misspelt keyword: wieght, scroe, otherwize
         import difflib
 
@@ -294,6 +309,19 @@ def _keywords() -> dict[str, str]:
 
 
 _KEYWORDS: dict[str, str] | None = None
+# The words policy documents use for what the language spells in English (types, settings, modes
+# and alert levels do have Chinese words; declarations and scoring forms do not): hints only
+_CHINESE_KEYWORDS = {
+    "指标": "indicator", "输入": "input", "等级": "grade", "预警": "alert", "输出": "output", "测试": "test",
+    "设置": "settings", "权重": "weight", "分值": "weight", "评分": "score", "得分": "score", "值": "value",
+    "继承": "extends", "引用": "use", "删除": "remove", "覆盖": "override", "加分项": "bonus", "扣分项": "penalty",
+    "编码": "code", "单位": "unit", "说明": "note", "消息": "message", "提示": "message", "其他": "otherwise",
+    "其余": "otherwise", "否则": "otherwise", "上限": "max", "最高": "max",
+}
+_CHINESE_FORMS = {
+    "分档": "bands", "区间": "bands", "分段": "bands", "线性": "linear", "插值": "linear", "清单": "checklist",
+    "逐项": "checklist", "匹配": "match", "对应": "match",
+}
 _GRADE_RANGE = re.compile(r"([\[［(（])\s*([^,，、\s\]］)）]+)\s*[,，、]")
 
 
