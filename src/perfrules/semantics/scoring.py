@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import ir
-from ..diagnostics import Bi, DiagnosticSink, Hint
+from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import format_plain
 from ..syntax import ast as A
 from . import intervals as iv
@@ -87,6 +87,7 @@ class ScoreChecker:
         exact = True  # every band is a set of values (else coverage cannot be judged)
         percent = ctx.value_type is not None and ctx.value_type.kind == "percent"
         bare: list[tuple[A.Expr, ir.Expr]] = []  # bounds without % on a value that is not a percent
+        ranges: list[tuple[list[iv.Interval], A.BandCond]] = []  # the range bands so far: [80%, 90%)
         subject = f"val:{ctx.leaf.id}" if ctx.leaf is not None and ctx.value_type is not None else None
 
         def is_subject(e) -> bool:
@@ -136,6 +137,8 @@ class ScoreChecker:
                     self.sink.error("PR502", cond.span, Hint("分档按顺序匹配、先成立者生效：把条件更严的档写在前面",
                                                              "bands are tried in order and the first that holds wins: put the stricter band first"),
                                     range=shown)
+            if cond.kind == "range" and sets.exact and not iv.is_empty(iv.difference(sets.may, covered)):
+                self._overlap(cond, sets.must, ranges, percent)  # (a range covered whole is PR502)
             covered = iv.normalize(covered + sets.must)
         if percent and (ctx.value_type is None or ctx.value_type.kind != "percent"):
             # `>= 95 -> 5; >= 80% -> 4` on 支出 / 预算: the other bounds are percentages, so is this one
@@ -156,6 +159,21 @@ class ScoreChecker:
                                                          f"values with no band: {shown}; add bands for them, or end with otherwise"),
                                 example=show_number(example, percent) if example is not None else "?")
         return ir.BandsScore(tuple(bands), otherwise)
+
+    def _overlap(self, cond, this: list[iv.Interval], ranges: list, percent: bool) -> None:
+        """PR515 when a range band overlaps an earlier range band: written as intervals, the bands
+        were meant to divide the values (60%–80% and 80%（含）–90% both holding 80% is a 含/不含
+        slip). Comparisons (>= 90% then >= 80%) overlap by design and are not looked at."""
+        show = lambda x: show_number(x, percent)  # noqa: E731
+        for earlier, earlier_cond in ranges:
+            common = iv.intersect(this, earlier)
+            if not iv.is_empty(common):
+                self.sink.warning("PR515", cond.span, Hint("区间写清含与不含，如 [60%, 80%) 与 [80%, 90%)",
+                                                           "say which end is included, as in [60%, 80%) and [80%, 90%)"),
+                                  labels=[Label(earlier_cond.span, "前面的区间", "the earlier range")],
+                                  range=iv.describe(this, show), overlap=iv.describe(common, show))
+                break
+        ranges.append((this, cond))
 
     def _domain(self, ctx: Ctx) -> list[iv.Interval]:
         t = ctx.value_type
