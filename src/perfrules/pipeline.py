@@ -14,7 +14,7 @@ from .io import ReaderError, load_mapping, open_records, resolve_columns
 from .models import EvaluationResult
 from .report import LEVELS_ZH as _LEVEL_ZH
 
-from .batch import DataProblem, input_specs, plan_problem as _plan_problem, record_id_of  # noqa: F401 - re-exported
+from .batch import DataProblem, input_specs, no_id_column, plan_problem as _plan_problem, record_id_of  # noqa: F401 - re-exported
 from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv
 
 __all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten", "input_specs", "HEADERS",
@@ -121,7 +121,7 @@ def evaluate_file(ruleset: Ruleset, path: str, *, fmt=None, encoding=None, sheet
     if not plan.ok:
         raise DataProblem("PR802", *_plan_problem(plan, source))
     if id_column is not None and id_column not in source.columns:
-        raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
+        raise no_id_column(id_column, source.columns)
     by_input = plan.by_input
     return _results(ruleset, source, by_input, id_column, as_of, backend)
 

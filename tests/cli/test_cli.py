@@ -503,3 +503,13 @@ def test_routed_table_shows_alerts_as_the_one_ruleset_table_does(tmp_path, capsy
     assert code == 0, err
     assert "预警 / 错误" in out
     assert "执行偏低, 执行过低" in out and "没有适用于“乙单位”的规则集" in out
+
+
+def test_unknown_id_column_suggests_the_data_columns(tmp_path, capsys):
+    # `--id 单位` for a column 单位名称: "no id column 单位" and nothing else, on every path
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    for extra in (["--format", "table"], ["-o", tmp_path / "out.csv"], ["--backend", "row", "-o", tmp_path / "o.jsonl"]):
+        code, out, err = run(capsys, "eval", SMALL, "--data", good, "--id", "单位", "--lang", "en", *extra)
+        assert code == 2 and "no id column 单位 (--id); did you mean 单位名称?" in err, err
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--id", "zzz", "--lang", "zh")
+    assert code == 2 and "找不到记录标识列 zzz（--id）；数据里的列：单位名称" in err, err
