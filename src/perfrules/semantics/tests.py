@@ -116,6 +116,9 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
                 return None
             if not _label_ok(sink, e.value, value, _choices(ind.value.type), "可选值", "choice"):
                 return None
+            if isinstance(value, Fraction) and (ind.value.type.kind == "percent" or ind.unit == "%"):
+                # `执行.value = 90` for 90%: the value is 0.9, the test could only fail
+                checker.exprs.bare_percent(e.value, ir.Const(ir.NUMBER, value), ir.PERCENT)
             if ind.value.type.kind in ("number", "amount", "count", "percent") and isinstance(value, (str, bool, date)):
                 sink.error("PR704", e.value.span, Hint("数字和百分数不加引号，如 96.62%", "numbers and percentages go without quotes, as in 96.62%"),
                            what=f"{ind.dotted} 的值是数，应期望一个数", what_en=f"the value of {ind.dotted} is a number; expect a number")
