@@ -590,7 +590,9 @@ class RulesetChecker:
         parts = self._template(d.message) if d.message else ()
         return ir.Alert(d.name.text, level, cond, parts)
 
-    _PLACE = re.compile(r"\{([^{}:]+)(?::([A-Za-z0-9_]+))?\}")
+    # {expr} or {expr:format}; the colon may be full-width as everywhere else, and any format text
+    # is taken in so that an unknown one ({x:百分比}) is reported as such, not as an unpaired brace
+    _PLACE = re.compile(r"\{([^{}:：]*)(?:[:：]([^{}]*))?\}")
 
     def _template(self, msg: A.Str) -> tuple[ir.TemplatePart, ...]:
         """Split a message into text and {expr:fmt} parts; each expr is parsed at its real position."""
@@ -603,6 +605,12 @@ class RulesetChecker:
             if m.start() > last:
                 parts.append(ir.TemplatePart(text=text[last:m.start()]))
             offset = base + m.start(1)
+            if not m.group(1).strip():  # {} or {:pct}
+                at = base + m.start()
+                self.sink.error("PR105", src.span(at, base + m.end()),
+                                reason=Bi("花括号里没有表达式：写成 {预算执行率.value:pct} 这样", "nothing inside the braces: write e.g. {预算执行率.value:pct}"))
+                last = m.end()
+                continue
             masked = re.sub(r"[^\n]", " ", src.text[:offset]) + m.group(1)
             try:
                 from ..syntax.build import AstBuilder
@@ -613,12 +621,17 @@ class RulesetChecker:
                 span = src.span(offset, offset + len(m.group(1)))
                 self.sink.error("PR105", span, reason=_template_reason(err))
                 e = PLACEHOLDER
-            fmt = m.group(2) or ""
+            fmt = (m.group(2) or "").strip()
             if fmt and not _TEMPLATE_FORMAT.fullmatch(fmt):  # the runtime would ignore it silently
                 at = base + m.start(2)
-                self.sink.error("PR105", src.span(at, at + len(fmt)),
-                                reason=Bi(f"不认识的格式 {fmt}，可用 pct、pct1、2（小数位数）、amount",
-                                          f"unknown format {fmt}; use pct, pct1, 2 (decimal places) or amount"))
+                self.sink.error("PR105", src.span(at, at + max(len(m.group(2)), 1)),
+                                reason=Bi(f"不认识的格式 {fmt or m.group(2)}，可用 pct、pct1、2（小数位数）、amount",
+                                          f"unknown format {fmt or m.group(2)}; use pct, pct1, 2 (decimal places) or amount"))
+            elif fmt and e.type.kind in ("text", "bool", "date", "choice"):  # ignored at run time too
+                at = base + m.start(2)
+                self.sink.error("PR105", src.span(at, at + len(m.group(2))),
+                                reason=Bi(f"格式 {fmt} 只用于数值，{m.group(1).strip()} 是 {e.type}：去掉 :{fmt}",
+                                          f"the format {fmt} is for numbers, {m.group(1).strip()} is {e.type}: drop :{fmt}"))
             parts.append(ir.TemplatePart(expr=e, fmt=fmt))
             last = m.end()
         if last < len(text):
