@@ -273,6 +273,8 @@ def _check_expectations(rules, case, raw, res) -> list[Problem]:
             problem = _compare_exact(expected, res.total, literal)
         elif kind == "grade":
             problem = _compare_equal(expected, res.grade, literal)
+        elif kind == "group_grade":
+            problem = _compare_equal(expected, res.group_grades.get(target), literal)
         elif kind == "score":
             problem = _compare_exact(expected, by_id[target].score, literal)
         elif kind in ("value", "output"):

@@ -336,3 +336,26 @@ def test_cli_start_up_stays_light():
             "'perfrules.schema', 'perfrules.syntax.printer') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_group_grade_can_be_expected(tmp_path):
+    # `grade by 组` had no expectation: 组.grade was "no indicator or output named 组.grade"
+    text = """settings { total 10 }
+input a: percent
+indicator 组 weight 10 {
+  indicator 子 weight 10 { value a; score ratio(target: 100%) }
+}
+grade by 组 { 好 >= 9; 差 otherwise }
+test "对" {
+  given { a = 95% }
+  expect { 组.grade = 好 }
+}
+test "错" {
+  given { a = 80% }
+  expect { 组.等级 = 好 }
+}
+"""
+    result = testing.run_file(write(tmp_path, "g.rules", text))
+    ok, bad = result.cases
+    assert ok.passed, [p.en for p in ok.problems]
+    assert [p.en for p in bad.problems] == ["expected 好, got 差"]

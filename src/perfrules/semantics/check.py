@@ -211,7 +211,7 @@ class RulesetChecker:
         alerts = [self._alert(d) for d in decls if isinstance(d, A.AlertDecl)]
         self._duplicate_grades_alerts(decls)
         outputs = self._outputs(decls)
-        tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)], alerts, outputs)
+        tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)], alerts, outputs, grades)
         steps = order_steps(self, top, grades)
         populations, phase1 = plan(self, steps, grades)
         self._lint()

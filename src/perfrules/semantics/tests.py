@@ -25,13 +25,14 @@ def literal_value(lit: A.Expr):
     return None
 
 
-def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=()) -> list[ir.TestCase]:
+def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=(), grades=()) -> list[ir.TestCase]:
     """`alerts` and `outputs`: the checked ir.Alert / ir.Output of the ruleset; every name an
     expectation mentions is checked against them (a misspelled `no alert` would pass forever)."""
     sink = checker.sink
     out = []
     grade_names = checker.total_grade_names()
     names = _Names(alerts=[a.name for a in alerts], outputs={o.name: o.expr.type for o in outputs})
+    names.grades = {g.target: g for g in grades if g.target != "total"}
     for d in decls:
         given, as_of = {}, None
         for item in d.given:
@@ -97,6 +98,17 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
         return (e.target, e.target, value, e.span)
     ref: A.Ref = e.target
     parts = [p.text for p in ref.parts]
+    if len(parts) > 1 and parts[-1] in ("grade", "等级"):  # 履职效果.grade = 好: a `grade by 履职效果`
+        found = checker.find_indicators(parts[:-1])
+        if len(found) == 1:
+            g = names.grades.get(f"score:{found[0].id}")
+            if g is None:
+                sink.error("PR704", ref.span, Hint(f"先写 grade by {found[0].dotted} {{ … }}", f"declare grade by {found[0].dotted} {{ … }} first"),
+                           what=f"{found[0].dotted} 没有等级（grade by {found[0].dotted}）", what_en=f"{found[0].dotted} has no grade (grade by {found[0].dotted})")
+                return None
+            if not _label_ok(sink, e.value, value, tuple(dict.fromkeys(b.name for b in g.bands)), "等级", "grade"):
+                return None
+            return ("group_grade", g.label, value, e.span)
     attr = "score"
     if len(parts) > 1 and parts[-1] in ("score", "value", "得分", "值"):
         attr = "value" if parts[-1] in ("value", "值") else "score"
