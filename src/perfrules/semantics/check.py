@@ -430,6 +430,13 @@ class RulesetChecker:
             weight = d.weight.value
             if weight <= 0:
                 self.sink.error("PR406", d.weight.span, weight=d.weight.text)
+            elif d.weight.percent and not share and d.kind == "normal":  # weight 50% among points: 0.5 points
+                shown = format_plain(weight)
+                self.sink.error("PR210", d.weight.span,
+                                Hint("写分值，如 weight 5；要按比例分配，在上级指标里写 weights share",
+                                     "write points, as in weight 5; to share a group's weight, write weights share in the group"),
+                                what=f"分值 {d.weight.text} 是百分数：只有 weights share 的分组里才表示比例，这里就是 {shown} 分",
+                                what_en=f"the weight {d.weight.text} is a percentage: it is a share only in a weights share group, here it is {shown} points")
         raw_weight = weight
         if share and parent is not None:
             share_of = weight if (d.weight is not None and d.weight.percent) else weight / 100
