@@ -349,6 +349,17 @@ class RulesetChecker:
                 value = self._default(opt.value, t)
                 if value is not None:
                     spec["default"], spec["has_default"] = value, True
+                    default_span = opt.value.span
+        if "range" in spec and isinstance(spec.get("default"), Fraction):
+            # a blank cell takes the default without the range check a datum gets: = 120 with
+            # in [0, 100] scored 120 in silence
+            lo, hi, closed = spec["range"]
+            v = spec["default"]
+            if v < lo or v > hi or (not closed and v == hi):
+                show = (lambda x: format_plain(x * 100) + "%") if t.kind == "percent" else format_plain
+                shown = f"[{show(lo)}, {show(hi)}{']' if closed else ')'}"
+                self.sink.error("PR305", default_span, reason=Bi(f"默认值 {show(v)} 不在取值范围 {shown} 内",
+                                                                 f"the default {show(v)} is outside the range {shown}"))
         return ir.InputSpec(**spec)
 
     def _default(self, lit, t: ir.Type):
