@@ -308,6 +308,24 @@ class RulesetChecker:
                 self.lets[d.name.text] = d
             elif isinstance(d, A.DefDecl) and claim(d.name):
                 self.defs[d.name.text] = d
+        self._shared_aliases()
+
+    def _shared_aliases(self) -> None:
+        """PR202 for a column name (`from "…"`) that two inputs answer to, as alias or name: the
+        data file's column could feed only one, and eval stopped at it (PR802) long after check
+        said nothing."""
+        owner: dict[str, tuple[str, Span]] = {name: (name, d.name.span) for name, (_, d) in self.inputs.items()}
+        for name, (spec, d) in self.inputs.items():
+            opt = next((o for o in d.options if o.kind == "aliases"), None)
+            for alias in spec.aliases:
+                other, span = owner.get(alias, (name, None))
+                if other != name:
+                    self.sink.error("PR202", opt.span, Hint(f"一列数据只能给一个输入项：删掉其中一个 from \"{alias}\"",
+                                                             f"a column feeds one input: drop one of the from \"{alias}\""),
+                                    labels=[Label(span, f"{other} 也对应列 {alias}", f"{other} also answers to the column {alias}")],
+                                    name=Bi(f"“{alias}”（from 的列名）", f"the column name {alias} (from)"))
+                else:
+                    owner.setdefault(alias, (name, opt.span))
 
     def _input(self, d: A.InputDecl) -> ir.InputSpec:
         kind = TYPE_NAMES.get(d.type.text)
