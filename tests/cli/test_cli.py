@@ -513,3 +513,11 @@ def test_unknown_id_column_suggests_the_data_columns(tmp_path, capsys):
         assert code == 2 and "no id column 单位 (--id); did you mean 单位名称?" in err, err
     code, out, err = run(capsys, "eval", SMALL, "--data", good, "--id", "zzz", "--lang", "zh")
     assert code == 2 and "找不到记录标识列 zzz（--id）；数据里的列：单位名称" in err, err
+
+
+def test_sheet_for_a_csv_is_not_ignored_in_silence(tmp_path, capsys):
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--sheet", "2", "--format", "csv", "--lang", "en")
+    assert code == 0 and "--sheet applies to XLSX files only" in err, err
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--format", "csv", "--lang", "en")
+    assert "--sheet" not in err

@@ -105,6 +105,10 @@ def run(args) -> int:
     except CellError as e:
         _say(lang, f"--as-of {e.message_zh}", f"--as-of: {e.message_en}")
         return 2
+    if args.sheet is not None and Path(args.data).suffix.lower() not in (".xlsx", ".xlsm"):
+        # a sheet asked of a CSV was ignored in silence: the user may have given the wrong file
+        _say(lang, f"警告：--sheet 只用于 XLSX 文件，{args.data} 不是，已忽略",
+             f"warning: --sheet applies to XLSX files only; {args.data} is not one, so it is ignored")
     routed = bool(args.rulesets or args.routes)
     if routed == bool(args.rules) or (args.rulesets and args.routes):
         _say(lang, "请给出一个规则文件，或 --rulesets 目录，或 --routes 文件（三者选一）",
