@@ -97,12 +97,35 @@ def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column:
 
     if not columns and source is not None and input_specs(ruleset):  # `[]`, an empty JSONL file
         raise DataProblem("PR804", "文件中没有记录，也就没有任何列", "the file holds no records, hence no columns")
+    if source is not None:
+        repeats = source.repeats  # the reader renamed them (金额_2)
+    else:  # an in-memory table keeps repeated names as they are
+        repeats = {}
+        for i, name in enumerate(columns, 1):
+            repeats.setdefault(name, []).append(i)
+        repeats = {name: at for name, at in repeats.items() if len(at) > 1}
+        columns = list(dict.fromkeys(columns))
     plan = resolve_columns(columns, input_specs(ruleset), mapping)
     if not plan.ok:
         raise DataProblem("PR802", *plan_problem(plan, source))
     if id_column is not None and id_column not in columns:
         raise no_id_column(id_column, columns)
+    repeated_columns(repeats, set(plan.by_input.values()) | {id_column})
     return plan.by_input
+
+
+def repeated_columns(repeats: dict | None, used) -> None:
+    """PR802 when a column the rules read (or the id column) has a header name that several
+    columns of the file share: which one holds the data is anybody's guess. (The reader gave
+    the repeats other names, 金额_2; a repeated column nothing reads does no harm.)"""
+    bad = [(name, at) for name, at in (repeats or {}).items() if name in used]
+    if bad:
+        raise DataProblem(
+            "PR802",
+            "；".join(f"列名 {name} 出现了 {len(at)} 次（第 {'、'.join(map(str, at))} 列），不知道该读哪一列：请删掉或改名重复的列"
+                     for name, at in bad),
+            "; ".join(f"the header {name} names {len(at)} columns ({', '.join(map(str, at))}): it is not clear which "
+                      "one to read; remove or rename the repeats" for name, at in bad))
 
 
 @dataclass

@@ -10,11 +10,11 @@ from datetime import date
 from typing import Iterator
 
 from .api import Ruleset
-from .io import ReaderError, load_mapping, open_records, resolve_columns
+from .io import ReaderError, load_mapping, open_records
 from .models import EvaluationResult
 from .report import LEVELS_ZH as _LEVEL_ZH
 
-from .batch import DataProblem, input_specs, no_id_column, plan_problem as _plan_problem, record_id_of  # noqa: F401 - re-exported
+from .batch import DataProblem, input_specs, plan_problem as _plan_problem, record_id_of, resolve  # noqa: F401 - re-exported
 from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv
 
 __all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten", "input_specs", "HEADERS",
@@ -117,12 +117,7 @@ def evaluate_file(ruleset: Ruleset, path: str, *, fmt=None, encoding=None, sheet
     except ReaderError as err:
         raise DataProblem("PR804", err.message_zh, err.message_en) from None
     mapping = load_mapping(mapping_path) if mapping_path else None
-    plan = resolve_columns(source.columns, input_specs(ruleset), mapping)
-    if not plan.ok:
-        raise DataProblem("PR802", *_plan_problem(plan, source))
-    if id_column is not None and id_column not in source.columns:
-        raise no_id_column(id_column, source.columns)
-    by_input = plan.by_input
+    by_input = resolve(ruleset, source.columns, mapping, id_column, source=source)
     return _results(ruleset, source, by_input, id_column, as_of, backend)
 
 

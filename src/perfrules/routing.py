@@ -174,8 +174,8 @@ class Router:
 
     def __init__(self, routes: Routes, columns: list[str], *, unit_column: str | None = None, mapping=None,
                  id_column=None, as_of=None, lang: str = "zh", backend: str = "columnar",
-                 result_columns: str = "all"):
-        from .batch import Batcher, DataProblem, no_id_column, resolve
+                 result_columns: str = "all", repeats: dict | None = None):
+        from .batch import Batcher, DataProblem, no_id_column, repeated_columns, resolve
 
         self.lang = lang
         self.columns = result_columns  # which result columns (flat.COLUMN_SETS)
@@ -191,6 +191,7 @@ class Router:
         self.unit_column = unit_column
         self.id_column = id_column if id_column is not None else unit_column  # a record is known by its unit
         id_column = self.id_column
+        repeated_columns(repeats, {unit_column, id_column})  # `repeats`: the source's repeated header names
         self.routes = routes
         self.rulesets = routes.rulesets
         self.schema = union_schema(self.rulesets, lang, result_columns)
@@ -198,6 +199,7 @@ class Router:
         for rs in self.rulesets:
             try:
                 by_input = resolve(rs, columns, mapping, id_column)
+                repeated_columns(repeats, set(by_input.values()))
             except DataProblem as err:
                 self.problems[id(rs)] = err  # its records become error rows naming the columns
                 continue
@@ -316,7 +318,7 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
         router = Router(routes, src.columns, unit_column=unit_column, mapping=mapping, id_column=id_column,
-                        as_of=as_of, lang=lang, backend=backend, result_columns=columns)
+                        as_of=as_of, lang=lang, backend=backend, result_columns=columns, repeats=src.repeats)
         router.phase1(src)
 
         def results():

@@ -189,3 +189,22 @@ def test_a_recursive_def_is_an_error_even_when_nothing_calls_it():
         ("PR207", 4, "circular dependency: 乙函 → 甲函 → 乙函"),  # at the call that closes the circle
         ("PR207", 5, "circular dependency: 甲函 → 乙函 → 甲函"),
     ]
+
+
+def test_the_body_of_an_unused_def_is_checked():
+    # a def nothing calls was never inlined, so a misspelt name or a type error in it went
+    # unreported (PR602 only) until the day it was first used
+    text = ("input 实际支出: amount\ninput 备注: text\nlet 基准 = 0.95\noutput 一 = 实际支出\n"
+            "def 坏(a) = 实际 / a\n"
+            "def 文(x) = 实际支出 + 备注\n"
+            "def 好(x, 满分) = max(满分 - (基准 - x) * 50, 0)\n"
+            "def 满(x) = if x >= 基准 then full else 0\n"
+            "def 选(x) = match x { 甲 -> 1, otherwise -> 0 }\n")
+    got = spans(text, "zh")
+    errors = [(c, line, col, m) for c, line, col, m in got if c not in ("PR601", "PR602")]
+    assert [e[:3] for e in errors] == [("PR201", 5, 12), ("PR301", 6, 12)]
+    assert errors[0][3] == "未定义的名称 实际"
+    # a parameter takes any type: `full`, `match` and arithmetic on it are not reported; and
+    # nothing read while checking the bodies counts as a use (备注 and 基准 stay unused)
+    assert [(c, line) for c, line, _, _ in got if c in ("PR601", "PR602")] == [
+        ("PR601", 2), ("PR602", 3), ("PR602", 5), ("PR602", 6), ("PR602", 7), ("PR602", 8), ("PR602", 9)]

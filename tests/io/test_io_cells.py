@@ -275,3 +275,21 @@ def test_error_messages_show_exact_numbers_and_dates_as_written():
     assert short_repr(Decimal("2400.50")) == "2400.50"
     assert short_repr(dt.date(2024, 1, 1)) == "2024-01-01"
     assert short_repr("abc") == "'abc'" and short_repr(2) == "2"
+
+
+@pytest.mark.parametrize("text", ["١٢٣", "۱۲۳", "१२३", "12٫5", "٢٠٢٤"])
+def test_digits_of_other_scripts_are_not_numbers(text):
+    # Python's \d and int() take any script's digits: Arabic-Indic '١٢٣' was read as 123
+    with pytest.raises(CellError):
+        parse_decimal(text)
+
+
+@pytest.mark.parametrize("text", ["٢٠٢٤-٠٦-٣٠", "٢٠٢٤年٦月٣٠日", "٢٠٢٤٠٦٣٠"])
+def test_digits_of_other_scripts_are_not_dates(text):
+    with pytest.raises(CellError):
+        parse_date(text)
+
+
+def test_full_width_digits_still_are():
+    assert parse_decimal("１２３．５") == (Fraction(247, 2), False)
+    assert parse_date("２０２４年６月３０日") == dt.date(2024, 6, 30)

@@ -86,6 +86,7 @@ class BatchSource:
     def __init__(self, path: Path):
         self.path = path
         self.columns: list[str] = []
+        self.repeats: dict[str, list[int]] = {}  # as RecordSource.repeats
         self.skipped = 0
         self.bytes_total = 0
         self.bytes_done = 0
@@ -113,7 +114,7 @@ class CsvBatches(BatchSource):
         super().__init__(path)
         self.format = fmt
         self._source = open_records(path, fmt=fmt, encoding=encoding)  # header, encoding, all checks
-        self.columns = self._source.columns
+        self.columns, self.repeats = self._source.columns, self._source.repeats
         self.encoding = self._source.encoding
         self.encoding_guessed = self._source.encoding_guessed
         self._delim = "\t" if fmt == "tsv" else ","
@@ -388,7 +389,7 @@ class ArrowBatches(BatchSource):
         super().__init__(path)
         self.format = fmt
         src = open_records(path, fmt=fmt)  # validates the file and cleans the header
-        self.columns = src.columns
+        self.columns, self.repeats = src.columns, src.repeats
         self._src = src
         self._batch_rows = batch_rows
         self.bytes_total = os.path.getsize(path)
@@ -481,7 +482,7 @@ class RecordBatches(BatchSource):
         super().__init__(path)
         self.format = fmt
         self._src = open_records(path, fmt=fmt, encoding=encoding, sheet=sheet)
-        self.columns = self._src.columns
+        self.columns, self.repeats = self._src.columns, self._src.repeats
         self.encoding, self.encoding_guessed = self._src.encoding, self._src.encoding_guessed
         self._batch_rows = batch_rows
         self.bytes_total = os.path.getsize(path)

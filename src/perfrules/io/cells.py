@@ -115,10 +115,10 @@ _NUMBER = re.compile(
     (?:[eE](?P<exp>[+-]?\d+))?
     (?:\ ?(?P<pct>%))?
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,  # digits are 0-9 (full-width ones are folded first), not any script's
 )
 # Loose shape used only to pick a better error code after _NUMBER failed.
-_LOOSE_NUMBER = re.compile(r"[+-]?[\d, ]*\.?\d*(?:[eE][+-]?\d+)?%?")
+_LOOSE_NUMBER = re.compile(r"[+-]?[\d, ]*\.?\d*(?:[eE][+-]?\d+)?%?", re.ASCII)
 
 _EXCEL_ERRORS = frozenset(
     {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
@@ -315,9 +315,9 @@ def parse_bool(raw: object) -> bool | None:
 # An optional time part is accepted and dropped: exports often write
 # "2024-06-30 00:00:00" for a date column.
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_DATE_SEP = re.compile(r"(\d{4})(?P<sep>[-/.])(\d{1,2})(?P=sep)(\d{1,2})" + _TIME)
-_DATE_ZH = re.compile(r"(\d{4}) ?年 ?(\d{1,2}) ?月 ?(\d{1,2}) ?[日号]" + _TIME)
-_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DATE_SEP = re.compile(r"(\d{4})(?P<sep>[-/.])(\d{1,2})(?P=sep)(\d{1,2})" + _TIME, re.ASCII)
+_DATE_ZH = re.compile(r"(\d{4}) ?年 ?(\d{1,2}) ?月 ?(\d{1,2}) ?[日号]" + _TIME, re.ASCII)
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
 
 # Excel's 1900 date system: serial 1 is 1900-01-01 and serial 60 is the
 # non-existent 1900-02-29 kept for Lotus compatibility, so serials from 61

@@ -33,7 +33,9 @@ Rules common to every format:
   in ``RecordSource.errors``.
 * Header names are stripped of a BOM and surrounding whitespace; an empty
   name becomes ``列<letter>`` (e.g. ``列C``) and a repeated name gets a
-  suffix (``金额``, ``金额_2``). Trailing empty header cells are dropped.
+  suffix (``金额``, ``金额_2``), the repeats being listed in ``repeats``
+  (the batch layer refuses a repeated column the rules read). Trailing empty
+  header cells are dropped.
 
 XLSX specifics: the workbook is opened with openpyxl in read-only,
 ``data_only`` mode, so formula cells give the value Excel last saved (a file
@@ -296,13 +298,21 @@ def _header_text(value: object) -> str:
     return str(value).strip().strip("\ufeff\u200b").strip()
 
 
-def clean_header(raw_names: Sequence[object]) -> list[str]:
-    """Turn raw header cells into unique, non-empty column names."""
+def clean_header(raw_names: Sequence[object], repeats: dict | None = None) -> list[str]:
+    """Turn raw header cells into unique, non-empty column names. A repeated name gets a
+    suffix; `repeats`, when given, receives each repeated name's 1-based column positions (a
+    rule file reading that name cannot know which column is meant: batch.resolve refuses it)."""
     names = [_header_text(v) for v in raw_names]
     while names and not names[-1]:
         names.pop()
     result: list[str] = []
     taken: set[str] = set()
+    if repeats is not None:
+        positions: dict[str, list[int]] = {}
+        for i, name in enumerate(names, 1):
+            if name:
+                positions.setdefault(name, []).append(i)
+        repeats.update({name: at for name, at in positions.items() if len(at) > 1})
     for i, name in enumerate(names, 1):
         if not name:
             name = f"列{column_letter(i)}"
@@ -412,6 +422,7 @@ class RecordSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.columns: list[str] = []
+        self.repeats: dict[str, list[int]] = {}  # a header name given to several columns → their positions
         self.encoding: str | None = None
         self.encoding_guessed = False
         self.sheet: str | None = None
@@ -505,7 +516,7 @@ class _CsvSource(RecordSource):
                     break
         if seen:
             self._header_line, cells = pick_header(seen)
-            self.columns = clean_header(cells)
+            self.columns = clean_header(cells, self.repeats)
 
     def _decode_error(self, line: int) -> ReaderError:
         return ReaderError(
@@ -625,7 +636,7 @@ class _XlsxSource(RecordSource):
                             break
             if seen:
                 self._header_row, cells = pick_header(seen)
-                self.columns = clean_header(self._two_level_header(seen, cells) or cells)
+                self.columns = clean_header(self._two_level_header(seen, cells) or cells, self.repeats)
             if not self.columns:
                 raise ReaderError(
                     "no_header",
@@ -830,7 +841,7 @@ class _KeyedSource(RecordSource):
     """Shared logic for sources whose rows are JSON objects."""
 
     def _set_columns(self, raw_keys: list[str]) -> None:
-        self.columns = clean_header(raw_keys)
+        self.columns = clean_header(raw_keys, self.repeats)
         # clean_header drops trailing empty names; keep the mapping total.
         self._rename = dict(zip(raw_keys, self.columns))
 
@@ -966,7 +977,7 @@ class _ArrowSource(RecordSource):
 
     def _set_schema(self, schema: Any) -> None:
         self._raw_names = list(schema.names)
-        self.columns = clean_header(self._raw_names)
+        self.columns = clean_header(self._raw_names, self.repeats)
         # Keep positions for all raw columns even if clean_header dropped a
         # trailing unnamed one; such a column gets its letter name instead.
         while len(self.columns) < len(self._raw_names):

@@ -218,8 +218,11 @@ def _nulls(arr) -> np.ndarray:
     validity = arr.buffers()[0]
     if validity is None:  # a null-typed (or otherwise bitmap-less) array: ask Arrow
         return ~arr.is_valid().to_numpy(zero_copy_only=False)
-    bits = np.frombuffer(validity, dtype=np.uint8)
-    return np.unpackbits(~bits, bitorder="little", count=arr.offset + len(arr))[arr.offset:].view(bool)
+    # only the bytes this (possibly sliced) array covers: a chunk of a big table must not pay
+    # for unpacking the whole table's bitmap
+    first, skip = divmod(arr.offset, 8)
+    bits = np.frombuffer(validity, dtype=np.uint8, count=(arr.offset + len(arr) + 7) // 8 - first, offset=first)
+    return np.unpackbits(~bits, bitorder="little", count=skip + len(arr))[skip:].view(bool)
 
 
 def _float_places(x: np.ndarray):

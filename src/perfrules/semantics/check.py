@@ -724,10 +724,37 @@ class RulesetChecker:
         for name, decl in self.lets.items():
             if name not in self.used_lets:
                 self.sink.warning("PR602", decl.name.span, name=name)
-        for name, decl in self.defs.items():
-            if name not in self.used_defs:
-                self.sink.warning("PR602", decl.name.span, name=name)
+        unused = [name for name in self.defs if name not in self.used_defs]
+        for name in unused:
+            self.sink.warning("PR602", self.defs[name].name.span, name=name)
+        self._unused_def_bodies(unused)
         self._unused_recursive_defs()
+
+    # what an unused def's body is not checked for: whether `value`/`full` stand inside an
+    # indicator and self-calls depend on where it is called (recursion: _unused_recursive_defs)
+    _CALL_SITE_CODES = frozenset({"PR207", "PR208"})
+
+    def _unused_def_bodies(self, unused: list[str]) -> None:
+        """A def never called is never inlined, so its body was not checked: a misspelt name or
+        a type error in it would go unreported until the day it is first used. Check it with
+        its parameters of unknown type (they take any type, so nothing is reported about them),
+        keeping what is used as it was (a name mentioned only there is still unused)."""
+        saved = (set(self.used_inputs), set(self.used_lets), set(self.used_defs))
+        for name in unused:
+            decl = self.defs[name]
+            sink = self.sink
+            self.sink = self.exprs.sink = DiagnosticSink()
+            try:
+                params = {p.text: PLACEHOLDER for p in decl.params}
+                self.exprs.expr(decl.body, Ctx(params=params, def_stack=(name,)))
+            finally:
+                found = self.sink.items
+                self.sink = self.exprs.sink = sink
+            seen = {(d.code, d.span) for d in sink.items}
+            for d in found:
+                if d.is_error and d.code not in self._CALL_SITE_CODES and (d.code, d.span) not in seen:
+                    sink.add(d)
+        self.used_inputs, self.used_lets, self.used_defs = saved
 
     def _unused_recursive_defs(self) -> None:
         """PR207 for a def that calls itself (directly or through other defs) and is never
