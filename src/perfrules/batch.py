@@ -44,6 +44,22 @@ class DataProblem(Exception):
         return self.zh if lang == "zh" else self.en
 
 
+def no_id_column(id_column: str, columns) -> DataProblem:
+    """PR802 for an --id column the data does not have, with the closest columns (or the first
+    few) so that `--id 单位` finds 单位名称."""
+    import difflib
+
+    columns = [str(c) for c in columns]
+    close = difflib.get_close_matches(id_column, columns, n=3, cutoff=0.5) or [
+        c for c in columns if id_column in c or c in id_column][:3]
+    if close:
+        zh, en = "是否想写 " + "、".join(close) + "？", "did you mean " + ", ".join(close) + "?"
+    else:
+        shown = columns[:6] + (["…"] if len(columns) > 6 else [])
+        zh, en = "数据里的列：" + "、".join(shown), "the data's columns: " + ", ".join(shown)
+    return DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）；{zh}", f"no id column {id_column} (--id); {en}")
+
+
 def input_specs(ruleset):
     from .io import InputSpec
 
@@ -94,7 +110,7 @@ def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column:
     if not plan.ok:
         raise DataProblem("PR802", *plan_problem(plan, source))
     if id_column is not None and id_column not in columns:
-        raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
+        raise no_id_column(id_column, columns)
     repeated_columns(repeats, set(plan.by_input.values()) | {id_column})
     return plan.by_input
 

@@ -175,7 +175,7 @@ class Router:
     def __init__(self, routes: Routes, columns: list[str], *, unit_column: str | None = None, mapping=None,
                  id_column=None, as_of=None, lang: str = "zh", backend: str = "columnar",
                  result_columns: str = "all", repeats: dict | None = None):
-        from .batch import Batcher, DataProblem, repeated_columns, resolve
+        from .batch import Batcher, DataProblem, no_id_column, repeated_columns, resolve
 
         self.lang = lang
         self.columns = result_columns  # which result columns (flat.COLUMN_SETS)
@@ -187,7 +187,7 @@ class Router:
         elif unit_column not in columns:
             raise DataProblem("PR802", f"找不到单位列 {unit_column}（--unit-column）", f"no unit column {unit_column} (--unit-column)")
         if id_column is not None and id_column not in columns:
-            raise DataProblem("PR802", f"找不到记录标识列 {id_column}（--id）", f"no id column {id_column} (--id)")
+            raise no_id_column(id_column, columns)
         self.unit_column = unit_column
         self.id_column = id_column if id_column is not None else unit_column  # a record is known by its unit
         id_column = self.id_column

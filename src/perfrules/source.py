@@ -29,6 +29,14 @@ class Span:
         }
 
 
+def mostly_utf8(replaced: str) -> bool:
+    """Whether bytes that are not valid UTF-8, decoded with errors="replace", are UTF-8 with a
+    few broken bytes (under a quarter of the non-ASCII characters are U+FFFD) rather than
+    another encoding."""
+    broken = replaced.count("\ufffd")
+    return broken * 4 < sum(ch > "\x7f" for ch in replaced) - broken
+
+
 @dataclass
 class SourceFile:
     """The text of one rule file with a line index for span look-ups."""
@@ -50,8 +58,13 @@ class SourceFile:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            # Windows editors in China still save GB18030 now and then.
-            text = data.decode("gb18030", errors="replace")
+            # A UTF-8 file with a few broken bytes (a bad copy, a cut multi-byte character) keeps
+            # its text, the bytes shown as � where they are (PR101 there), as the data reader
+            # decides: under a quarter of the non-ASCII characters broken. Otherwise it is
+            # GB18030: Windows editors in China still save that now and then.
+            text = data.decode("utf-8-sig", errors="replace")
+            if not mostly_utf8(text):
+                text = data.decode("gb18030", errors="replace")
         return cls(str(path), text)
 
     def position(self, offset: int) -> tuple[int, int]:

@@ -273,6 +273,8 @@ def _check_expectations(rules, case, raw, res) -> list[Problem]:
             problem = _compare_exact(expected, res.total, literal)
         elif kind == "grade":
             problem = _compare_equal(expected, res.grade, literal)
+        elif kind == "group_grade":
+            problem = _compare_equal(expected, res.group_grades.get(target), literal)
         elif kind == "score":
             problem = _compare_exact(expected, by_id[target].score, literal)
         elif kind in ("value", "output"):
@@ -332,7 +334,10 @@ def _compare_written(expected, actual, literal: str):
         if rounded == expected * scale:
             return None
         got = _fixed(rounded, places) + ("%" if percent else "")
-        return _expected_got(shown, f"{got} (= {format_plain(Fraction(actual), 10)})")
+        # the exact value beside the rounded one, in the same form (96.6291%, not 0.966291), and
+        # only when it says more (-9, not -9 (= -9))
+        exact = format_plain(Fraction(actual) * scale, 10) + ("%" if percent else "")
+        return _expected_got(shown, got if exact == got else f"{got} (= {exact})")
     if expected == actual and type(expected) is type(actual):
         return None
     return _expected_got(shown, _show(actual, literal))

@@ -73,6 +73,14 @@ def test_check_several_files_and_folders(capsys):
     assert code == 1 and {d["file"] for d in json.loads(out)} == {str(FIVE)}
 
 
+def test_check_folder_without_rule_files_is_not_silent(tmp_path, capsys):
+    # `perfrules check wrong-folder` printed nothing and exited 0, as if every file were fine
+    code, out, err = run(capsys, "check", tmp_path, "--lang", "en")
+    assert code == 1 and f"{tmp_path}: no .rules file in this folder" in err
+    code, out, err = run(capsys, "check", tmp_path, SMALL, "--lang", "zh")
+    assert code == 1 and "文件夹里没有 .rules 文件" in err and "没有问题" in out
+
+
 def test_check_json(capsys):
     code, out, err = run(capsys, "check", "--format", "json", "--lang", "en", FIVE)
     assert code == 1
@@ -479,3 +487,37 @@ def test_sigterm_ends_a_run_like_ctrl_c_and_leaves_no_partial_file(tmp_path):
         pytest.skip("the run finished before the signal")
     assert p.returncode == 143 and b"Traceback" not in err  # 128 + SIGTERM
     assert sorted(x.name for x in tmp_path.iterdir()) == ["big.csv"]  # no output, no hidden .tmp
+
+
+def test_routed_table_shows_alerts_as_the_one_ruleset_table_does(tmp_path, capsys):
+    # with --rulesets the terminal table had only an error column: a record's alerts were not shown
+    (tmp_path / "rs").mkdir()
+    (tmp_path / "rs" / "a.rules").write_text(
+        'applies to "甲单位"\nsettings { total 10 }\ninput 支出: amount\ninput 预算: amount\n'
+        'indicator 执行 weight 10 { value 支出 / 预算; score ratio(target: 100%) }\n'
+        'alert 执行偏低 warning when 执行.value < 50% { message "执行率 {执行.value:pct}: 偏低" }\n'
+        'alert 执行过低 severe when 执行.value < 30% { message "过低" }\n', encoding="utf-8")
+    data = tmp_path / "all.csv"
+    data.write_text("单位名称,支出,预算\n甲单位,20,100\n乙单位,1,1\n", encoding="utf-8")
+    code, out, err = run(capsys, "eval", "--rulesets", tmp_path / "rs", "--data", data, "--id", "单位名称", "--lang", "zh")
+    assert code == 0, err
+    assert "预警 / 错误" in out
+    assert "执行偏低, 执行过低" in out and "没有适用于“乙单位”的规则集" in out
+
+
+def test_unknown_id_column_suggests_the_data_columns(tmp_path, capsys):
+    # `--id 单位` for a column 单位名称: "no id column 单位" and nothing else, on every path
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    for extra in (["--format", "table"], ["-o", tmp_path / "out.csv"], ["--backend", "row", "-o", tmp_path / "o.jsonl"]):
+        code, out, err = run(capsys, "eval", SMALL, "--data", good, "--id", "单位", "--lang", "en", *extra)
+        assert code == 2 and "no id column 单位 (--id); did you mean 单位名称?" in err, err
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--id", "zzz", "--lang", "zh")
+    assert code == 2 and "找不到记录标识列 zzz（--id）；数据里的列：单位名称" in err, err
+
+
+def test_sheet_for_a_csv_is_not_ignored_in_silence(tmp_path, capsys):
+    good = write_csv(tmp_path / "in.csv", "utf-8")
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--sheet", "2", "--format", "csv", "--lang", "en")
+    assert code == 0 and "--sheet applies to XLSX files only" in err, err
+    code, out, err = run(capsys, "eval", SMALL, "--data", good, "--format", "csv", "--lang", "en")
+    assert "--sheet" not in err

@@ -272,6 +272,16 @@ def test_cli_rewrites_in_place_and_check_reports(tmp_path, capsys):
     assert "0 个文件需要重新格式化，2 个文件无需改动" in capsys.readouterr().err
 
 
+def test_cli_summary_counts_files_it_could_not_format(tmp_path, capsys):
+    # a file with syntax errors is neither reformatted nor unchanged: the summary said "0, 0"
+    (tmp_path / "broken.rules").write_text("indicator 甲 weight 1 {\n", encoding="utf-8")
+    (tmp_path / "clean.rules").write_text("let a = 1\n", encoding="utf-8")
+    assert main(["fmt", "--check", str(tmp_path), "--lang", "en"]) == 1
+    assert "0 file(s) would be reformatted, 1 file(s) unchanged, 1 file(s) could not be formatted" in capsys.readouterr().err
+    assert main(["fmt", str(tmp_path), "--lang", "zh"]) == 1
+    assert "0 个文件已重新格式化，1 个文件无需改动，1 个文件无法格式化" in capsys.readouterr().err
+
+
 def test_cli_reads_standard_input(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("let  a=1 # c\n".encode("utf-8"))))
     assert main(["fmt", "-", "--lang", "en"]) == 0

@@ -266,6 +266,17 @@ def test_parse_text(raw, expected):
     assert parse_text(raw) == expected
 
 
+def test_error_messages_show_exact_numbers_and_dates_as_written():
+    # a test's given (Fractions) or an API cell (Decimal, date) showed as Python reprs in the
+    # message: "无法识别为日期：Fraction(5, 1)", "无法识别为“是/否”：datetime.date(2024, 1, 1)"
+    from perfrules.io.errors import short_repr
+
+    assert short_repr(Fraction(5)) == "5" and short_repr(Fraction(1, 3)) == "1/3"
+    assert short_repr(Decimal("2400.50")) == "2400.50"
+    assert short_repr(dt.date(2024, 1, 1)) == "2024-01-01"
+    assert short_repr("abc") == "'abc'" and short_repr(2) == "2"
+
+
 @pytest.mark.parametrize("text", ["١٢٣", "۱۲۳", "१२३", "12٫5", "٢٠٢٤"])
 def test_digits_of_other_scripts_are_not_numbers(text):
     # Python's \d and int() take any script's digits: Arabic-Indic '١٢٣' was read as 123

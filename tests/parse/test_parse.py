@@ -214,6 +214,33 @@ def test_gb18030_rule_file(tmp_path):
     assert str(rules.evaluate_one({"支出": "5"}).total) == "50.00"
 
 
+def test_utf8_file_with_a_broken_byte_is_reported_where_the_byte_is(tmp_path):
+    # one byte of a character cut off: the file was read as GB18030, every Chinese name turned
+    # to mojibake and the errors pointed elsewhere (a PR101 on line 2 for a byte on line 4)
+    text = "settings { total 10 }\ninput 支出: amount\nindicator 执行 weight 10 {\n  value 支出 / 预算\n  score full\n}\n"
+    data = text.encode("utf-8")
+    cut = data.index("算".encode("utf-8"))
+    path = tmp_path / "broken.rules"
+    path.write_bytes(data[:cut] + data[cut:cut + 2] + data[cut + 3:])
+    comp = perfrules.check(path)
+    (d,) = comp.diagnostics
+    assert (d.code, d.span.line, d.span.column) == ("PR101", 4, 15)
+    assert "not valid UTF-8" in d.hint.en
+    assert "  value 支出 / 预" in render_text(d, comp.sources, "zh")
+
+
+def test_fmt_refuses_a_utf8_file_with_broken_bytes(tmp_path, capsys):
+    # read as GB18030 it would have been rewritten as mojibake whenever that happened to parse
+    from perfrules.cli import main
+
+    path = tmp_path / "broken.rules"
+    data = "let 预算 = 1\n".encode("utf-8")
+    path.write_bytes(data[:5] + data[6:])
+    assert main(["fmt", str(path), "--lang", "en"]) == 1
+    assert "line 1 has bytes that are not UTF-8" in capsys.readouterr().err
+    assert path.read_bytes() == data[:5] + data[6:]
+
+
 @pytest.mark.parametrize("text, word", [
     ("input a: number\nindicator 甲 wieght 100 {\n  value a\n  score value\n}\n", "weight"),
     ("input a: number\nindicator 甲 weight 100 {\n  value a\n  scroe value\n}\n", "score"),

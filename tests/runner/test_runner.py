@@ -106,7 +106,7 @@ def test_broken_expectations_fail_with_clear_messages(tmp_path, capsys):
     lines = RULES.count("\n") + 1
     # which expectation, where, expected vs actual
     assert f"{path}:{lines + 8}:5: total = 96.60\n      expected 96.60, got 96.63" in out
-    assert f"{path}:{lines + 9}:5: 执行.value = 96.62%\n      expected 96.62%, got 96.63% (= 0.96625)" in out
+    assert f"{path}:{lines + 9}:5: 执行.value = 96.62%\n      expected 96.62%, got 96.63% (= 96.625%)" in out
     assert "alert 慢: " not in out and "alert 慢 did not fire (fired: none)" in out
     assert 'expected "维持", got "保障"' in out
     assert "expected error PR801, but the record was scored (total 96.63)" in out
@@ -137,7 +137,21 @@ test "不对" {
     ok, bad = result.cases
     assert ok.passed, [p.en for p in ok.problems]
     assert [p.expectation for p in bad.problems] == ["执行.value = 96.6251%"]
-    assert bad.problems[0].en == "expected 96.6251%, got 96.6250% (= 0.96625)"
+    assert bad.problems[0].en == "expected 96.6251%, got 96.6250% (= 96.625%)"
+
+
+def test_the_exact_value_is_shown_only_when_it_says_more(tmp_path):
+    # a percent expectation shows the exact value as a percent too (it read "(= 0.96625)"), and a
+    # value the rounding did not change is not repeated (it read "got 0.96625 (= 0.96625)")
+    text = RULES + """
+test "不对" {
+  given { 支出 = 966.25, 预算 = 1000 }
+  expect { 执行.value = 96.7%, 执行.value = 0.96626 }
+}
+"""
+    result = testing.run_file(write(tmp_path, "p.rules", text))
+    (bad,) = result.cases
+    assert [p.en for p in bad.problems] == ["expected 96.7%, got 96.6% (= 96.625%)", "expected 0.96626, got 0.96625"]
 
 
 def test_scores_compare_as_numbers_not_rounded_to_the_literal(tmp_path):
@@ -322,3 +336,26 @@ def test_cli_start_up_stays_light():
             "'perfrules.schema', 'perfrules.syntax.printer') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_group_grade_can_be_expected(tmp_path):
+    # `grade by 组` had no expectation: 组.grade was "no indicator or output named 组.grade"
+    text = """settings { total 10 }
+input a: percent
+indicator 组 weight 10 {
+  indicator 子 weight 10 { value a; score ratio(target: 100%) }
+}
+grade by 组 { 好 >= 9; 差 otherwise }
+test "对" {
+  given { a = 95% }
+  expect { 组.grade = 好 }
+}
+test "错" {
+  given { a = 80% }
+  expect { 组.等级 = 好 }
+}
+"""
+    result = testing.run_file(write(tmp_path, "g.rules", text))
+    ok, bad = result.cases
+    assert ok.passed, [p.en for p in ok.problems]
+    assert [p.en for p in bad.problems] == ["expected 好, got 差"]

@@ -1,6 +1,7 @@
 """Check rule files and report every problem with file, line, column, caret and hint.
 
-Exit status: 0 when no file has errors (warnings allowed), 1 when any has errors.
+Exit status: 0 when no file has errors (warnings allowed), 1 when any has errors, a file cannot
+be read or a folder holds no rule file.
 """
 from __future__ import annotations
 
@@ -40,6 +41,12 @@ def run(args) -> int:
     failed = False
     everything = []
     color = sys.stdout.isatty() and args.format == "text"
+    from pathlib import Path
+
+    for p in args.files:  # a folder with no rule file in it was checked in silence, exit 0
+        if Path(p).is_dir() and not rule_files([p]):
+            print(f"{p}：文件夹里没有 .rules 文件" if args.lang == "zh" else f"{p}: no .rules file in this folder", file=sys.stderr)
+            failed = True
     for f in rule_files(args.files):
         try:
             comp = check(f)

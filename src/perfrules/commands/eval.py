@@ -24,6 +24,7 @@ output file is left behind, half-written or not).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -104,6 +105,10 @@ def run(args) -> int:
     except CellError as e:
         _say(lang, f"--as-of {e.message_zh}", f"--as-of: {e.message_en}")
         return 2
+    if args.sheet is not None and Path(args.data).suffix.lower() not in (".xlsx", ".xlsm"):
+        # a sheet asked of a CSV was ignored in silence: the user may have given the wrong file
+        _say(lang, f"警告：--sheet 只用于 XLSX 文件，{args.data} 不是，已忽略",
+             f"warning: --sheet applies to XLSX files only; {args.data} is not one, so it is ignored")
     routed = bool(args.rulesets or args.routes)
     if routed == bool(args.rules) or (args.rulesets and args.routes):
         _say(lang, "请给出一个规则文件，或 --rulesets 目录，或 --routes 文件（三者选一）",
@@ -332,8 +337,14 @@ def _print_routed_table(path: str, lang: str) -> None:
         for line in fh:
             r = orjson.loads(line)
             who = r.get(h["id"]) or str(r.get(h["row"]) or "")
-            rows.append([who, r.get(h["ruleset"]) or "—", r.get(h["total"]) or "—", r.get(h["grade"]) or "—", r.get(h["error"]) or ""])
-    print(table([h["id"], h["ruleset"], h["total"], h["grade"], h["error"]], rows, {2}))
+            # the alert names, as the one-ruleset table shows them ("[预警] 名称: 消息; …" in the file)
+            alerts = ", ".join(_ALERT_NAME.findall(r.get(h["alerts"]) or ""))
+            rows.append([who, r.get(h["ruleset"]) or "—", r.get(h["total"]) or "—", r.get(h["grade"]) or "—",
+                         r.get(h["error"]) or alerts])
+    print(table([h["id"], h["ruleset"], h["total"], h["grade"], h["alerts"] + " / " + h["error"]], rows, {2}))
+
+
+_ALERT_NAME = re.compile(r"(?:^|; )\[[^\]]+\] (.+?): ")
 
 
 def _print_table(rules, results, summary, lang, detail) -> None:

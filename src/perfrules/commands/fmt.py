@@ -34,15 +34,19 @@ def run(args) -> int:
 
     lang = args.lang
     zh = lang == "zh"
-    changed, unchanged, failed = [], 0, False
+    changed, unchanged, failed = [], 0, 0
     for target in _targets(args.files):
         name = "<stdin>" if target == "-" else str(target)
         try:
             before = _read(target)
         except (OSError, UnicodeDecodeError) as err:
             reason = getattr(err, "strerror", None) or str(err)
+            if isinstance(err, UnicodeDecodeError):
+                line = err.object[:err.start].count(b"\n") + 1
+                reason = (f"第 {line} 行有不是 UTF-8 的字节（文件可能损坏），未格式化" if zh else
+                          f"line {line} has bytes that are not UTF-8 (the file may be damaged); not formatted")
             print(f"无法读取 {name}：{reason}" if zh else f"cannot read {name}: {reason}", file=sys.stderr)
-            failed = True
+            failed += 1
             continue
         try:
             after = format_text(before, name)
@@ -51,13 +55,13 @@ def run(args) -> int:
 
             print(render_all(err.diagnostics, err.sources, lang, sys.stderr.isatty()), file=sys.stderr)
             print(f"{name}：有语法错误，未格式化" if zh else f"{name}: has syntax errors; not formatted", file=sys.stderr)
-            failed = True
+            failed += 1
             continue
         except FormatterBug as err:
             print(f"perfrules 内部错误：无法格式化 {name}（{err}）；文件未改动，请报告给维护者" if zh else
                   f"perfrules internal error: cannot format {name} ({err}); the file is unchanged, please report it",
                   file=sys.stderr)
-            failed = True
+            failed += 1
             continue
         if after == before:
             unchanged += 1
@@ -75,7 +79,7 @@ def run(args) -> int:
             else:
                 _write(target, after)
     if args.files != ["-"]:  # a filter (editors) gets the text only
-        print(_summary(len(changed), unchanged, args.check or args.diff, zh), file=sys.stderr)
+        print(_summary(len(changed), unchanged, args.check or args.diff, zh, failed), file=sys.stderr)
     if failed:
         return 1
     return 1 if args.check and changed else 0
@@ -94,7 +98,11 @@ def _read(target) -> str:
     data = sys.stdin.buffer.read() if target == "-" else open(target, "rb").read()
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as err:
+        from ..source import mostly_utf8
+
+        if mostly_utf8(data.decode("utf-8-sig", errors="replace")):
+            raise  # UTF-8 with broken bytes: read as GB18030 it would be rewritten as mojibake
         return data.decode("gb18030")  # strict: never rewrite a file we could not read exactly
 
 
@@ -112,9 +120,11 @@ def _diff(name: str, before: str, after: str) -> str:
     return out
 
 
-def _summary(changed: int, unchanged: int, dry: bool, zh: bool) -> str:
+def _summary(changed: int, unchanged: int, dry: bool, zh: bool, failed: int = 0) -> str:
+    # the files that could not be formatted are counted too: "0 reformatted, 0 unchanged" for a
+    # file with syntax errors read as if there had been nothing to do
     if zh:
         verb = "需要重新格式化" if dry else "已重新格式化"
-        return f"{changed} 个文件{verb}，{unchanged} 个文件无需改动"
+        return f"{changed} 个文件{verb}，{unchanged} 个文件无需改动" + (f"，{failed} 个文件无法格式化" if failed else "")
     verb = "would be reformatted" if dry else "reformatted"
-    return f"{changed} file(s) {verb}, {unchanged} file(s) unchanged"
+    return f"{changed} file(s) {verb}, {unchanged} file(s) unchanged" + (f", {failed} file(s) could not be formatted" if failed else "")

@@ -81,6 +81,9 @@ _CODES = [
          "在结果和测试里却显示为 {shown}",
          "{name}'s weight {full} has {weight_places} decimal places but scores keep {places}: full marks count "
          "as {full} in the total, yet show as {shown} in results and tests"),
+    Code("PR515", "ranges-overlap", "warning",
+         "区间 {range} 与前面的区间重叠，重叠部分 {overlap} 按前面的档计分",
+         "the range {range} overlaps an earlier range: {overlap} scores by the earlier band"),
     Code("PR513", "match-incomplete", "warning",
          "match 没有覆盖 {missing}，且没有 otherwise：这些值没有对应的分值，得分按缺失处理",
          "match does not cover {missing} and has no otherwise: those values have no points and score as missing"),

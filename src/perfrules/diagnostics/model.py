@@ -100,8 +100,8 @@ class DiagnosticSink:
         # code and span are positional-only so that a message argument may be called `code` (PR407)
         self.items.append(Diagnostic(code, span, args, tuple(labels), hint))
 
-    def warning(self, code: str, span: Span, /, hint: Hint | None = None, **args) -> None:
-        self.items.append(Diagnostic(code, span, args, (), hint, severity="warning"))
+    def warning(self, code: str, span: Span, /, hint: Hint | None = None, labels=(), **args) -> None:
+        self.items.append(Diagnostic(code, span, args, tuple(labels), hint, severity="warning"))
 
     @property
     def has_errors(self) -> bool:

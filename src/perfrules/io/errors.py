@@ -8,6 +8,10 @@ fix the data usually read Chinese while logs and bug reports are in English.
 
 from __future__ import annotations
 
+import datetime as _dt
+from decimal import Decimal
+from fractions import Fraction
+
 __all__ = ["DataError", "ReaderError", "WriterError", "MappingError", "short_repr"]
 
 
@@ -18,6 +22,10 @@ def short_repr(raw: object, limit: int = 60) -> str:
     anything longer than ``limit`` characters is shortened with an ellipsis.
     """
     text = repr(raw)
+    if isinstance(raw, (Fraction, Decimal)):  # a test's given or an API cell: 5, not Fraction(5, 1)
+        text = str(raw)
+    elif isinstance(raw, (_dt.date, _dt.time)):  # 2024-01-01, not datetime.date(2024, 1, 1)
+        text = raw.isoformat()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

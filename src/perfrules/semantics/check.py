@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import math
 import dataclasses
+import difflib
 import re
 from fractions import Fraction
 
@@ -11,11 +12,12 @@ from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import decimal_places, format_plain, round_fraction
 from ..runtime.scoring import finish
+from ..syntax import BROKEN_GRADE
 from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
 from .expressions import PLACEHOLDER, Ctx, ExprChecker
-from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest
+from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest, suggest_word
 from .order import order_steps
 from .population import plan, population_call
 from .scoring import ScoreChecker
@@ -66,7 +68,10 @@ class RulesetChecker:
         self.module = module
         self.sources = sources
         self.sink = sink
-        self.broken = set(broken)
+        # names declared in parts that did not parse; a broken `grade by total` is kept apart, as
+        # it declares no indicator or input whose absence would make weight sums or lint mislead
+        self.broken = set(broken) - {BROKEN_GRADE}
+        self.broken_grade = BROKEN_GRADE in broken
         self.settings = ir.Settings()
         self.inputs: dict[str, tuple[ir.InputSpec, A.InputDecl]] = {}
         self.lets: dict[str, A.LetDecl] = {}
@@ -145,7 +150,15 @@ class RulesetChecker:
         if node.parts[0].text in self.broken:
             return PLACEHOLDER  # declared in a part that did not parse: already reported
         names = list(self.inputs) + list(self.lets) + [i.name for i in self.indicators] + list(ctx.params)
+        if len(parts) > 1:  # `财政.执形`: the paths of as many parts, so that the hint is 财政.执行, not 财政
+            names = [".".join(i.path[-len(parts):]) for i in self.indicators if len(i.path) >= len(parts)] + names
         hint = suggest(node.dotted, names)
+        close = difflib.get_close_matches(parts[-1], ("value", "score", "值", "得分"), n=1, cutoff=0.4)
+        if attr is None and close and len(parts) > 1 and self.find_indicators(parts[:-1]):
+            # `预算执行率.valeu`: the indicator is right, the word after the dot is misspelt
+            head = ".".join(parts[:-1])
+            hint = Hint(f"是否想写 {head}.{close[0]}？指标名后面只能写 .value（值）或 .score（得分）",
+                        f"did you mean {head}.{close[0]}? only .value or .score can follow an indicator's name")
         if node.dotted in _OTHERWISE_WORDS:  # `else -> 0`, `其他 -> 0` in bands or a match
             hint = Hint("“其余情况”写 otherwise，如 otherwise -> 0", "“any other value” is written otherwise, as in otherwise -> 0")
         elif node.dotted in ("target", "目标"):  # ratio(target = 100%)
@@ -199,7 +212,7 @@ class RulesetChecker:
         alerts = [self._alert(d) for d in decls if isinstance(d, A.AlertDecl)]
         self._duplicate_grades_alerts(decls)
         outputs = self._outputs(decls)
-        tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)], alerts, outputs)
+        tests = build_tests(self, [d for d in decls if isinstance(d, A.TestDecl)], alerts, outputs, grades)
         steps = order_steps(self, top, grades)
         populations, phase1 = plan(self, steps, grades)
         self._lint()
@@ -276,7 +289,7 @@ class RulesetChecker:
             s[field] = vocab[args[0].text]
 
     def _unknown(self, name: A.Name, what: str, vocab: dict) -> None:
-        self.sink.error("PR206", name.span, suggest(name.text, vocab), what=what, word=name.text, choices=choices_text(vocab))
+        self.sink.error("PR206", name.span, suggest_word(name.text, vocab), what=what, word=name.text, choices=choices_text(vocab))
 
     # ---- inputs, lets, defs
     def _declare_values(self, decls) -> None:
@@ -296,6 +309,24 @@ class RulesetChecker:
                 self.lets[d.name.text] = d
             elif isinstance(d, A.DefDecl) and claim(d.name):
                 self.defs[d.name.text] = d
+        self._shared_aliases()
+
+    def _shared_aliases(self) -> None:
+        """PR202 for a column name (`from "…"`) that two inputs answer to, as alias or name: the
+        data file's column could feed only one, and eval stopped at it (PR802) long after check
+        said nothing."""
+        owner: dict[str, tuple[str, Span]] = {name: (name, d.name.span) for name, (_, d) in self.inputs.items()}
+        for name, (spec, d) in self.inputs.items():
+            opt = next((o for o in d.options if o.kind == "aliases"), None)
+            for alias in spec.aliases:
+                other, span = owner.get(alias, (name, None))
+                if other != name:
+                    self.sink.error("PR202", opt.span, Hint(f"一列数据只能给一个输入项：删掉其中一个 from \"{alias}\"",
+                                                             f"a column feeds one input: drop one of the from \"{alias}\""),
+                                    labels=[Label(span, f"{other} 也对应列 {alias}", f"{other} also answers to the column {alias}")],
+                                    name=Bi(f"“{alias}”（from 的列名）", f"the column name {alias} (from)"))
+                else:
+                    owner.setdefault(alias, (name, opt.span))
 
     def _input(self, d: A.InputDecl) -> ir.InputSpec:
         kind = TYPE_NAMES.get(d.type.text)
@@ -337,6 +368,17 @@ class RulesetChecker:
                 value = self._default(opt.value, t)
                 if value is not None:
                     spec["default"], spec["has_default"] = value, True
+                    default_span = opt.value.span
+        if "range" in spec and isinstance(spec.get("default"), Fraction):
+            # a blank cell takes the default without the range check a datum gets: = 120 with
+            # in [0, 100] scored 120 in silence
+            lo, hi, closed = spec["range"]
+            v = spec["default"]
+            if v < lo or v > hi or (not closed and v == hi):
+                show = (lambda x: format_plain(x * 100) + "%") if t.kind == "percent" else format_plain
+                shown = f"[{show(lo)}, {show(hi)}{']' if closed else ')'}"
+                self.sink.error("PR305", default_span, reason=Bi(f"默认值 {show(v)} 不在取值范围 {shown} 内",
+                                                                 f"the default {show(v)} is outside the range {shown}"))
         return ir.InputSpec(**spec)
 
     def _default(self, lit, t: ir.Type):
@@ -408,14 +450,23 @@ class RulesetChecker:
     def _indicator(self, d: A.IndicatorDecl, parent, path, codes, share: bool) -> int:
         weight = Fraction(0)
         if d.kind == "normal" and d.weight_kind != "weight":
-            self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"), weight="—")
+            self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"),
+                            weight=Bi("空（没有写 weight）", "absent (no weight written)"))
         elif d.kind != "normal" and d.weight_kind != "max":
             self.sink.error("PR406", d.name.span, Hint(f"加减分项写成 {d.kind} indicator 名称 max 上限 {{ … }}",
-                                                      f"write {d.kind} indicator NAME max CAP {{ … }}"), weight="—")
+                                                      f"write {d.kind} indicator NAME max CAP {{ … }}"),
+                            weight=Bi("空（没有写 max）", "absent (no max written)"))
         elif d.weight is not None:
             weight = d.weight.value
             if weight <= 0:
                 self.sink.error("PR406", d.weight.span, weight=d.weight.text)
+            elif d.weight.percent and not share and d.kind == "normal":  # weight 50% among points: 0.5 points
+                shown = format_plain(weight)
+                self.sink.error("PR210", d.weight.span,
+                                Hint("写分值，如 weight 5；要按比例分配，在上级指标里写 weights share",
+                                     "write points, as in weight 5; to share a group's weight, write weights share in the group"),
+                                what=f"分值 {d.weight.text} 是百分数：只有 weights share 的分组里才表示比例，这里就是 {shown} 分",
+                                what_en=f"the weight {d.weight.text} is a percentage: it is a share only in a weights share group, here it is {shown} points")
         raw_weight = weight
         if share and parent is not None:
             share_of = weight if (d.weight is not None and d.weight.percent) else weight / 100
@@ -576,7 +627,9 @@ class RulesetChecker:
         parts = self._template(d.message) if d.message else ()
         return ir.Alert(d.name.text, level, cond, parts)
 
-    _PLACE = re.compile(r"\{([^{}:]+)(?::([A-Za-z0-9_]+))?\}")
+    # {expr} or {expr:format}; the colon may be full-width as everywhere else, and any format text
+    # is taken in so that an unknown one ({x:百分比}) is reported as such, not as an unpaired brace
+    _PLACE = re.compile(r"\{([^{}:：]*)(?:[:：]([^{}]*))?\}")
 
     def _template(self, msg: A.Str) -> tuple[ir.TemplatePart, ...]:
         """Split a message into text and {expr:fmt} parts; each expr is parsed at its real position."""
@@ -589,6 +642,12 @@ class RulesetChecker:
             if m.start() > last:
                 parts.append(ir.TemplatePart(text=text[last:m.start()]))
             offset = base + m.start(1)
+            if not m.group(1).strip():  # {} or {:pct}
+                at = base + m.start()
+                self.sink.error("PR105", src.span(at, base + m.end()),
+                                reason=Bi("花括号里没有表达式：写成 {预算执行率.value:pct} 这样", "nothing inside the braces: write e.g. {预算执行率.value:pct}"))
+                last = m.end()
+                continue
             masked = re.sub(r"[^\n]", " ", src.text[:offset]) + m.group(1)
             try:
                 from ..syntax.build import AstBuilder
@@ -599,12 +658,17 @@ class RulesetChecker:
                 span = src.span(offset, offset + len(m.group(1)))
                 self.sink.error("PR105", span, reason=_template_reason(err))
                 e = PLACEHOLDER
-            fmt = m.group(2) or ""
+            fmt = (m.group(2) or "").strip()
             if fmt and not _TEMPLATE_FORMAT.fullmatch(fmt):  # the runtime would ignore it silently
                 at = base + m.start(2)
-                self.sink.error("PR105", src.span(at, at + len(fmt)),
-                                reason=Bi(f"不认识的格式 {fmt}，可用 pct、pct1、2（小数位数）、amount",
-                                          f"unknown format {fmt}; use pct, pct1, 2 (decimal places) or amount"))
+                self.sink.error("PR105", src.span(at, at + max(len(m.group(2)), 1)),
+                                reason=Bi(f"不认识的格式 {fmt or m.group(2)}，可用 pct、pct1、2（小数位数）、amount",
+                                          f"unknown format {fmt or m.group(2)}; use pct, pct1, 2 (decimal places) or amount"))
+            elif fmt and e.type.kind in ("text", "bool", "date", "choice"):  # ignored at run time too
+                at = base + m.start(2)
+                self.sink.error("PR105", src.span(at, at + len(m.group(2))),
+                                reason=Bi(f"格式 {fmt} 只用于数值，{m.group(1).strip()} 是 {e.type}：去掉 :{fmt}",
+                                          f"the format {fmt} is for numbers, {m.group(1).strip()} is {e.type}: drop :{fmt}"))
             parts.append(ir.TemplatePart(expr=e, fmt=fmt))
             last = m.end()
         if last < len(text):

@@ -121,6 +121,8 @@ class ExprChecker:
     def _GradeRef(self, n, ctx):
         names = self.o.total_grade_names()
         if names is None:
+            if self.o.broken_grade:
+                return PLACEHOLDER  # the `grade by total` did not parse: already reported
             self.sink.error("PR201", n.span, Hint("先写 grade by total { … }", "declare grade by total { … } first"), name="grade")
             return PLACEHOLDER
         return ir.Slot(ir.Type("choice", names), "grade")
@@ -324,7 +326,11 @@ class ExprChecker:
         if fname in POPULATION:
             return self.o.population_call(n, fname, ctx)
         if fname not in BUILTINS:
-            self.sink.error("PR204", n.func.span, suggest(fname, list(BUILTINS) + list(self.o.defs)), name=fname)
+            # `ratio` and the population functions are functions to the author too (ratoi → ratio);
+            # with nothing close, the hint lists what there is instead of saying nothing
+            known = list(BUILTINS) + list(POPULATION) + ["ratio"] + list(self.o.defs)
+            hint = suggest(fname, known) or Hint("可用的函数：" + "、".join(known), "functions: " + ", ".join(known))
+            self.sink.error("PR204", n.func.span, hint, name=fname)
             return PLACEHOLDER
         lo, hi = BUILTINS[fname]
         if any(a.name is not None for a in n.args):
@@ -389,6 +395,10 @@ class ExprChecker:
         if len(n.args) != len(decl.params) or any(a.name is not None for a in n.args):
             self.sink.error("PR205", n.span, name=fname,
                             reason=Bi(f"需要 {len(decl.params)} 个参数", f"takes {len(decl.params)} argument(s)"))
+            # the def and what the arguments read are used all the same: not PR601/PR602 as well
+            self.o.used_defs.add(fname)
+            for a in n.args:
+                self.expr(a.expr, ctx)
             return PLACEHOLDER
         self.o.used_defs.add(fname)
         bound = {p.text: self.expr(a.expr, ctx) for p, a in zip(decl.params, n.args)}

@@ -41,6 +41,26 @@ def suggest(word: str, candidates) -> Hint | None:
     return Hint(zh, en)
 
 
+# Words authors bring from other tools or from the colours of monitoring sheets, for keywords
+# that do not look like them (integer → count, 黄 → warning): the hint of PR206
+SYNONYMS = {
+    "integer": "count", "int": "count", "整数": "count", "float": "number", "decimal": "number",
+    "小数": "number", "string": "text", "str": "text", "字符串": "text", "boolean": "bool",
+    "布尔": "bool", "money": "amount", "货币": "amount", "ratio": "percent", "rate": "percent",
+    "green": "info", "blue": "info", "绿": "info", "绿色": "info", "蓝": "info", "蓝色": "info",
+    "yellow": "warning", "orange": "warning", "黄": "warning", "黄色": "warning",
+    "red": "severe", "error": "severe", "红": "severe", "红色": "severe",
+}
+
+
+def suggest_word(word: str, vocab: dict) -> Hint | None:
+    """'did you mean …?' for a mode or type word: a known synonym first, else the closest words."""
+    meant = SYNONYMS.get(word.lower())
+    if meant is not None and meant in vocab and word not in vocab:
+        return Hint(f"是否想写 {meant}？", f"did you mean {meant}?")
+    return suggest(word, vocab)
+
+
 def choices_text(vocab: dict) -> str:
     return ", ".join(dict.fromkeys(k for k in vocab if k.isascii()))
 
@@ -50,5 +70,5 @@ def pick(sink, word: str, span, vocab: dict, what, default: str) -> str:
     is reported as PR206 with the choices and a suggestion, and the default is used."""
     if word in vocab:
         return vocab[word]
-    sink.error("PR206", span, suggest(word, vocab), what=what, word=word or "?", choices=choices_text(vocab))
+    sink.error("PR206", span, suggest_word(word, vocab), what=what, word=word or "?", choices=choices_text(vocab))
     return default

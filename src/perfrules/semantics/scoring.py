@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import ir
-from ..diagnostics import Bi, DiagnosticSink, Hint
+from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import format_plain
 from ..syntax import ast as A
 from . import intervals as iv
@@ -86,6 +86,8 @@ class ScoreChecker:
         covered: list[iv.Interval] = []  # values some earlier band certainly matches
         exact = True  # every band is a set of values (else coverage cannot be judged)
         percent = ctx.value_type is not None and ctx.value_type.kind == "percent"
+        bare: list[tuple[A.Expr, ir.Expr]] = []  # bounds without % on a value that is not a percent
+        ranges: list[tuple[list[iv.Interval], A.BandCond]] = []  # the range bands so far: [80%, 90%)
         subject = f"val:{ctx.leaf.id}" if ctx.leaf is not None and ctx.value_type is not None else None
 
         def is_subject(e) -> bool:
@@ -114,6 +116,7 @@ class ScoreChecker:
                     expr = ir.Cmp(ir.BOOL, cond.op, value, bound)
                     self.x.bare_percent(cond.bound, bound, ctx.value_type)
                     percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+                    bare.append((cond.bound, bound))
                 else:  # range [lo, hi], [lo, hi), (lo, hi], (lo, hi)
                     lo = self.x.numeric(cond.bound, ctx, ("分档界限", "a band bound"))
                     hi = self.x.numeric(cond.hi, ctx, ("分档界限", "a band bound"))
@@ -122,6 +125,7 @@ class ScoreChecker:
                     expr = ir.Logic(ir.BOOL, "and", ir.Cmp(ir.BOOL, lo_op, value, lo), ir.Cmp(ir.BOOL, hi_op, value, hi))
                     self.x.bare_percent(cond.bound, lo, ctx.value_type) or self.x.bare_percent(cond.hi, hi, ctx.value_type)
                     percent = percent or (isinstance(cond.bound, A.Num) and cond.bound.percent)
+                    bare += [(cond.bound, lo), (cond.hi, hi)]
                 bands.append(ir.Band(expr, points))
                 sets = iv.cond_sets(expr, lambda e: e is value, const_value)
             exact = exact and sets.exact
@@ -133,7 +137,13 @@ class ScoreChecker:
                     self.sink.error("PR502", cond.span, Hint("分档按顺序匹配、先成立者生效：把条件更严的档写在前面",
                                                              "bands are tried in order and the first that holds wins: put the stricter band first"),
                                     range=shown)
+            if cond.kind == "range" and sets.exact and not iv.is_empty(iv.difference(sets.may, covered)):
+                self._overlap(cond, sets.must, ranges, percent)  # (a range covered whole is PR502)
             covered = iv.normalize(covered + sets.must)
+        if percent and (ctx.value_type is None or ctx.value_type.kind != "percent"):
+            # `>= 95 -> 5; >= 80% -> 4` on 支出 / 预算: the other bounds are percentages, so is this one
+            for node_, e in bare:
+                self.x.bare_percent(node_, e, ir.PERCENT)
         if otherwise is None and exact and bands:
             domain = self._domain(ctx)
             gap = iv.difference(domain, covered)
@@ -150,6 +160,21 @@ class ScoreChecker:
                                 example=show_number(example, percent) if example is not None else "?")
         return ir.BandsScore(tuple(bands), otherwise)
 
+    def _overlap(self, cond, this: list[iv.Interval], ranges: list, percent: bool) -> None:
+        """PR515 when a range band overlaps an earlier range band: written as intervals, the bands
+        were meant to divide the values (60%–80% and 80%（含）–90% both holding 80% is a 含/不含
+        slip). Comparisons (>= 90% then >= 80%) overlap by design and are not looked at."""
+        show = lambda x: show_number(x, percent)  # noqa: E731
+        for earlier, earlier_cond in ranges:
+            common = iv.intersect(this, earlier)
+            if not iv.is_empty(common):
+                self.sink.warning("PR515", cond.span, Hint("区间写清含与不含，如 [60%, 80%) 与 [80%, 90%)",
+                                                           "say which end is included, as in [60%, 80%) and [80%, 90%)"),
+                                  labels=[Label(earlier_cond.span, "前面的区间", "the earlier range")],
+                                  range=iv.describe(this, show), overlap=iv.describe(common, show))
+                break
+        ranges.append((this, cond))
+
     def _domain(self, ctx: Ctx) -> list[iv.Interval]:
         t = ctx.value_type
         if t is not None and t.kind == "count":
@@ -160,9 +185,11 @@ class ScoreChecker:
         self._value(node.span, ctx)
         xs, ps, prev = [], [], None
         warned = False
+        mixed = ctx.value_type is not None and ctx.value_type.kind != "percent" and any(
+            isinstance(p.x, A.Num) and p.x.percent for p in node.points)  # 70% -> 0, 90 -> full
         for p in node.points:
             x = self.x.numeric(p.x, ctx, ("取值点", "a point"))
-            warned = warned or self.x.bare_percent(p.x, x, ctx.value_type)
+            warned = warned or self.x.bare_percent(p.x, x, ir.PERCENT if mixed else ctx.value_type)
             v = const_value(x)
             if isinstance(v, Fraction) and isinstance(prev, Fraction) and v <= prev:
                 pct = isinstance(p.x, A.Num) and p.x.percent

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
 from .. import ir
+from ..diagnostics import Hint
+from ..runtime.numbers import format_plain
 from ..syntax import ast as A
 from .names import suggest
 
@@ -22,13 +25,14 @@ def literal_value(lit: A.Expr):
     return None
 
 
-def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=()) -> list[ir.TestCase]:
+def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=(), grades=()) -> list[ir.TestCase]:
     """`alerts` and `outputs`: the checked ir.Alert / ir.Output of the ruleset; every name an
     expectation mentions is checked against them (a misspelled `no alert` would pass forever)."""
     sink = checker.sink
     out = []
     grade_names = checker.total_grade_names()
     names = _Names(alerts=[a.name for a in alerts], outputs={o.name: o.expr.type for o in outputs})
+    names.grades = {g.target: g for g in grades if g.target != "total"}
     for d in decls:
         given, as_of = {}, None
         for item in d.given:
@@ -81,7 +85,7 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
     value = literal_value(e.value)
     if e.target == "grade":
         if grade_names is None:
-            if not checker.broken:
+            if not checker.broken and not checker.broken_grade:
                 sink.error("PR704", e.span, what="没有 grade by total 声明，无法期望等级",
                            what_en="there is no `grade by total`: no grade to expect")
             return None
@@ -89,9 +93,22 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
             return None
         return (e.target, e.target, value, e.span)
     if e.target == "total":
+        if not _points_ok(sink, e.value, value, "total"):
+            return None
         return (e.target, e.target, value, e.span)
     ref: A.Ref = e.target
     parts = [p.text for p in ref.parts]
+    if len(parts) > 1 and parts[-1] in ("grade", "等级"):  # 履职效果.grade = 好: a `grade by 履职效果`
+        found = checker.find_indicators(parts[:-1])
+        if len(found) == 1:
+            g = names.grades.get(f"score:{found[0].id}")
+            if g is None:
+                sink.error("PR704", ref.span, Hint(f"先写 grade by {found[0].dotted} {{ … }}", f"declare grade by {found[0].dotted} {{ … }} first"),
+                           what=f"{found[0].dotted} 没有等级（grade by {found[0].dotted}）", what_en=f"{found[0].dotted} has no grade (grade by {found[0].dotted})")
+                return None
+            if not _label_ok(sink, e.value, value, tuple(dict.fromkeys(b.name for b in g.bands)), "等级", "grade"):
+                return None
+            return ("group_grade", g.label, value, e.span)
     attr = "score"
     if len(parts) > 1 and parts[-1] in ("score", "value", "得分", "值"):
         attr = "value" if parts[-1] in ("value", "值") else "score"
@@ -102,12 +119,21 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
         found = [i for i in found if i.is_leaf and i.value is not None] or found
     if len(found) == 1:
         ind = found[0]
+        if attr == "score" and not _points_ok(sink, e.value, value, ref.dotted):
+            return None
         if attr == "value":
             if ind.value is None:
                 sink.error("PR704", ref.span, what=f"指标 {ind.dotted} 没有 value，无法期望它的值",
                            what_en=f"indicator {ind.dotted} has no value to expect")
                 return None
             if not _label_ok(sink, e.value, value, _choices(ind.value.type), "可选值", "choice"):
+                return None
+            if isinstance(value, Fraction) and (ind.value.type.kind == "percent" or ind.unit == "%"):
+                # `执行.value = 90` for 90%: the value is 0.9, the test could only fail
+                checker.exprs.bare_percent(e.value, ir.Const(ir.NUMBER, value), ir.PERCENT)
+            if ind.value.type.kind in ("number", "amount", "count", "percent") and isinstance(value, (str, bool, date)):
+                sink.error("PR704", e.value.span, Hint("数字和百分数不加引号，如 96.62%", "numbers and percentages go without quotes, as in 96.62%"),
+                           what=f"{ind.dotted} 的值是数，应期望一个数", what_en=f"the value of {ind.dotted} is a number; expect a number")
                 return None
         return (attr, ind.id, value, e.span)
     if len(parts) == 1 and parts[0] in names.outputs:
@@ -122,6 +148,25 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
         sink.error("PR704", ref.span, suggest(ref.dotted, [i.name for i in checker.indicators] + list(names.outputs)),
                    what=f"找不到指标或输出 {ref.dotted}", what_en=f"no indicator or output named {ref.dotted}")
     return None
+
+
+def _points_ok(sink, lit: A.Expr, value, target: str) -> bool:
+    """A score or total is expected as a number of points (or missing): `total = 优` or
+    `执行 = 9%` could never pass, so it is reported here rather than when the test fails."""
+    if isinstance(lit, A.Num) and lit.percent:
+        shown = format_plain(lit.value * 100)
+        sink.error("PR704", lit.span, Hint(f"写分数，如 {target} = {shown}；期望指标的值写 {target}.value = {shown}%",
+                                           f"write points, as in {target} = {shown}; a value is expected as {target}.value = {shown}%"),
+                   what="得分是分数，不是百分比", what_en="a score is points, not a percentage")
+        return False
+    if value is None or isinstance(value, Fraction):
+        return True
+    if target == "total":
+        sink.error("PR704", lit.span, Hint("写数字，如 total = 90.15；等级写 grade = 优", "write a number, as in total = 90.15; a grade is grade = 优"),
+                   what="总分应为数字", what_en="the total is a number")
+    else:
+        sink.error("PR704", lit.span, what=f"{target} 的得分应为数字", what_en=f"the score of {target} is a number")
+    return False
 
 
 def _choices(t: ir.Type):

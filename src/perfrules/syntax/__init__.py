@@ -14,10 +14,17 @@ from .parser import get_parser
 # Lines that start a top-level declaration: where recovery may restart after a syntax error.
 _TOP = re.compile(
     r"^(ruleset|title|description|owner|applies|extends|use|settings|input|let|def|indicator|bonus|"
-    r"penalty|grade|alert|output|override|remove|test)\b",
+    r"penalty|grade|alert|output|override|remove|test"
+    # the documents' words for declarations (a syntax error with a hint): each its own declaration,
+    # so that the next one written so is reported too
+    r"|指标|输入|等级|预警|输出|测试|设置)\b",
     re.M,
 )
 _DECLARED = re.compile(r"^[ \t\u3000]*(?:input|let|def|output|(?:bonus\s+|penalty\s+)?indicator)\s+(`[^`\n]+`|[^\s:=(（：＝{]+)", re.M)
+# A `grade by total` that did not parse declares the name `grade` of expressions; marked with a
+# word no name can be (it has spaces), so that it silences only `grade` and tests' expected grade
+BROKEN_GRADE = "grade by total"
+_GRADE_BY_TOTAL = re.compile(r"^[ \t\u3000]*grade\s+by\s+total\b", re.M)
 
 _TERMINAL_WORDS = {
     "NAME": ("名称", "a name"), "QUOTED_NAME": ("`名称`", "a `name`"), "NUMBER": ("数字", "a number"),
@@ -74,6 +81,8 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
         except UnexpectedInput as err:
             _report(err, src, sink, a, b)
             broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
+            if _GRADE_BY_TOTAL.search(chunk):
+                broken.add(BROKEN_GRADE)
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
 
 
@@ -101,6 +110,10 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
         if ch in "“”‘’'":
             hint = Hint("字符串请用英文双引号 \"…\"，带特殊字符的名称请用反引号 `…`",
                         "strings use straight double quotes \"…\"; names with special characters go in backticks `…`")
+        elif ch == "\ufffd":
+            hint = Hint("这里的字节不是有效的 UTF-8（文件可能在复制或转换编码时损坏）：删掉这个字符，重新输入",
+                        "these bytes are not valid UTF-8 (the file may have been damaged when copied or re-encoded): "
+                        "delete the character and type it again")
         elif ch in "%％":
             hint = Hint("百分数写在数字后面，如 95%", "a percent sign follows a number, as in 95%")
         sink.error("PR101", src.span(pos, pos + 1), hint, char=repr(ch))
@@ -223,6 +236,14 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         hint = _range_band_hint(tok, text)
         if hint is not None:
             return hint
+    if tok.type in ("RANGE_OPEN", "_LPAR") and text and re.match(r"\s*grade\b", text[a:]):
+        # `良 [80, 90)`: a grade band is a comparison — the first that holds, top down
+        m = _GRADE_RANGE.match(text, tok.start_pos)
+        low = (">= " if m.group(1) in "[［" else "> ") + m.group(2) if m else ">= 80"
+        named = re.search(r"([^\s{;｛；]+)\s*$", text[a:tok.start_pos])
+        band = f"{named.group(1) if named else '良'} {low}"
+        return Hint(f"等级自上而下取第一个成立的，只写下限，不写区间：如 {band}",
+                    f"grades take the first that holds, top down: write the lower bound, not an interval, as in {band}")
     if "_RPAR" in expected and text and (tok.type in ("_RBRACE", "_SEMI") or tok.type in _keywords()):
         # `score ratio(target: 100%` then `}`: inside ( … ) the line break does not end the
         # statement, so the parser only stumbles at the } — name the ( that was left open
@@ -242,11 +263,32 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         return Hint(f"数字里是否把 0 或 1 写成了字母 {str(tok)[0]}？", f"is the letter {str(tok)[0]} meant as the digit 0 or 1?")
     if tok.type == "NAME" and str(tok).startswith("分") and before[-1:].isdigit():
         return Hint("分值只写数字，不用写“分”：weight 5", "a weight is a bare number, without 分: weight 5")
+    if tok.type == "_COMMA" and before[-1:].isdigit() and re.match(r"\d{3}(?!\d)", text[tok.end_pos:]):
+        # `= 1,000` as documents write amounts: the comma ends the number
+        m = re.match(r"\d{3}(?:[,，]\d{3})*", text[tok.end_pos:])
+        digits = re.search(r"\d+$", before).group(0) + re.sub(r"[,，]", "", m.group(0))
+        frac = re.match(r"\.\d+", text[tok.end_pos + m.end():])
+        frac = frac.group(0) if frac else ""
+        plain, grouped = digits + frac, f"{int(digits):_}" + frac
+        return Hint(f"数字里不写千分位逗号：写 {plain}（或 {grouped}）",
+                    f"numbers take no thousands separators: write {plain} (or {grouped})")
     if tok.type == "NUMBER" and "PERCENT" in expected:
         return Hint("百分数要带 %，如 95%", "percentages need a %, as in 95%")
     if tok.type == "_NL" and expected & {"NUMBER", "NAME", "_LPAR", "MINUS"}:
         return Hint("表达式在行尾没有写完；换行续写时请把运算符留在上一行末尾",
                     "the expression is incomplete at the end of the line; to wrap, end the line with the operator")
+    word = str(tok)
+    if tok.type == "NAME" and word in _CHINESE_KEYWORDS:  # 等级 by total, 预警 …, 权重 5: the words of the documents
+        keyword = _CHINESE_KEYWORDS[word]
+        words = _keywords()
+        if keyword in {words[t] for t in expected if t in words}:
+            return Hint(f"关键字用英文：写 {keyword}（不写“{word}”）", f"keywords are English: write {keyword} (not {word})")
+    if tok.type == "_LBRACE" and text:
+        m = re.search(r"(?:^|\s)score\s+(\S+)\s*$", before)
+        if m and m.group(1) in _CHINESE_FORMS:  # score 分档 { … }
+            form = _CHINESE_FORMS[m.group(1)]
+            return Hint(f"评分写法用英文关键字：score {form} {{ … }}（不写“{m.group(1)}”）",
+                        f"scoring forms are English keywords: score {form} {{ … }} (not {m.group(1)})")
     if tok.type == "NAME":  # a misspelt keyword: wieght, scroe, otherwize
         import difflib
 
@@ -267,6 +309,20 @@ def _keywords() -> dict[str, str]:
 
 
 _KEYWORDS: dict[str, str] | None = None
+# The words policy documents use for what the language spells in English (types, settings, modes
+# and alert levels do have Chinese words; declarations and scoring forms do not): hints only
+_CHINESE_KEYWORDS = {
+    "指标": "indicator", "输入": "input", "等级": "grade", "预警": "alert", "输出": "output", "测试": "test",
+    "设置": "settings", "权重": "weight", "分值": "weight", "评分": "score", "得分": "score", "值": "value",
+    "继承": "extends", "引用": "use", "删除": "remove", "覆盖": "override", "加分项": "bonus", "扣分项": "penalty",
+    "编码": "code", "单位": "unit", "说明": "note", "消息": "message", "提示": "message", "其他": "otherwise",
+    "其余": "otherwise", "否则": "otherwise", "上限": "max", "最高": "max",
+}
+_CHINESE_FORMS = {
+    "分档": "bands", "区间": "bands", "分段": "bands", "线性": "linear", "插值": "linear", "清单": "checklist",
+    "逐项": "checklist", "匹配": "match", "对应": "match",
+}
+_GRADE_RANGE = re.compile(r"([\[［(（])\s*([^,，、\s\]］)）]+)\s*[,，、]")
 
 
 __all__ = ["parse_module", "ast"]
