@@ -40,6 +40,16 @@ def test_the_repository_has_rule_files_to_format():
     assert any(p.name == "health.rules" for p in FORMATTABLE)
 
 
+SHOWN = sorted({*ROOT.glob("rulesets/**/*.rules"), *ROOT.glob("docs/**/*.rules")})
+
+
+@pytest.mark.parametrize("path", SHOWN, ids=[str(p.relative_to(ROOT)) for p in SHOWN])
+def test_the_files_users_copy_are_in_the_canonical_style(path: Path):
+    # a reader who copies the tutorial and runs `perfrules fmt --check` should not be told to reformat it
+    text = path.read_text(encoding="utf-8")
+    assert format_text(text, str(path)) == text
+
+
 @pytest.mark.parametrize("path", FORMATTABLE, ids=[str(p.relative_to(ROOT)) for p in FORMATTABLE])
 def test_round_trip(path: Path):
     text = path.read_text(encoding="utf-8")

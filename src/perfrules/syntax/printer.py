@@ -509,11 +509,11 @@ class _Printer:
         return text
 
     def r_LetDecl(self, d, ind, mode):
-        return f"let {self.name(d.name)} = {self.expr(d.expr, ind, mode)}"
+        return self.wrapped(f"let {self.name(d.name)} = ", d.expr, ind, mode)
 
     def r_DefDecl(self, d, ind, mode):
         params = ", ".join(self.name(p) for p in d.params)
-        return f"def {self.name(d.name)}({params}) = {self.expr(d.body, ind, mode)}"
+        return self.wrapped(f"def {self.name(d.name)}({params}) = ", d.body, ind, mode)
 
     def r_IndicatorDecl(self, d, ind, mode):
         head = ("" if d.kind == "normal" else d.kind + " ") + "indicator " + self.name(d.name)
@@ -525,7 +525,7 @@ class _Printer:
         if st.kind in ("code", "unit", "note"):
             return f"{st.kind} {self.string(st.value)}"
         if st.kind == "value":
-            return "value " + self.expr(st.value, ind, mode)
+            return self.wrapped("value ", st.value, ind, mode)
         if st.kind == "score":
             return "score " + self.form(st.value, ind, mode)
         return f"{st.kind} {self.name(st.value)}"
@@ -541,7 +541,7 @@ class _Printer:
         return f"{self.name(b.name)} {op} {self.expr(b.bound, ind, mode, P_SUM)}"
 
     def r_AlertDecl(self, d, ind, mode):
-        head = f"alert {self.name(d.name)} {self.name(d.level)} when {self.expr(d.cond, ind, mode)}"
+        head = self.wrapped(f"alert {self.name(d.name)} {self.name(d.level)} when ", d.cond, ind, mode, tail=" {")
         if d.message is None and not self.dangling.get(id(d)) and id(d) not in self.header:
             return head
         return self.block(d, head, ind, mode)
@@ -550,7 +550,7 @@ class _Printer:
         return "message " + self.string(s)
 
     def r_OutputDecl(self, d, ind, mode):
-        return f"output {self.name(d.name)} = {self.expr(d.expr, ind, mode)}"
+        return self.wrapped(f"output {self.name(d.name)} = ", d.expr, ind, mode)
 
     def r_OverrideDecl(self, d, ind, mode):
         head = f"override {self.path(d.path)}"
@@ -631,6 +631,46 @@ class _Printer:
         return self.literal(p.literal)
 
     # ---- expressions
+    def wrapped(self, prefix: str, e, ind: int, mode, tail: str = "") -> str:
+        """prefix + e on one line; or, when that is wider than WIDTH, e's top-level chain of
+        `or`, `and` or `+`/`-` broken after an operator, as many operands to a line as fit, the
+        continuation lines indented two levels (`tail`: what follows on the last line)."""
+        flat = prefix + self.expr(e, ind, mode)
+        chain = self._chain(e) if mode is not FORCE else None
+        if chain is None or display_width(INDENT * ind + flat + tail) <= WIDTH:
+            return flat
+        prec, operands, ops = chain
+        texts = [self.expr(x, ind, FORCE, prec if i == 0 else prec + 1) for i, x in enumerate(operands)]
+        cont = INDENT * (ind + 2)
+        lines, line = [], prefix + texts[0]
+        for op, text in zip(ops, texts[1:]):
+            first = not lines
+            if display_width((INDENT * ind if first else "") + f"{line} {op} {text}") <= WIDTH:
+                line = f"{line} {op} {text}"
+            else:
+                lines.append(f"{line} {op}")
+                line = cont + text
+        return "\n".join(lines + [line])
+
+    def _chain(self, e):
+        """(precedence, operands, operators) of e's top-level chain of one operator level
+        (a or b or c; a + b - c), or None when e is not such a chain (or is in parentheses)."""
+        if (e.span.start, e.span.end) in self.parens:
+            return None
+        if isinstance(e, A.BoolOp):
+            prec, same = (P_AND if e.op == "and" else P_OR), (lambda x: isinstance(x, A.BoolOp) and x.op == e.op)
+        elif isinstance(e, A.Binary) and e.op in "+-":
+            prec, same = P_SUM, (lambda x: isinstance(x, A.Binary) and x.op in "+-")
+        else:
+            return None
+        operands, ops = [], []
+        while same(e) and (e.span.start, e.span.end) not in self.parens:
+            operands.append(e.right)
+            ops.append(e.op)
+            e = e.left
+        operands.append(e)
+        return prec, operands[::-1], ops[::-1]
+
     def expr(self, e, ind: int, mode, min_prec: int = P_IF) -> str:
         text, prec = self._expr(e, ind, mode)
         if prec < min_prec or (e.span.start, e.span.end) in self.parens:
