@@ -73,6 +73,9 @@ def plan_problem(plan, source=None) -> tuple[str, str]:
     if plan.missing_required:
         zh.append("缺少必需的列：" + "、".join(plan.missing_required))
         en.append("missing required columns: " + ", ".join(plan.missing_required))
+        if plan.absent_mapping_columns:  # the --map names a header the file does not have
+            zh.append("列对照（--map）里的列 " + "、".join(plan.absent_mapping_columns) + " 在数据的表头里没有")
+            en.append("the --map file's columns " + ", ".join(plan.absent_mapping_columns) + " are not in the data's header")
         from .io.readers import encoding_hint
 
         hint = encoding_hint(source) if source is not None else None

@@ -1,0 +1,62 @@
+"""Regressions from the hostile-data acceptance run (a clerk's and another service's files)."""
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from perfrules.cli import main
+
+RULES = """\
+applies to "区甲局"
+
+settings { total 10 }
+
+input 预算数: amount
+input 支出数: amount
+input 等次: choice(优秀, 良好, 合格) = 合格
+
+indicator 执行率 weight 8 {
+  value 支出数 / 预算数
+  score ratio(target: 100%)
+}
+indicator 考评 weight 2 {
+  score match 等次 { 优秀 -> 2, 良好 -> 1, 合格 -> 0.5 }
+}
+"""
+
+
+@pytest.fixture()
+def rules(tmp_path):
+    path = tmp_path / "t.rules"
+    path.write_text(RULES, encoding="utf-8")
+    return path
+
+
+def _write(tmp_path, name, header, rows):
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    elif name.endswith(".xlsx"):
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        for r in [header, *rows]:
+            wb.active.append(r)
+        wb.save(path)
+    else:
+        pq.write_table(pa.Table.from_arrays([pa.array([r[i] for r in rows]) for i in range(len(header))], names=header), path)
+    return path
+
+
+def test_a_map_naming_a_header_the_file_lacks_says_so(rules, tmp_path, capsys):
+    # The --map gave 支出额（万元） for 支出数 but the file says 本年支出: the error only said
+    # 支出数 is missing, not that the --map's header is nowhere in the file.
+    data = _write(tmp_path, "d.csv", ["单位名称", "预算数", "本年支出"], [["区甲局", "100", "95"]])
+    (tmp_path / "map.json").write_text(json.dumps({"支出额（万元）": "支出数", "单位名称": "单位名称x"}), encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "--map", str(tmp_path / "map.json"), "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert "缺少必需的列：支出数" in err and "列对照（--map）里的列 支出额（万元） 在数据的表头里没有" in err
+    assert "单位名称 在数据" not in err  # a header the file has is not named
