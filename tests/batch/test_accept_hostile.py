@@ -60,3 +60,17 @@ def test_a_map_naming_a_header_the_file_lacks_says_so(rules, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "缺少必需的列：支出数" in err and "列对照（--map）里的列 支出额（万元） 在数据的表头里没有" in err
     assert "单位名称 在数据" not in err  # a header the file has is not named
+
+
+@pytest.mark.parametrize("routes, code, text", [
+    ({}, 1, "路由文件里没有任何单位"),  # was an internal error (KeyError: '记录')
+    ({"区甲局": ""}, 2, "单位名称或规则文件为空：“区甲局”"),  # was "无法读取规则文件 （…）：这是一个文件夹"
+    ({" ": "t.rules"}, 2, "单位名称或规则文件为空"),
+])
+def test_an_empty_or_blank_routes_file_is_reported(rules, tmp_path, capsys, routes, code, text):
+    (tmp_path / "routes.json").write_text(json.dumps(routes), encoding="utf-8")
+    data = _write(tmp_path, "d.csv", ["单位名称", "预算数", "支出数"], [["区甲局", "100", "95"]])
+    for out in (["-o", str(tmp_path / "out.csv")], []):
+        assert main(["eval", "--routes", str(tmp_path / "routes.json"), "--data", str(data), "--lang", "zh", *out]) == code
+        err = capsys.readouterr().err
+        assert text in err and "内部错误" not in err
