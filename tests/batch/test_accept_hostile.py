@@ -74,3 +74,12 @@ def test_an_empty_or_blank_routes_file_is_reported(rules, tmp_path, capsys, rout
         assert main(["eval", "--routes", str(tmp_path / "routes.json"), "--data", str(data), "--lang", "zh", *out]) == code
         err = capsys.readouterr().err
         assert text in err and "内部错误" not in err
+
+
+@pytest.mark.parametrize("backend", ["columnar", "row", "reference"])
+def test_a_percent_in_an_amount_column_is_named_in_chinese(rules, tmp_path, capsys, backend):
+    # The message said "amount 类型不接受百分数 '95%'": the rule file's English type name.
+    data = _write(tmp_path, "d.csv", ["单位名称", "预算数", "支出数"], [["区甲局", "100", "95%"]])
+    out = tmp_path / "out.csv"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--backend", backend, "--lang", "zh"]) == 0
+    assert "支出数：金额不能写成百分数：'95%'" in out.read_text(encoding="utf-8-sig")
