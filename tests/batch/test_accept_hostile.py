@@ -83,3 +83,28 @@ def test_a_percent_in_an_amount_column_is_named_in_chinese(rules, tmp_path, caps
     out = tmp_path / "out.csv"
     assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--backend", backend, "--lang", "zh"]) == 0
     assert "支出数：金额不能写成百分数：'95%'" in out.read_text(encoding="utf-8-sig")
+
+
+def test_a_pandas_object_column_mixing_numbers_and_text(rules):
+    # pd.read_excel of a hand-typed sheet gives object columns with floats beside '1,234.56' or
+    # '（空）': pyarrow cannot type them and evaluate_table raised ArrowInvalid.
+    pd = pytest.importorskip("pandas")
+    import datetime as dt
+    from decimal import Decimal
+
+    import numpy as np
+
+    import perfrules
+
+    r = perfrules.load(rules)
+    cells = [95.5, "95.5", "1,234.56", np.nan, None, pd.NA, Decimal("95.50"), np.float32(95.5), "（空）", 0.1 + 0.2,
+             dt.date(2024, 6, 30)]
+    frame = pd.DataFrame({"单位名称": ["区甲局"] * len(cells), "预算数": [100] * len(cells), "支出数": pd.Series(cells, dtype=object)})
+    got = r.evaluate_table(frame)
+    want = [r.evaluate_one({"预算数": 100, "支出数": None if c is pd.NA or (isinstance(c, float) and c != c) else c})
+            for c in cells]
+    assert [None if v is None else str(v) for v in got.column("总分").to_pylist()] == [
+        None if not w.ok else str(w.total) for w in want]
+    assert got.column("总分").to_pylist()[:3] == [Decimal("8.14"), Decimal("8.14"), Decimal("8.50")]
+    assert got.column("总分").to_pylist()[9] == Decimal("0.52")  # 0.30000000000000004, read as it shows
+    assert "'2024-06-30'" in got.column("错误").to_pylist()[10]
