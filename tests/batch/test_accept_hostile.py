@@ -108,3 +108,19 @@ def test_a_pandas_object_column_mixing_numbers_and_text(rules):
     assert got.column("总分").to_pylist()[:3] == [Decimal("8.14"), Decimal("8.14"), Decimal("8.50")]
     assert got.column("总分").to_pylist()[9] == Decimal("0.52")  # 0.30000000000000004, read as it shows
     assert "'2024-06-30'" in got.column("错误").to_pylist()[10]
+
+
+@pytest.mark.parametrize("backend", ["row", "rowfraction", "reference"])
+def test_pandas_missing_markers_are_blank_in_evaluate_one(rules, backend):
+    # A record from a pandas row (df.to_dict("records")) carries pd.NA or pd.NaT for a missing
+    # cell: evaluate_table read them as blank but evaluate_one said "无法识别为数字：<NA>" (and
+    # crashed on NaT while quoting it).
+    pd = pytest.importorskip("pandas")
+
+    import perfrules
+
+    r = perfrules.load(rules)
+    table = r.evaluate_table(pd.DataFrame({"预算数": [100, 100], "支出数": pd.array([None, None], dtype="Float64")}))
+    for missing in (pd.NA, pd.NaT):
+        one = r.evaluate_one({"预算数": 100, "支出数": missing}, backend=backend)
+        assert one.ok and str(one.total) == str(table.column("总分")[0].as_py()) == "0.50"
