@@ -110,10 +110,14 @@ def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column:
         repeats = {name: at for name, at in repeats.items() if len(at) > 1}
         columns = list(dict.fromkeys(columns))
     plan = resolve_columns(columns, input_specs(ruleset), mapping)
-    if not plan.ok:
-        raise DataProblem("PR802", *plan_problem(plan, source))
-    if id_column is not None and id_column not in columns:
-        raise no_id_column(id_column, columns)
+    missing_id = no_id_column(id_column, columns) if id_column is not None and id_column not in columns else None
+    if not plan.ok:  # with a missing --id column too: a file lacking both said one, then the other
+        zh, en = plan_problem(plan, source)
+        if missing_id is not None:
+            zh, en = f"{zh}；{missing_id.zh}", f"{en}; {missing_id.en}"
+        raise DataProblem("PR802", zh, en)
+    if missing_id is not None:
+        raise missing_id
     repeated_columns(repeats, set(plan.by_input.values()) | {id_column})
     return plan.by_input
 

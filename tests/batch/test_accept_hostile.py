@@ -124,3 +124,15 @@ def test_pandas_missing_markers_are_blank_in_evaluate_one(rules, backend):
     for missing in (pd.NA, pd.NaT):
         one = r.evaluate_one({"预算数": 100, "支出数": missing}, backend=backend)
         assert one.ok and str(one.total) == str(table.column("总分")[0].as_py()) == "0.50"
+
+
+@pytest.mark.parametrize("backend", ["columnar", "row"])
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_missing_id_column_is_named_with_the_missing_inputs(rules, tmp_path, capsys, backend, to_file):
+    # Missing inputs and a missing --id column: the first run named only the inputs, the
+    # second only the id column.
+    data = _write(tmp_path, "d.csv", ["单位名称", "预算数"], [["区甲局", "100"]])
+    out = ["-o", str(tmp_path / "out.csv")] if to_file else []
+    assert main(["eval", str(rules), "--data", str(data), "--id", "单位", "--backend", backend, "--lang", "zh", *out]) == 2
+    err = capsys.readouterr().err
+    assert "缺少必需的列：支出数；找不到记录标识列 单位（--id）" in err
