@@ -136,3 +136,13 @@ def test_a_missing_id_column_is_named_with_the_missing_inputs(rules, tmp_path, c
     assert main(["eval", str(rules), "--data", str(data), "--id", "单位", "--backend", backend, "--lang", "zh", *out]) == 2
     err = capsys.readouterr().err
     assert "缺少必需的列：支出数；找不到记录标识列 单位（--id）" in err
+
+
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_folder_given_as_the_data_file_is_called_a_folder(rules, tmp_path, capsys, to_file):
+    # It said it could not tell the format from the extension, listing the extensions.
+    (tmp_path / "数据").mkdir()
+    out = ["-o", str(tmp_path / "out.csv")] if to_file else []
+    assert main(["eval", str(rules), "--data", str(tmp_path / "数据"), "--lang", "zh", *out]) == 2
+    err = capsys.readouterr().err
+    assert "是一个文件夹" in err and "扩展名" not in err

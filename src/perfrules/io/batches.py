@@ -40,6 +40,7 @@ from .readers import (
     clean_header,
     detect_format,
     open_records,
+    refuse_folder,
 )
 
 BATCH_ROWS = 32768
@@ -526,6 +527,7 @@ def open_batches(path: str | Path, *, fmt: str | None = None, encoding: str | No
     """Open a data file for batch reading (see the module docstring). Raises ReaderError like
     open_records."""
     p = Path(path)
+    refuse_folder(p)
     fmt = _canonical_format(fmt) if fmt is not None else detect_format(p)
     if not p.is_file():
         raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
