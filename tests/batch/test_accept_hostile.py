@@ -146,3 +146,32 @@ def test_a_folder_given_as_the_data_file_is_called_a_folder(rules, tmp_path, cap
     assert main(["eval", str(rules), "--data", str(tmp_path / "数据"), "--lang", "zh", *out]) == 2
     err = capsys.readouterr().err
     assert "是一个文件夹" in err and "扩展名" not in err
+
+
+@pytest.mark.parametrize("backend", ["columnar", "row"])
+def test_parquet_text_without_the_utf8_annotation(rules, tmp_path, capsys, backend):
+    # Hive and older Spark write text as plain binary: every cell read as bytes, "not a number:
+    # b'95'", and the unit b'区甲局' matched no rule file.
+    t = pa.table({"单位名称": pa.array(["区甲局".encode(), "区甲局".encode()], pa.binary()),
+                  "预算数": pa.array([b"100", b"100"], pa.large_binary()),
+                  "支出数": pa.array([b"95", b"9\xff"], pa.binary())})
+    pq.write_table(t, tmp_path / "b.parquet")
+    out = tmp_path / "out.csv"
+    assert main(["eval", str(rules), "--data", str(tmp_path / "b.parquet"), "--id", "单位名称", "-o", str(out),
+                 "--backend", backend, "--lang", "zh"]) == 0
+    text = out.read_text(encoding="utf-8-sig").splitlines()
+    assert text[1].startswith("区甲局,1,正常,,8.10")
+    assert "支出数：无法识别为数字：'9\ufffd'" in text[2]  # the bad cell alone, its bad byte shown
+    (tmp_path / "routes.json").write_text(json.dumps({"区甲局": "t.rules"}), encoding="utf-8")
+    assert main(["eval", "--routes", str(tmp_path / "routes.json"), "--data", str(tmp_path / "b.parquet"),
+                 "-o", str(out), "--backend", backend, "--lang", "zh"]) == 0
+    assert "8.10" in out.read_text(encoding="utf-8-sig")
+
+
+def test_evaluate_table_of_binary_text_columns(rules):
+    import perfrules
+
+    r = perfrules.load(rules)
+    t = pa.table({"预算数": pa.chunked_array([[b"100"], [b"100"]]), "支出数": pa.chunked_array([[b"95"], [b"\xff"]])})
+    got = r.evaluate_table(t)
+    assert [str(v) if v is not None else None for v in got.column("总分").to_pylist()] == ["8.10", None]

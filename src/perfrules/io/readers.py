@@ -987,12 +987,14 @@ class _ArrowSource(RecordSource):
         raise NotImplementedError
 
     def _records(self) -> Iterator[Record]:
+        from .batches import unview_column  # binary columns of UTF-8 text as text
+
         columns = self.columns
         row = 0
         for batch in self._batches():
             # Column-wise conversion is much faster than batch.to_pylist()
             # and keeps duplicate column names apart.
-            data = [widen_short_floats(batch.column(i)).to_pylist() for i in range(batch.num_columns)]
+            data = [widen_short_floats(unview_column(batch.column(i))).to_pylist() for i in range(batch.num_columns)]
             for cells in zip(*data):
                 row += 1
                 if _is_empty_row(cells):
