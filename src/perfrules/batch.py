@@ -73,6 +73,9 @@ def plan_problem(plan, source=None) -> tuple[str, str]:
     if plan.missing_required:
         zh.append("缺少必需的列：" + "、".join(plan.missing_required))
         en.append("missing required columns: " + ", ".join(plan.missing_required))
+        if plan.absent_mapping_columns:  # the --map names a header the file does not have
+            zh.append("列对照（--map）里的列 " + "、".join(plan.absent_mapping_columns) + " 在数据的表头里没有")
+            en.append("the --map file's columns " + ", ".join(plan.absent_mapping_columns) + " are not in the data's header")
         from .io.readers import encoding_hint
 
         hint = encoding_hint(source) if source is not None else None
@@ -107,10 +110,14 @@ def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column:
         repeats = {name: at for name, at in repeats.items() if len(at) > 1}
         columns = list(dict.fromkeys(columns))
     plan = resolve_columns(columns, input_specs(ruleset), mapping)
-    if not plan.ok:
-        raise DataProblem("PR802", *plan_problem(plan, source))
-    if id_column is not None and id_column not in columns:
-        raise no_id_column(id_column, columns)
+    missing_id = no_id_column(id_column, columns) if id_column is not None and id_column not in columns else None
+    if not plan.ok:  # with a missing --id column too: a file lacking both said one, then the other
+        zh, en = plan_problem(plan, source)
+        if missing_id is not None:
+            zh, en = f"{zh}；{missing_id.zh}", f"{en}; {missing_id.en}"
+        raise DataProblem("PR802", zh, en)
+    if missing_id is not None:
+        raise missing_id
     repeated_columns(repeats, set(plan.by_input.values()) | {id_column})
     return plan.by_input
 
@@ -366,12 +373,44 @@ def _arrow(data):
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         if dup:
             raise DataProblem("PR802", f"数据里有重名的列：{'、'.join(dup)}", f"the data has duplicate columns: {', '.join(dup)}")
-        return pa.Table.from_pandas(data, preserve_index=False)
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # an object column mixing numbers and text (pd.read_excel of a hand-typed sheet:
+            # 95231.47 beside '95,231.47' or '（空）') has no Arrow type: it goes in as text
+            arrays = []
+            for name in data.columns:
+                try:
+                    arrays.append(pa.array(data[name], from_pandas=True))
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    arrays.append(pa.array([_pandas_cell_text(v) for v in data[name]], pa.string()))
+            return pa.Table.from_arrays(arrays, names=[str(c) for c in data.columns])
     if mod.startswith("polars"):
         if not hasattr(data, "to_arrow") and hasattr(data, "collect"):
             data = data.collect()  # a LazyFrame
         return data.to_arrow()
     raise TypeError(f"expected a pyarrow Table or RecordBatch (or a pandas/polars DataFrame), got {type(data).__name__}")
+
+
+def _pandas_cell_text(v):
+    """A cell of a mixed pandas object column as the text the cell cleaning reads as that cell:
+    a float by its shortest decimal (as parse_decimal reads a float), a date as 2024-06-30,
+    NaN/None/NA/NaT blank."""
+    import datetime as dt
+
+    import pandas as pd
+
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)  # int, Decimal, numpy scalars (str is their shortest form), bool, …
 
 
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,

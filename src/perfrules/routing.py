@@ -101,6 +101,12 @@ def routes_from_file(path) -> Routes:
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise RouteProblem("PR804", f'路由文件应为 {{"单位名称": "规则文件"}} 形式的 JSON 对象：{p}',
                            f'routes file must be a JSON object {{"unit": "rule file"}}: {p}')
+    if not data:  # `{}`: no route at all, not a run where every record is an error row
+        raise RouteProblem("PR805", f"路由文件里没有任何单位：{p}", f"the routes file names no unit: {p}")
+    blank = [f"“{k}”" for k, v in data.items() if not k.strip() or not v.strip()]
+    if blank:
+        raise RouteProblem("PR804", f"路由文件里单位名称或规则文件为空：{'、'.join(blank)}（{p}）",
+                           f"the routes file has a blank unit or rule file: {', '.join(blank)} ({p})")
     routes, loaded = Routes(), {}
     for unit, rel in data.items():
         rp = (p.parent / rel).resolve()

@@ -40,6 +40,7 @@ from .readers import (
     clean_header,
     detect_format,
     open_records,
+    refuse_folder,
 )
 
 BATCH_ROWS = 32768
@@ -443,21 +444,48 @@ def _unviewed(batch):
 def unview_column(col):
     """A string_view/binary_view column, or a dictionary of them (Polars' Categorical/Enum in its
     newest Arrow), with large_string/large_binary values instead; any other column as it is.
-    pyarrow's kernels (take, dictionary decoding) have none for views."""
+    pyarrow's kernels (take, dictionary decoding) have none for views. A binary column whose
+    values are all UTF-8 is text: Hive and older Spark write text to Parquet without the UTF8
+    annotation, and its cells read as bytes were errors ("not a number: b'95'"). A cell of it that
+    is not UTF-8 reads with U+FFFD for its bad bytes (an error in a number column)."""
     import pyarrow as pa
 
-    if not hasattr(pa.types, "is_string_view"):
-        return col  # pyarrow < 16 has no views
+    views = hasattr(pa.types, "is_string_view")  # pyarrow < 16 has no views
     t = col.type
     value = t.value_type if pa.types.is_dictionary(t) else t
-    if not (pa.types.is_string_view(value) or pa.types.is_binary_view(value)):
+    binary_view = views and pa.types.is_binary_view(value)
+    if pa.types.is_binary(value) or pa.types.is_large_binary(value) or binary_view:
+        try:
+            return _cast_values(col, t, pa.large_string())
+        except pa.ArrowInvalid:  # some cell is not UTF-8: cell by cell
+            return _cast_values(col, t, pa.large_string(), _decoded)
+    if not (views and pa.types.is_string_view(value)):
         return col
-    plain = pa.large_string() if pa.types.is_string_view(value) else pa.large_binary()
+    return _cast_values(col, t, pa.large_string())
+
+
+def _decoded(a, plain):
+    """A binary array as text, cell by cell, U+FFFD for bytes that are not UTF-8."""
+    import pyarrow as pa
+
+    return pa.array([None if v is None else v.decode("utf-8", "replace") for v in a.to_pylist()], plain)
+
+
+def _cast_values(col, t, plain, cast=None):
+    """col (of type t, or a dictionary of t) with its values cast to plain (by `cast`(array,
+    plain) when given)."""
+    import pyarrow as pa
+
+    if cast is None:
+        def cast(a, plain):
+            return a.cast(plain)
     if not pa.types.is_dictionary(t):
-        return col.cast(plain)
+        if isinstance(col, pa.ChunkedArray):
+            return pa.chunked_array([cast(c, plain) for c in col.chunks], plain)
+        return cast(col, plain)
 
     def values_cast(a):
-        return pa.DictionaryArray.from_arrays(a.indices, a.dictionary.cast(plain), ordered=t.ordered)
+        return pa.DictionaryArray.from_arrays(a.indices, cast(a.dictionary, plain), ordered=t.ordered)
 
     if isinstance(col, pa.ChunkedArray):
         return pa.chunked_array([values_cast(c) for c in col.chunks], pa.dictionary(t.index_type, plain, t.ordered))
@@ -526,6 +554,7 @@ def open_batches(path: str | Path, *, fmt: str | None = None, encoding: str | No
     """Open a data file for batch reading (see the module docstring). Raises ReaderError like
     open_records."""
     p = Path(path)
+    refuse_folder(p)
     fmt = _canonical_format(fmt) if fmt is not None else detect_format(p)
     if not p.is_file():
         raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)

@@ -86,10 +86,13 @@ BLANK_MARKERS: frozenset[str] = frozenset(
 def is_blank(raw: object) -> bool:
     """Return True when ``raw`` means "no value".
 
-    Blank: ``None``, float/Decimal NaN, the empty or whitespace-only string, and the
-    markers in :data:`BLANK_MARKERS` (``（空）``, ``-``, ``N/A``, ``无数据`` …).
+    Blank: ``None``, float/Decimal NaN, pandas' ``NA`` and ``NaT`` (a missing cell of a
+    nullable or datetime column, as evaluate_table reads them), the empty or whitespace-only
+    string, and the markers in :data:`BLANK_MARKERS` (``（空）``, ``-``, ``N/A``, ``无数据`` …).
     """
     if raw is None:
+        return True
+    if type(raw).__name__ in ("NAType", "NaTType") and type(raw).__module__.startswith("pandas"):
         return True
     if isinstance(raw, str):
         if not raw:

@@ -62,6 +62,9 @@ class ColumnPlan:
             inputs at the same tier.
         unknown_mapping_inputs: mapping-file targets that are not declared
             inputs (usually a typo in the mapping file).
+        absent_mapping_columns: mapping-file headers that no column of the
+            data has (not even normalised), for required inputs left missing:
+            the likely reason they are missing.
         how: input name → tier that matched it: ``name``, ``alias``,
             ``mapping`` or ``normalised``.
     """
@@ -72,6 +75,7 @@ class ColumnPlan:
     ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)
     conflicts: list[tuple[str, list[str]]] = field(default_factory=list)
     unknown_mapping_inputs: list[str] = field(default_factory=list)
+    absent_mapping_columns: list[str] = field(default_factory=list)
     how: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -225,5 +229,8 @@ def resolve_columns(
 
     plan.by_input = {s.name: plan.by_input[s.name] for s in specs if s.name in plan.by_input}
     plan.missing_required = [s.name for s in specs if s.required and s.name not in settled]
+    headers = {normalise_header(c) for c in columns}
+    plan.absent_mapping_columns = [h for h, target in mapping.items()
+                                   if target in plan.missing_required and normalise_header(h) not in headers]
     plan.unused_columns = [c for c in columns if c not in plan.by_input.values()]
     return plan

@@ -987,12 +987,14 @@ class _ArrowSource(RecordSource):
         raise NotImplementedError
 
     def _records(self) -> Iterator[Record]:
+        from .batches import unview_column  # binary columns of UTF-8 text as text
+
         columns = self.columns
         row = 0
         for batch in self._batches():
             # Column-wise conversion is much faster than batch.to_pylist()
             # and keeps duplicate column names apart.
-            data = [widen_short_floats(batch.column(i)).to_pylist() for i in range(batch.num_columns)]
+            data = [widen_short_floats(unview_column(batch.column(i))).to_pylist() for i in range(batch.num_columns)]
             for cells in zip(*data):
                 row += 1
                 if _is_empty_row(cells):
@@ -1176,6 +1178,14 @@ class _VerticalMerges:
 # --- entry point --------------------------------------------------------------------
 
 
+def refuse_folder(p: Path) -> None:
+    """A folder given as the data file: say so (its name has no extension, so the format
+    check said it could not tell the format from the extension)."""
+    if p.is_dir():
+        raise ReaderError("is_a_folder", f"数据文件 {p} 是一个文件夹，请给出其中的数据文件",
+                          f"the data file {p} is a folder: name a file in it", p)
+
+
 def open_records(
     path: str | Path,
     *,
@@ -1202,6 +1212,7 @@ def open_records(
             read as a whole (no header, malformed JSON document, …).
     """
     p = Path(path)
+    refuse_folder(p)
     fmt = _canonical_format(fmt) if fmt is not None else detect_format(p)
     if not p.is_file():
         raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)

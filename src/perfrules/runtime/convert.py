@@ -80,6 +80,9 @@ def _shown(raw) -> str:
     return text if len(text) <= 60 else f"{text[:50]}…"
 
 
+_KIND_ZH = {"amount": "金额", "count": "计数"}
+
+
 def _number(spec, raw) -> Fraction:
     kind = spec.type.kind
     parsed = _float_cents(raw) if type(raw) is float else None
@@ -89,7 +92,9 @@ def _number(spec, raw) -> Fraction:
         return None
     value, had_pct = parsed
     if had_pct and kind in ("amount", "count"):
-        raise FieldError(spec.name, f"{kind} 类型不接受百分数 {raw!r}", f"a {kind} cannot be a percentage: {raw!r}", raw)
+        # the clerk reads the type as the reference names it in Chinese (金额, 计数), not `amount`
+        raise FieldError(spec.name, f"{_KIND_ZH[kind]}不能写成百分数：{_shown(raw)}",
+                         f"a {kind} cannot be a percentage: {_shown(raw)}", raw)
     if kind == "percent" and not had_pct and abs(value) > BARE_PERCENT_LIMIT:
         raise FieldError(spec.name, f"{_shown(raw)} 看起来漏了 %：百分比请写 0.95 或 95%",
                          f"{_shown(raw)} looks like a percentage without %: write 0.95 or 95%", raw)
