@@ -315,3 +315,23 @@ def test_a_one_item_settings_on_one_line_stays_with_its_comment():
         "settings { total 70 }  # 财政管理下一步再加\ninput 甲: number\n")
     assert fmt("settings {\n  total 70\n}\n") == "settings {\n  total 70\n}\n"
     assert fmt("settings { total 1; missing zero }\n") == "settings {\n  total 1\n  missing zero\n}\n"
+
+
+def test_a_long_chain_is_broken_after_its_operators():
+    # fmt joined hand-wrapped conditions and sums into one line of 150 characters
+    text = ("input 甲: number\ninput 乙: number\n"
+            "alert 不在档内 warning when\n  (甲 = 1 and 乙 < 8) or\n  (甲 = 2 and (乙 < 6 or 乙 >= 8)) or\n"
+            "  (甲 = 3 and 乙 >= 6) or (甲 = 4 and 乙 >= 66666666) or (甲 = 5 and 乙 >= 77777777) {\n  message \"x\"\n}\n"
+            "let 合计 = max(甲, 100000000000) + max(乙, 200000000000) + max(甲, 300000000000) + max(乙, 40000000000000)\n")
+    once = fmt(text)
+    assert fmt(once) == once
+    from perfrules.source import display_width
+
+    assert all(display_width(line) <= 100 for line in once.splitlines())  # a Chinese character is two columns
+    assert once.splitlines()[2:5] == [
+        "alert 不在档内 warning when (甲 = 1 and 乙 < 8) or (甲 = 2 and (乙 < 6 or 乙 >= 8)) or",
+        "    (甲 = 3 and 乙 >= 6) or (甲 = 4 and 乙 >= 66666666) or (甲 = 5 and 乙 >= 77777777) {",
+        '  message "x"']
+    assert once.splitlines()[-2:] == [
+        "let 合计 = max(甲, 100000000000) + max(乙, 200000000000) + max(甲, 300000000000) +",
+        "    max(乙, 40000000000000)"]
