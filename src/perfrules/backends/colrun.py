@@ -49,7 +49,7 @@ class ChunkRun:
         self.suspects = 0
         self.exact_rows: dict = {}
         self.exact_env = None  # row → its inputs as exact runtime values (set by the caller)
-        self._key_columns = None  # the input arrays input_keys reads
+        self._key_columns: dict = {}  # input names (None: all) → the arrays input_keys reads
         self.as_of = as_of
         self.pop = None  # the batch's population statistics (runtime.population.Stats), if any
         self.pop_members = False  # they were computed over these records (see colpop.counts)
@@ -83,13 +83,14 @@ class ChunkRun:
             v, resid = cn.compare(op, a, b)
             if resid is not None:
                 v = self._exact_fix(v, np.flatnonzero(np.broadcast_to(resid, (self.n,))),
-                                    lambda x: ops.cmp(op, x.value(left, a), x.value(right, b)) is True)
+                                    lambda x: ops.cmp(op, x.value(left, a), x.value(right, b)) is True, (left, right))
             return v
         sub = self.sub(sus)
         pa_ = sub.ev(left) if left is not None else a.take(sus)
         pb_ = sub.ev(right) if right is not None else b.take(sus)
         pv, resid = cn.compare(op, pa_, pb_)
-        pv = self._exact_fix_sub(sub, pv, resid, lambda x: ops.cmp(op, x.value(left, a), x.value(right, b)) is True)
+        pv = self._exact_fix_sub(sub, pv, resid, lambda x: ops.cmp(op, x.value(left, a), x.value(right, b)) is True,
+                                 (left, right))
         return _patch(v, sus, pv, self.n)
 
     def is_zero(self, b: Num, node: ir.Expr | None):
@@ -104,11 +105,11 @@ class ChunkRun:
             z, resid = cn.is_zero_precise(b)
             if resid is not None:
                 z = self._exact_fix(z, np.flatnonzero(np.broadcast_to(resid, (self.n,))),
-                                    lambda x: x.value(node, b) == 0)
+                                    lambda x: x.value(node, b) == 0, (node,))
             return z
         sub = self.sub(sus)
         pz, resid = cn.is_zero_precise(sub.ev(node) if node is not None else b.take(sus))
-        pz = self._exact_fix_sub(sub, pz, resid, lambda x: x.value(node, b) == 0)
+        pz = self._exact_fix_sub(sub, pz, resid, lambda x: x.value(node, b) == 0, (node,))
         return _patch(z, sus, pz, self.n)
 
     def round(self, x: Num, node: ir.Expr | None, places: int, mode: str):
@@ -138,11 +139,11 @@ class ChunkRun:
         if isinstance(sus, str):
             q, resid = cn.round_q(x, places, mode)
             if resid is not None:
-                q = self._exact_fix(q, np.flatnonzero(np.broadcast_to(resid, (self.n,))), exact)
+                q = self._exact_fix(q, np.flatnonzero(np.broadcast_to(resid, (self.n,))), exact, (node,))
             return q
         sub = self.sub(sus)
         pq, resid = cn.round_q(sub.ev(node) if node is not None else x.take(sus), places, mode)
-        pq = self._exact_fix_sub(sub, pq, resid, exact)
+        pq = self._exact_fix_sub(sub, pq, resid, exact, (node,))
         return _patch(q, sus, pq, self.n)
 
     def floor_ceil(self, x: Num, node: ir.Expr, ceil: bool) -> Num:
@@ -157,16 +158,16 @@ class ChunkRun:
             if isinstance(sus, str):
                 out, resid = cn.floor_ceil(x, ceil)
                 if resid is not None:
-                    out.f = self._exact_fix(out.f, np.flatnonzero(np.broadcast_to(resid, (self.n,))), exact)
+                    out.f = self._exact_fix(out.f, np.flatnonzero(np.broadcast_to(resid, (self.n,))), exact, (node,))
                 return out
             sub = self.sub(sus)
             pout, resid = cn.floor_ceil(sub.ev(node), ceil)
-            pv = self._exact_fix_sub(sub, pout.f, resid, exact)
+            pv = self._exact_fix_sub(sub, pout.f, resid, exact, (node,))
             val = _patch(val, sus, pv, self.n)
         return Num(val, 0.0, 0.0, 1.0, x.m, dp=0)
 
     # ---- the exact tier: rows the precise tier could not decide
-    def _exact_fix_sub(self, sub: "SubRun", pv, resid, decide):
+    def _exact_fix_sub(self, sub: "SubRun", pv, resid, decide, nodes=(None,)):
         bad = sub.residual
         if resid is not None:
             bad = bad | np.broadcast_to(resid, (sub.n,))
@@ -175,21 +176,24 @@ class ChunkRun:
         pv = np.array(np.broadcast_to(pv, (sub.n,)))
         at = np.flatnonzero(bad)
         memo: dict = {}
-        for j, key in zip(at, self.input_keys(sub.rows[at])):
+        for j, key in zip(at, self.input_keys(sub.rows[at], self.E.inputs_read(nodes))):
             pv[j] = self._exact_memo(int(sub.rows[j]), key, decide, pv[j], memo)
         return pv
 
-    def _exact_fix(self, v, rows, decide):
+    def _exact_fix(self, v, rows, decide, nodes=(None,)):
+        """The exact tier's answers for `rows` of v; `nodes`: what `decide` evaluates (rows equal
+        in the inputs these read share one answer)."""
         v = np.array(np.broadcast_to(v, (self.n,)))
         memo: dict = {}
-        for i, key in zip(rows, self.input_keys(rows)):
+        for i, key in zip(rows, self.input_keys(rows, self.E.inputs_read(nodes))):
             v[i] = self._exact_memo(int(i), key, decide, v[i], memo)
         return v
 
     def _exact_memo(self, i: int, key: bytes, decide, fallback, memo: dict):
-        """_exact_one for one decision, shared by rows with the same inputs: everything a row
-        computes is a function of its inputs (the chunk's date and statistics are common), so
-        a batch of identical records pays for the exact tier once (~0.5 ms a row otherwise)."""
+        """_exact_one for one decision, shared by rows with the same key (the inputs the
+        decision reads): everything a row computes is a function of its inputs (the chunk's date
+        and statistics are common), so records that share a tie pay for the exact tier once
+        (~0.5 ms a row otherwise), however they differ elsewhere."""
         hit = memo.get(key)
         if hit is not None:
             if hit[1]:
@@ -201,14 +205,14 @@ class ChunkRun:
             memo[key] = (value, bool(self.residual[i]))
         return value
 
-    def input_keys(self, rows) -> list[bytes]:
-        """The converted inputs of `rows` as hashable keys: per input its float (inputs a float
-        cannot carry exactly go to the reference whole) or text/bool/date code, and its missing
-        reason. Equal keys are equal exact inputs."""
-        cols = self._key_columns
+    def input_keys(self, rows, names: tuple | None = None) -> list[bytes]:
+        """The converted inputs of `rows` (those named, or all) as hashable keys: per input its
+        float (inputs a float cannot carry exactly go to the reference whole) or text/bool/date
+        code, and its missing reason. Equal keys are equal exact inputs."""
+        cols = self._key_columns.get(names)
         if cols is None:
-            cols = self._key_columns = [
-                a for v in (self.env[k] for k in self.env if k.startswith("in:"))
+            cols = self._key_columns[names] = [
+                a for v in (self.env[k] for k in (names if names is not None else self.env) if k.startswith("in:"))
                 for a in (v.f if isinstance(v, Num) else v.c if isinstance(v, Text) else v.v, v.m)
                 if not cn.is_scalar(a)]
         rows = np.asarray(rows, dtype=np.int64)
@@ -395,7 +399,7 @@ class ChunkRun:
                     if isinstance(v, Missing):
                         raise GiveUp("population value missing")
                     return float(v)
-                f = self._exact_fix(f, np.flatnonzero(undecided), exact)
+                f = self._exact_fix(f, np.flatnonzero(undecided), exact, (e.operand,))
         if e.fn == "rank":
             return Num(f, 0.0, 0.0, 1.0, x.m, dp=0)
         return Num(f, 0.0, cn.U, float(view.n), x.m)

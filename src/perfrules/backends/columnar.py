@@ -13,7 +13,7 @@ perfrules.flat turns into Arrow columns.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from fractions import Fraction
 
@@ -130,6 +130,18 @@ class ColumnarEvaluator:
                 self.definitions[f"val:{ind.id}"] = (ind.value if ind.value is not None
                                                      else MissingNode(ir.NUMBER, Missing("no_value", ind.name)))
         self._normal_root = {i.id: self._root_kind(i) == "normal" for i in program.indicators}
+        self._deps: dict = {}  # ids of decision nodes → (the nodes, the inputs they read)
+
+    def inputs_read(self, nodes) -> tuple | None:
+        """The input slots ('in:NAME') an exact decision on these nodes reads, through lets and
+        value definitions; None when it may read anything (a node of None — the fast tier's own
+        figure — or a slot of the fast tier: scores, the total, grades). The exact tier shares
+        a decision between rows equal in just these inputs."""
+        key = tuple(id(x) for x in nodes)
+        hit = self._deps.get(key)
+        if hit is None:
+            hit = self._deps[key] = (nodes, _inputs_read(self, nodes))
+        return hit[1]
 
     def _root_kind(self, ind: ir.Indicator) -> str:
         while ind.parent is not None:
@@ -368,6 +380,51 @@ class ColumnarEvaluator:
 
 
 _NOWHERE = np.False_  # a row mask that is false everywhere
+
+
+class _ReadsAnything(Exception):
+    pass
+
+
+def _inputs_read(ev: "ColumnarEvaluator", nodes) -> tuple | None:
+    names: set = set()
+    seen: set = set()
+    been: dict = {}  # id → object (kept, so that ids stay unique): nodes may share parts or cycle
+
+    def visit(x) -> None:
+        if id(x) in been:
+            return
+        if isinstance(x, (tuple, list)) or is_dataclass(x):
+            been[id(x)] = x
+        if isinstance(x, ir.Slot):
+            if x.key.startswith("in:"):
+                names.add(x.key)
+            elif x.key != "as_of" and x.key not in seen:  # the date is the chunk's own
+                seen.add(x.key)
+                if x.key not in ev.definitions:
+                    raise _ReadsAnything(x.key)
+                visit(ev.definitions[x.key])
+            return
+        ind = ev.form_of.get(id(x))
+        if ind is not None:  # a leaf's scoring form: the reference scores it from its value
+            visit(ir.Slot(ir.NUMBER, f"val:{ind.id}"))
+            for e in ir.form_exprs(ind.score):
+                visit(e)
+        if isinstance(x, (tuple, list)):
+            for y in x:
+                visit(y)
+        elif is_dataclass(x) and not isinstance(x, type):
+            for f in fields(x):
+                visit(getattr(x, f.name))
+
+    try:
+        for node in nodes:
+            if node is None:
+                return None
+            visit(node)
+    except _ReadsAnything:
+        return None
+    return tuple(sorted(names))
 
 
 class _ConstCache(dict):
