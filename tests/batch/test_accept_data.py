@@ -322,3 +322,22 @@ def test_polars_categorical_and_enum_in_newest_arrow(rules, tmp_path, capsys):
     (tmp_path / "rs" / "t.rules").write_text('applies to "甲局", "乙局"\n' + RULES, encoding="utf-8")
     assert main(["eval", "--rulesets", str(tmp_path / "rs"), "--data", str(tmp_path / "c.arrow"), "--format", "csv"]) == 0
     assert capsys.readouterr().out.count("\n") == 4
+
+
+def test_xlsx_row_of_only_uncomputed_formulas_is_an_error_row(tmp_path):
+    # it read as an empty row and was skipped: neither a result nor an error row
+    openpyxl = pytest.importorskip("openpyxl")
+    from perfrules.io import open_records
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["单位名称", "预算数", "支出数", "备注"])
+    ws.append(["甲局", 100, 90, "y"])
+    ws.append([None, None, None, "=1/0"])
+    ws.append([None, None, None, None])
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    src = open_records(path)
+    recs = list(src)
+    assert [r.row for r in recs] == [2, 3]
+    assert recs[1].values is None and "D3" in recs[1].error and "备注" in recs[1].error

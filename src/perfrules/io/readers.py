@@ -743,7 +743,9 @@ class _XlsxSource(RecordSource):
                 continue
             if fill:
                 cells = fill.apply(number, cells)
-            if _is_empty_row(cells):
+            # a formula without a stored result reads as an empty cell: a row of only such
+            # cells is an error row like any other, not an empty row to skip
+            if _is_empty_row(cells) and not (self._uncached and number in self._uncached):
                 self.skipped += 1
                 continue
             if self._uncached and number in self._uncached:
