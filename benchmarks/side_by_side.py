@@ -113,12 +113,12 @@ def main(argv=None) -> None:
         b.evaluate(table)
         st = b.stats
         us = 1e6 / max(st.records, 1)
-        print(f"CPU per record, one thread, columns={cols!r}: converting the inputs {st.cpu_convert * us:.2f} µs, "
-              f"evaluating {st.cpu_evaluate * us:.2f} µs, building the results {st.cpu_build * us:.2f} µs")
-    print(f"rows evaluated whole by the reference: {st.exact_rows:,} of {st.records:,} ({100 * st.exact_fraction:.4f} %; "
-          f"{st.unsafe_rows:,} for inputs beyond 15 digits); rows with a decision in exact fractions: "
-          f"{st.exact_tier_rows:,} ({100 * st.exact_tier_rows / max(st.records, 1):.4f} %); decisions re-decided "
-          f"with per-row bounds: {st.suspects:,}")
+        print(f"columns={cols!r}, one thread: CPU per record converting the inputs {st.cpu_convert * us:.2f} µs, "
+              f"evaluating {st.cpu_evaluate * us:.2f} µs, building the results {st.cpu_build * us:.2f} µs; "
+              f"rows evaluated whole by the reference: {st.exact_rows:,} of {st.records:,} "
+              f"({100 * st.exact_fraction:.4f} %; {st.unsafe_rows:,} for inputs beyond 15 digits); rows with a "
+              f"decision in exact fractions: {st.exact_tier_rows:,} ({100 * st.exact_tier_rows / max(st.records, 1):.4f} %); "
+              f"decisions re-decided with per-row bounds: {st.suspects:,}")
     # the baselines score a blank input 0 where the rule file has a default, so compare the
     # float baselines with the exact results on the rows without blanks
     clean = np.ones(args.rows, dtype=bool)
