@@ -530,3 +530,17 @@ def test_bad_parquet_and_arrow(tmp_path):
 @pytest.mark.parametrize("index, letter", [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (703, "AAA")])
 def test_column_letter(index, letter):
     assert column_letter(index) == letter
+
+
+def test_a_json_record_naming_a_key_twice_is_an_error_record(tmp_path):
+    # orjson keeps the last of repeated keys: {"支出数": 95, "支出数": 50} was scored with 50, silently
+    lines = ['{"预算数": 100, "支出数": 95, "支出数": 50}', '{"预算数": 100, "支出数": 95}',
+             '{"预算数": 100, "支出数": 95, "备注": "a\\": b", "x": {"y": 1}}']
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "d.json").write_text("[" + ", ".join(lines) + "]", encoding="utf-8")
+    for name in ("d.jsonl", "d.json"):
+        recs = list(open_records(tmp_path / name))
+        assert [r.row for r in recs] == [1, 2, 3]
+        assert recs[0].values is None and recs[0].error_code == "repeated_key" and "支出数" in recs[0].error
+        assert recs[1].values == {"预算数": 100, "支出数": 95, "备注": None, "x": None}
+        assert recs[2].values["备注"] == 'a": b'
