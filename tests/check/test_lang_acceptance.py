@@ -220,3 +220,17 @@ def test_an_unused_def_of_a_shared_file_is_checked_with_that_file(tmp_path):
 
     assert [d.code for d in check(tmp_path / "main.rules").diagnostics] == []
     assert [d.code for d in check(tmp_path / "common.rules").diagnostics if d.is_error] == ["PR201"]
+
+
+def test_an_alias_shared_with_an_inherited_input_nothing_reads_is_no_clash(tmp_path):
+    # the inherited input is left out of the program: the column feeds one input only
+    (tmp_path / "common.rules").write_text(
+        'input 实际支出: amount from "本年支出"\ninput 预算数: amount\nindicator 财政 weight 10 {\n'
+        "  value 预算数\n  score ratio(target: 100)\n}\n", encoding="utf-8")
+    dept = 'extends "common.rules"\nsettings { total 20 }\ninput 支出: amount from "本年支出"\nindicator 业务 weight 10 {\n  value %s\n  score ratio(target: 100)\n}\n'
+    (tmp_path / "a.rules").write_text(dept % "支出", encoding="utf-8")
+    (tmp_path / "b.rules").write_text(dept % "支出 + 实际支出", encoding="utf-8")
+    from perfrules.api import check
+
+    assert [d.code for d in check(tmp_path / "a.rules").diagnostics] == []
+    assert [d.code for d in check(tmp_path / "b.rules").diagnostics] == ["PR202"]

@@ -29,10 +29,15 @@ _UNUSED = ("PR601", "PR602")
 def finish(program: ir.Program, module: A.Module, composition, sink: DiagnosticSink) -> None:
     root = composition.root
     by_span = {ind.span: ind for ind in program.indicators if ind.span is not None}
+    before = {s.name for s in program.inputs}
+    _prune(program, module, root)
+    dropped = before - {s.name for s in program.inputs}
     items = []
     for d in sink.items:
         if d.code in _UNUSED and d.span.file != root:
             continue
+        if d.code == "PR202" and dropped and _about_dropped_input(d, module, dropped):
+            continue  # two inputs answering to one column, one of them inherited and never read: no clash
         if d.code in _WEIGHT_CODES:
             d = _blame_weights(d, program, by_span, composition)
         elif d.code == "PR201":
@@ -41,7 +46,18 @@ def finish(program: ir.Program, module: A.Module, composition, sink: DiagnosticS
             d = dataclasses.replace(d, chain=composition.chain_of(d.span.file))
         items.append(d)
     sink.items[:] = items
-    _prune(program, module, root)
+
+
+def _about_dropped_input(d, module: A.Module, dropped: set) -> bool:
+    """Whether PR202 `d` is about an input left out (its declaration holds the diagnostic's
+    span or one of its labels' spans)."""
+    spans = [d.span] + [label.span for label in d.labels]
+    for decl in module.decls:
+        if isinstance(decl, A.InputDecl) and decl.name.text in dropped:
+            if any(sp is not None and sp.file == decl.span.file and decl.span.start <= sp.start < decl.span.end
+                   for sp in spans):
+                return True
+    return False
 
 
 def _blame_weights(d, program: ir.Program, by_span: dict, comp):
