@@ -9,23 +9,9 @@ import pytest
 
 from perfrules.cli import main
 
-RULES = """\
-applies to "区甲局"
+from test_accept_data import RULES as _RULES  # the same small rule file, named for routing
 
-settings { total 10 }
-
-input 预算数: amount
-input 支出数: amount
-input 等次: choice(优秀, 良好, 合格) = 合格
-
-indicator 执行率 weight 8 {
-  value 支出数 / 预算数
-  score ratio(target: 100%)
-}
-indicator 考评 weight 2 {
-  score match 等次 { 优秀 -> 2, 良好 -> 1, 合格 -> 0.5 }
-}
-"""
+RULES = 'applies to "区甲局"\n\n' + _RULES
 
 
 @pytest.fixture()
