@@ -95,6 +95,8 @@ _CODES = [
          "扣分项 {name} 用了 deduct：deduct 算的是剩余分（满分减去扣分），作为扣分项会在没有任何扣分时扣满 {full} 分",
          "penalty {name} scores with deduct, which gives the points left (full minus the deduction): as a penalty it "
          "takes all {full} points when nothing is to be deducted"),
+    Code("PR605", "empty-file", "warning", "规则文件里没有任何声明（只有注释或空白）",
+         "the rule file declares nothing (only comments or blank lines)"),
     # --- composition and tests
     Code("PR701", "file-not-found", "error", "找不到文件 {path}", "file not found: {path}"),
     Code("PR702", "include-cycle", "error", "文件循环引用：{chain}", "files include each other: {chain}"),

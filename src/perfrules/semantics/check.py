@@ -190,6 +190,8 @@ class RulesetChecker:
     # ---- the whole file
     def check(self) -> ir.Program:
         decls = self.module.decls
+        if not decls and not self.broken:  # an empty file (the wrong one opened, or not written yet)
+            self.sink.warning("PR605", self.sources[self.module.span.file].span(0, 0))
         meta = {"id": "", "version": "", "title": "", "applies": ()}
         for d in decls:
             if isinstance(d, A.RulesetDecl):
