@@ -335,3 +335,11 @@ def test_a_long_chain_is_broken_after_its_operators():
     assert once.splitlines()[-2:] == [
         "let 合计 = max(甲, 100000000000) + max(乙, 200000000000) + max(甲, 300000000000) +",
         "    max(乙, 40000000000000)"]
+
+
+def test_a_comment_after_the_brace_of_a_continued_header_stays_there():
+    # the comment moved into the block when the header ran over two lines
+    text = 'input 甲: number\ninput 乙: number\nalert 续 warning when 甲 < 1 and\n    乙 < 1 {  # 续行说明\n  message "z"\n}\n'
+    once = fmt(text)
+    assert once.splitlines()[2] == "alert 续 warning when 甲 < 1 and 乙 < 1 {  # 续行说明"
+    assert fmt(once) == once

@@ -338,7 +338,7 @@ class _Printer:
             if inside:
                 self.leading.setdefault(id(inside[0]), []).append(c)
                 continue
-            if c.eol and box is not self.module and c.line == box.span.line and id(box) not in self.header:
+            if c.eol and box is not self.module and id(box) not in self.header and self._on_opening_line(box, items, c):
                 self.header[id(box)] = c
                 continue
             after = [it for it in items if it.span.start >= c.end]
@@ -346,6 +346,16 @@ class _Printer:
                 self.leading.setdefault(id(after[0]), []).append(c)
             else:
                 self.dangling.setdefault(id(box), []).append(c)
+
+    def _on_opening_line(self, box, items, c) -> bool:
+        """An end-of-line comment on the line that opens box's block (`… {  # 说明`), before its
+        first item: the header may have run over several lines (a long alert condition)."""
+        if c.line == box.span.line:
+            return True
+        if items and items[0].span.start < c.start:
+            return False
+        line_start = self.src.text.rfind("\n", 0, c.start) + 1
+        return any(b in self.src.text[line_start:c.start] for b in "{｛")
 
     # ---- layout of blocks
     def print_module(self) -> str:
