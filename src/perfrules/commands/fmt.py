@@ -5,7 +5,9 @@ Style: 2-space indent, one declaration or statement per line, ASCII operators an
 bands, linear points, match cases, grades or test items stays on one line when it was written
 on one line and fits in 100 columns; otherwise it opens with one item per line (items written
 together on a line stay together while they fit). The arrows of an opened block and the
-end-of-line comments of consecutive lines are lined up. Blank lines are kept (at most one).
+end-of-line comments of consecutive lines are lined up. An expression wider than 100 columns
+(a long alert condition or sum) breaks after the `or`/`and`/`+`/`-` operators of its top level,
+continuation lines indented two levels. Blank lines are kept (at most one).
 Formatting twice changes nothing, and the result is checked to mean exactly what the file
 meant before anything is written.
 

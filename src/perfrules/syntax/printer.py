@@ -24,7 +24,11 @@ Canonical style, deterministic and idempotent:
 - Separators `; ` for bands and grades, `, ` elsewhere. ASCII punctuation and operators:
   `>= <= != * / -> : , ( ) { } "` for their full-width and typographic twins. Numbers, dates,
   names (with their backticks) and strings as written, full-width digits and `％` folded.
-  Parentheses the author wrote are kept; needed ones are added. Expressions are not wrapped.
+  Parentheses the author wrote are kept; needed ones are added.
+- An expression is written on one line, wherever the author broke it, unless its declaration
+  (`let`, `def`, `output`, `value`, an alert's condition) would pass 100 display columns: then
+  its top-level chain of `or`, `and` or `+`/`-` breaks after an operator, as many operands to
+  a line as fit, continuation lines indented two levels deeper.
 
 The output is verified before it is returned: it must parse to the same AST (spans aside) and
 keep every comment, or a FormatterBug is raised and nothing is written.
