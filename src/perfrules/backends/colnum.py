@@ -59,7 +59,11 @@ def first(a, b):
         return a
     if is_scalar(b):
         return np.where(a != 0, a, b)
-    idx = np.flatnonzero(a)  # missing rows are few: patch them by index
+    # missing rows are few: patch them by index (a bool mask first: numpy's nonzero on an
+    # int32 array is several times slower than on the mask)
+    idx = np.flatnonzero(a != 0)
+    if idx.size == 0:
+        return b
     out = b.copy()
     out[idx] = a[idx]
     return out
@@ -73,14 +77,16 @@ class Num:
     """A numeric column value (see the module docstring). `dp`, when known, bounds the decimal
     places of the exact value (den divides 10^dp), so it can be read off the float; `k`, on
     inputs only, holds each row's decimal places, from which the precise tier takes per-row
-    bounds; `mx`, when the maker knows it, is max |f| (else computed when first needed)."""
+    bounds; `mx`, when the maker knows it, is max |f| or a bound on it — every use is as an upper
+    bound — (else computed when first needed)."""
 
-    __slots__ = ("f", "e", "r", "d", "m", "k", "dp", "_mx")
+    __slots__ = ("f", "e", "r", "d", "m", "k", "dp", "_mx", "_zero")
 
     def __init__(self, f, e=0.0, r=0.0, d=1.0, m=0, k=None, dp=None, mx=None):
         self.f, self.e, self.r, self.d, self.m, self.k = f, e, r, d, m, k
         self.dp = dp  # the exact value is a decimal with at most dp places (None: unknown)
         self._mx = mx
+        self._zero = None  # is_zero_fast's answer: a divisor (a budget column) serves many ratios
 
     def maxabs(self) -> float:
         """max |f| over the rows (f is finite everywhere: garbage rows hold 0 or a finite value)."""
@@ -164,7 +170,16 @@ def add(a: Num, b: Num, minus: bool = False, precise: bool = False) -> Num:
     return Num(f, e * SLACK, U, den_sum(a.d, b.d), first(a.m, b.m), dp=_dp_max(a, b))
 
 
+def _is_one(b: Num) -> bool:
+    """b is the exact constant 1 (present in every row)."""
+    return is_scalar(b.f) and b.f == 1.0 and b.exact() and zero(b.m)
+
+
 def mul(a: Num, b: Num, precise: bool = False) -> Num:
+    if _is_one(b):
+        return a
+    if _is_one(a):
+        return b
     f = a.f * b.f
     m = first(a.m, b.m)
     d = a.d * b.d
@@ -185,6 +200,8 @@ def mul(a: Num, b: Num, precise: bool = False) -> Num:
 def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
     """a / b, where `isz` (decided by the caller: is_zero_fast / is_zero_precise) says b is
     exactly zero: there the result is missing with `reason_id`."""
+    if _is_one(b):  # ratio(target: 100%) divides by 1: no pass, no rounding
+        return a
     f = np.divide(a.f, b.f)
     zrows = None  # rows dividing by zero (isz an array): few, so set by index
     if not is_scalar(isz):
@@ -338,8 +355,15 @@ def _sign_exact(b: Num) -> bool:
 
 
 def is_zero_fast(b: Num):
+    if b._zero is None:
+        b._zero = _is_zero_fast(b)
+    return b._zero
+
+
+def _is_zero_fast(b: Num):
     if b.exact() or _sign_exact(b):
-        return b.f == 0, None
+        z = b.f == 0
+        return (False if not is_scalar(z) and not z.any() else z), None  # scalar: div patches nothing
     E = _bound(b, False)
     ab = np.abs(b.f)
     if is_scalar(ab):
@@ -535,10 +559,12 @@ def floor_ceil(a: Num, ceil: bool):
     return Num(val, 0.0, 0.0, 1.0, a.m, dp=0), _residual(bad, a.m)
 
 
-def from_q(q, places: int, m=0) -> Num:
-    """The exact decimal q / 10^places as a Num."""
-    f = q / 10.0**places
-    return Num(f, 0.0, U if places else 0.0, 10.0**places, m, dp=places)
+def from_q(q, places: int, m=0, qmax: float | None = None) -> Num:
+    """The exact decimal q / 10^places as a Num; `qmax`, when the caller knows it, bounds |q|
+    (a leaf's points: the reductions for max |f| are spared when groups add them up)."""
+    s = 10.0**places
+    f = q / s
+    return Num(f, 0.0, U if places else 0.0, s, m, dp=places, mx=None if qmax is None else qmax / s * (1 + U))
 
 
 # ---- numbers shown as text

@@ -263,7 +263,7 @@ class ColumnarEvaluator:
             qs = np.clip(q, 0, hi)
             if miss.any():
                 qs[miss] = 0
-            score = cn.from_q(qs, s.places)
+            score = cn.from_q(qs, s.places, qmax=float(hi))
             if scaled.denominator != 1:  # a weight off the rounding grid (0.125 at 2 places)
                 score = cn.select(high & ~miss, wc, score)
                 if high.any():  # flagged only where the raw points pass it, not the rounding
