@@ -383,11 +383,12 @@ def compare_fast(op: str, a: Num, b: Num):
     if is_scalar(diff):
         return _cmp_op(op, diff, 0.0), (None if abs(diff) > E else "scalar")
     out = _cmp_op(op, diff, 0.0)
-    close = np.flatnonzero(np.abs(diff) <= E)
+    dist = np.abs(diff, out=diff)  # diff is ours: only its size matters from here
+    close = np.flatnonzero(dist <= E)
     if close.size == 0:
         return out, None
     gap = 1.0 / _smax(den_sum(a.d, b.d))
-    tie = np.abs(diff[close]) + E < gap
+    tie = dist[close] + E < gap
     if tie.any():  # exactly equal: decide as equal
         out = np.array(out)
         out[close[tie]] = op in (">=", "<=", "==")
@@ -438,13 +439,15 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
 def trunc_fast(a: Num, places: int):
     """Truncation (and floor/ceil with places 0): the rows near an integer are suspects."""
     s = 10.0**places
-    y = a.f * s
+    y = a.f * s if s != 1.0 else a.f  # floor and ceil: no scaling pass
     E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
-    near = np.abs(y - np.rint(y))
     if a.maxabs() * s >= BIG:
         return y, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
     if is_scalar(y):
-        return y, (None if near > E else "scalar")
+        return y, (None if abs(y - np.rint(y)) > E else "scalar")
+    near = np.rint(y)  # |y − rint(y)| in one buffer
+    np.subtract(y, near, out=near)
+    np.abs(near, out=near)
     return y, _suspects(near <= E, a.m)
 
 

@@ -91,7 +91,7 @@ class ChunkRun:
         pv, resid = cn.compare(op, pa_, pb_)
         pv = self._exact_fix_sub(sub, pv, resid, lambda x: ops.cmp(op, x.value(left, a), x.value(right, b)) is True,
                                  (left, right))
-        return _patch(v, sus, pv, self.n)
+        return _patch(v, sus, pv, self.n, fresh=True)  # compare_fast's own array
 
     def is_zero(self, b: Num, node: ir.Expr | None):
         if self.precise:
@@ -144,7 +144,7 @@ class ChunkRun:
         sub = self.sub(sus)
         pq, resid = cn.round_q(sub.ev(node) if node is not None else x.take(sus), places, mode)
         pq = self._exact_fix_sub(sub, pq, resid, exact, (node,))
-        return _patch(q, sus, pq, self.n)
+        return _patch(q, sus, pq, self.n, fresh=True)  # round_fast's own array
 
     def floor_ceil(self, x: Num, node: ir.Expr, ceil: bool) -> Num:
         if self.precise:
@@ -163,7 +163,7 @@ class ChunkRun:
             sub = self.sub(sus)
             pout, resid = cn.floor_ceil(sub.ev(node), ceil)
             pv = self._exact_fix_sub(sub, pout.f, resid, exact, (node,))
-            val = _patch(val, sus, pv, self.n)
+            val = _patch(val, sus, pv, self.n, fresh=True)
         return Num(val, 0.0, 0.0, 1.0, x.m, dp=0)
 
     # ---- the exact tier: rows the precise tier could not decide
@@ -633,7 +633,12 @@ def _scaled(q: Fraction, places: int) -> int:
     return q.numerator * 10**places // q.denominator
 
 
-def _patch(v, idx, pv, n):
+def _patch(v, idx, pv, n, fresh: bool = False):
+    """v with the rows idx replaced by pv; `fresh`: v is the caller's own new array, patched in
+    place (a copy of a whole column otherwise)."""
+    if fresh and type(v) is np.ndarray and v.shape == (n,) and v.flags.writeable:
+        v[idx] = np.broadcast_to(pv, (len(idx),))
+        return v
     out = np.array(np.broadcast_to(v, (n,)))
     out[idx] = np.broadcast_to(pv, (len(idx),))
     return out

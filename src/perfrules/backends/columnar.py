@@ -253,16 +253,18 @@ class ColumnarEvaluator:
         wc = self.consts[w]
         zero = self.consts[Fraction(0)]
         if not s.total_only:
-            q = np.broadcast_to(run.round(raw, node, s.places, s.rounding), (n,))
+            q = run.round(raw, node, s.places, s.rounding)
+            fresh = type(q) is np.ndarray and q.shape == (n,)  # round's own array: clipped in place
+            q = np.broadcast_to(q, (n,)) if not fresh else q
             scaled = w * 10**s.places
             hi = scaled.numerator // scaled.denominator
             if run.columns == "total" and scaled.denominator == 1:
                 low = high = _NOWHERE  # clamp flags are not shown
             else:
                 low, high = q < 0, q > hi
-            qs = np.clip(q, 0, hi)
+            qs = np.clip(q, 0, hi, out=q if fresh else None)
             if miss.any():
-                qs[miss] = 0
+                np.copyto(qs, 0.0, where=miss)
             score = cn.from_q(qs, s.places, qmax=float(hi))
             if scaled.denominator != 1:  # a weight off the rounding grid (0.125 at 2 places)
                 score = cn.select(high & ~miss, wc, score)
