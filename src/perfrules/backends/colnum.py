@@ -28,6 +28,7 @@ few per cent of rows) and residual rows are very rare.
 from __future__ import annotations
 
 import math
+import threading
 from fractions import Fraction
 
 import numpy as np
@@ -67,6 +68,22 @@ def first(a, b):
     out = b.copy()
     out[idx] = a[idx]
     return out
+
+
+_SCRATCH = threading.local()
+
+
+def scratch(n: int, dtype) -> np.ndarray:
+    """A temporary array of n values, reused by the next caller on this thread: for a pass
+    whose result is read once and dropped (a fresh array of a chunk's size costs its pages'
+    faults and cache misses). It must not escape its caller, nor live across a call to another
+    user of a scratch array of the same dtype."""
+    key = np.dtype(dtype).char
+    buf = getattr(_SCRATCH, key, None)
+    if buf is None or len(buf) < n:
+        buf = np.empty(n, dtype=dtype)
+        setattr(_SCRATCH, key, buf)
+    return buf[:n]
 
 
 def _nan_to_inf(x):
@@ -236,7 +253,8 @@ def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
         m = first(m, reason_id)
     elif zrows is not None and zrows.size:
         if not is_scalar(m):
-            m = m.copy()
+            if m is a.m or m is b.m:  # else first() made it: ours to patch
+                m = m.copy()
             m[zrows[m[zrows] == 0]] = reason_id
         elif m == 0:
             m = np.zeros(f.shape, dtype=np.int32)
@@ -384,7 +402,7 @@ def compare_fast(op: str, a: Num, b: Num):
         return _cmp_op(op, diff, 0.0), (None if abs(diff) > E else "scalar")
     out = _cmp_op(op, diff, 0.0)
     dist = np.abs(diff, out=diff)  # diff is ours: only its size matters from here
-    close = np.flatnonzero(dist <= E)
+    close = np.flatnonzero(np.less_equal(dist, E, out=scratch(dist.size, np.bool_)))
     if close.size == 0:
         return out, None
     gap = 1.0 / _smax(den_sum(a.d, b.d))
@@ -405,7 +423,8 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
     """Rounding to `places` decimals: rint of the float (right for every row that is not a tie),
     exact ties certified by the chunk's denominator bound, and the rows left too close to call."""
     s = 10.0**places
-    y = a.f * s if s != 1.0 else a.f
+    y = np.multiply(a.f, s, out=scratch(a.f.size, np.float64)) if s != 1.0 and not is_scalar(a.f) else (
+        a.f * s if s != 1.0 else a.f)
     q = np.rint(y)
     E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
     if a.maxabs() * s >= BIG:
@@ -417,7 +436,7 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
     # |y − q| in y's own buffer when y is a temporary: a fresh array costs its page faults
     dist = np.subtract(y, q, out=y) if y is not a.f else np.subtract(y, q)
     np.abs(dist, out=dist)
-    close = np.flatnonzero(dist >= 0.5 - E)
+    close = np.flatnonzero(np.greater_equal(dist, 0.5 - E, out=scratch(dist.size, np.bool_)))
     if close.size == 0:
         return q, None
     yc = a.f[close] * s if s != 1.0 else a.f[close]  # y again, for the few close rows

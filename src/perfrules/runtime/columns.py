@@ -13,7 +13,6 @@ is marked *exact* and is evaluated by the reference evaluator.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -172,6 +171,8 @@ def _clean_numbers(spec, arr, n: int, rid: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from ..backends.colnum import scratch
+
     kind = spec.type.kind
     if arr is None or n == 0 or spec.range is not None or kind not in ("amount", "number", "count"):
         return None
@@ -192,10 +193,10 @@ def _clean_numbers(spec, arr, n: int, rid: int):
         lo, hi = float(x.min()), float(x.max())
         if not (-_CENTS_SAFE < lo and hi < _CENTS_SAFE):  # also NaN and infinities
             return None
-        y = np.multiply(x, 100.0, out=_scratch(n, np.float64))
+        y = np.multiply(x, 100.0, out=scratch(n, np.float64))
         np.rint(y, out=y)
         y /= 100.0
-        same = np.equal(y, x, out=_scratch(n, np.bool_))
+        same = np.equal(y, x, out=scratch(n, np.bool_))
         if same.all():  # every value a decimal of at most 2 places (most money)
             f, places, kmax = x, 2, 2
         else:
@@ -208,20 +209,6 @@ def _clean_numbers(spec, arr, n: int, rid: int):
     else:
         return None
     return _number_num(spec, f, places, kmax, blank, rid, maxabs=max(-lo, hi))
-
-
-_SCRATCH = threading.local()
-
-
-def _scratch(n: int, dtype) -> np.ndarray:
-    """A temporary array of n values reused by the next column on this thread (a fresh array
-    of a chunk's size costs its pages' faults); it must not escape the caller."""
-    key = np.dtype(dtype).char
-    buf = getattr(_SCRATCH, key, None)
-    if buf is None or len(buf) < n:
-        buf = np.empty(n, dtype=dtype)
-        setattr(_SCRATCH, key, buf)
-    return buf[:n]
 
 
 def _slots(arr) -> np.ndarray:
