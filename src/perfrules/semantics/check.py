@@ -161,6 +161,10 @@ class RulesetChecker:
                         f"did you mean {head}.{close[0]}? only .value or .score can follow an indicator's name")
         if node.dotted in _OTHERWISE_WORDS:  # `else -> 0`, `其他 -> 0` in bands or a match
             hint = Hint("“其余情况”写 otherwise，如 otherwise -> 0", "“any other value” is written otherwise, as in otherwise -> 0")
+        elif node.dotted in ("是", "否", "有", "无"):  # `已整改 = 是`: yes/no in an expression is true/false
+            word = "true" if node.dotted in ("是", "有") else "false"
+            hint = Hint(f"表达式里的“是/否”写 true / false，如 = {word}（match 的选项里也可以写 是 / 否）",
+                        f"yes/no in an expression is true / false, as in = {word} (a match case may say 是 / 否)")
         elif node.dotted in ("target", "目标"):  # ratio(target = 100%)
             hint = Hint("ratio 的参数写成 target: 100%（冒号）", "write ratio's argument as target: 100% (a colon)")
         self.sink.error("PR201", node.span, hint, name=node.dotted)

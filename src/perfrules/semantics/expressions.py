@@ -16,6 +16,9 @@ from ..source import Span
 from ..syntax import ast as A
 from .names import TIME_PROGRESS, pick, suggest
 
+# Bare names that mean true / false as match cases over a bool (the data reader knows more).
+BOOL_CASE_WORDS = {"是": True, "有": True, "否": False, "无": False}
+
 POPULATION = ("rank", "max_of", "min_of", "mean_of", "percentile_of")
 
 # name: (min args, max args or None)
@@ -241,8 +244,10 @@ class ExprChecker:
                 if v is None:
                     continue
                 if v in seen:
-                    self.sink.error("PR508", pat.span, what=f"{v} 重复出现，后一个永远不会命中",
-                                    what_en=f"{v} appears twice; the later one never matches")
+                    # shown as written: the value itself would read True, 1/2 (for `0.5 | 50%`)
+                    shown = self.o.text_of(pat.span) or str(v)
+                    self.sink.error("PR508", pat.span, what=f"{shown} 重复出现，后一个永远不会命中",
+                                    what_en=f"{shown} appears twice; the later one never matches")
                 seen[v] = True
                 values.append(v)
             result = self.expr(case.result, ctx)
@@ -302,6 +307,15 @@ class ExprChecker:
                 return None
             if st.numeric:
                 self.sink.error("PR508", pat.span, what=f"数值不能与名称 {text} 匹配", what_en=f"a number cannot match the name {text}")
+                return None
+            if st.kind == "bool":
+                # 是/否 are how documents (and the data, and the results) say yes/no: a case
+                # `否 -> full` over a bool was the text "否", which no bool equals, so every
+                # record scored 0 with only a coverage warning. Other names are an error.
+                if text in BOOL_CASE_WORDS:
+                    return BOOL_CASE_WORDS[text]
+                self.sink.error("PR508", pat.span, Hint("写 true / false（或 是 / 否）", "write true / false (or 是 / 否)"),
+                                what=f"是否值不能与名称 {text} 匹配", what_en=f"a yes/no value cannot match the name {text}")
                 return None
             return text
         lit = pat.literal
