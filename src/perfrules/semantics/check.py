@@ -12,7 +12,7 @@ from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import decimal_places, format_plain, round_fraction
 from ..runtime.scoring import finish
-from ..syntax import BROKEN_GRADE
+from ..syntax import BROKEN_ALERT, BROKEN_GRADE, BROKEN_PART, BROKEN_READS
 from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
@@ -70,8 +70,11 @@ class RulesetChecker:
         self.sink = sink
         # names declared in parts that did not parse; a broken `grade by total` is kept apart, as
         # it declares no indicator or input whose absence would make weight sums or lint mislead
-        self.broken = set(broken) - {BROKEN_GRADE}
+        self.broken_alerts = {n[len(BROKEN_ALERT):] for n in broken if n.startswith(BROKEN_ALERT)}
+        self.broken = {n for n in broken if not n.startswith(BROKEN_ALERT)} - {BROKEN_GRADE, BROKEN_PART, BROKEN_READS}
         self.broken_grade = BROKEN_GRADE in broken
+        self.broken_part = BROKEN_PART in broken  # the file is not empty (PR605)
+        self.broken_reads = BROKEN_READS in broken  # an unparsed alert may read any input (PR601)
         self.settings = ir.Settings()
         self.inputs: dict[str, tuple[ir.InputSpec, A.InputDecl]] = {}
         self.lets: dict[str, A.LetDecl] = {}
@@ -194,7 +197,7 @@ class RulesetChecker:
     # ---- the whole file
     def check(self) -> ir.Program:
         decls = self.module.decls
-        if not decls and not self.broken:  # an empty file (the wrong one opened, or not written yet)
+        if not decls and not self.broken and not self.broken_part:  # an empty file (the wrong one opened, or not written yet)
             self.sink.warning("PR605", self.sources[self.module.span.file].span(0, 0))
         meta = {"id": "", "version": "", "title": "", "applies": ()}
         for d in decls:
@@ -723,7 +726,7 @@ class RulesetChecker:
 
     # ---- lint
     def _lint(self) -> None:
-        if self.broken:
+        if self.broken or self.broken_reads:
             return  # a part that did not parse may use them
         for name, (spec, decl) in self.inputs.items():
             if name not in self.used_inputs:

@@ -68,7 +68,7 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
     if e.kind in ("alert", "no_alert"):
         name = e.target.text
         if name not in names.alerts:
-            if name not in checker.broken:  # declared in a part that did not parse: already reported
+            if name not in checker.broken and name not in checker.broken_alerts:  # in a part that did not parse: already reported
                 sink.error("PR704", e.target.span, suggest(name, names.alerts), what=f"没有名为 {name} 的预警",
                            what_en=f"there is no alert named {name}")
             return None

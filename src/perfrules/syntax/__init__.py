@@ -25,6 +25,16 @@ _DECLARED = re.compile(r"^[ \t\u3000]*(?:input|let|def|output|(?:bonus\s+|penalt
 # word no name can be (it has spaces), so that it silences only `grade` and tests' expected grade
 BROKEN_GRADE = "grade by total"
 _GRADE_BY_TOTAL = re.compile(r"^[ \t\u3000]*grade\s+by\s+total\b", re.M)
+# Any part that did not parse (the file is not empty, whatever it declares), and one that may
+# read inputs, lets or defs without declaring a name (an alert, an override): lint would call
+# what only it reads unused. Marked, as BROKEN_GRADE, with words no name can be.
+BROKEN_PART = "unparsed part"
+BROKEN_READS = "unparsed reader"
+_READS = re.compile(r"^[ \t\u3000]*(?:alert|override|预警)\b")
+# The name of an alert that did not parse, kept apart from the names expressions can read (a test's
+# `expect { alert 名称 }` must not say there is no such alert): BROKEN_ALERT + name.
+BROKEN_ALERT = "unparsed alert\n"
+_ALERT_NAME = re.compile(r"^[ \t\u3000]*alert\s+(`[^`\n]+`|[^\s{]+)", re.M)
 
 _TERMINAL_WORDS = {
     "NAME": ("名称", "a name"), "QUOTED_NAME": ("`名称`", "a `name`"), "NUMBER": ("数字", "a number"),
@@ -83,6 +93,10 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
             broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
             if _GRADE_BY_TOTAL.search(chunk):
                 broken.add(BROKEN_GRADE)
+            broken.add(BROKEN_PART)
+            broken.update(BROKEN_ALERT + n.strip("`") for n in _ALERT_NAME.findall(chunk))
+            if _READS.match(chunk) or a == 0 and not _TOP.match(chunk):  # or text before any declaration
+                broken.add(BROKEN_READS)
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
 
 
