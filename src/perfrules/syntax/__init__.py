@@ -130,6 +130,11 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
                         "delete the character and type it again")
         elif ch in "%％":
             hint = Hint("百分数写在数字后面，如 95%", "a percent sign follows a number, as in 95%")
+            # `低于60%`: 低于60 is one name (names may contain digits), then the % is left over
+            words = "|".join(sorted(_CMP_WORDS_BEFORE, key=len, reverse=True))
+            m = re.search(r"(?:^|[^\w`])(" + words + r")(\d[\d_.]*)$", src.text[:pos])
+            if m:
+                hint = comparison_word_hint(m.group(1), m.group(2) + ch, after=False)
         sink.error("PR101", src.span(pos, pos + 1), hint, char=repr(ch))
         return
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
@@ -245,7 +250,41 @@ def _range_band_hint(tok, text: str) -> Hint | None:
     return Hint(f"每个比较都写出 value：{spelled}", f"give each comparison its value: {spelled}")
 
 
+# How documents say a comparison in words, before or after the number ("90%以上", "低于60%"):
+# in Chinese legal usage 以上/以下/以内 include the number, 超过/低于/不足 do not.
+_CMP_WORDS_AFTER = {"以上": ">=", "及以上": ">=", "以下": "<=", "及以下": "<=", "以内": "<="}
+_CMP_WORDS_BEFORE = {"不低于": ">=", "不少于": ">=", "达到": ">=", "高于": ">", "超过": ">", "大于": ">",
+                     "低于": "<", "少于": "<", "小于": "<", "不足": "<", "不满": "<", "不超过": "<=",
+                     "不高于": "<=", "不大于": "<="}
+_NUMBER_BEFORE = re.compile(r"(\d[\d_.]*\s*[%％]?)\s*$")
+_INCLUSIVE = re.compile(r"[（(]\s*(?:不包含|包含|不含|含)\s*[）)]")
+
+
+def comparison_word_hint(word: str, number: str, after: bool) -> Hint:
+    """`90%以上` → >= 90%, `低于60%` → < 60%: the comparison the words mean."""
+    op = (_CMP_WORDS_AFTER if after else _CMP_WORDS_BEFORE)[word]
+    number = re.sub(r"\s+", "", number).replace("％", "%")
+    written = f"{number}{word}" if after else f"{word}{number}"
+    strict = {">=": ">", "<=": "<"}.get(op)
+    if strict:
+        return Hint(f"“{written}”写成比较：{op} {number}（含本数；不含写 {strict} {number}）",
+                    f"write “{written}” as a comparison: {op} {number} (the number included; {strict} {number} excludes it)")
+    return Hint(f"“{written}”写成比较：{op} {number}", f"write “{written}” as a comparison: {op} {number}")
+
+
 def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
+    before_ = text[:tok.start_pos].rstrip() if text and tok.start_pos is not None else ""
+    if str(tok) in "(（" and text and _INCLUSIVE.match(text, tok.start_pos) and _NUMBER_BEFORE.search(before_):
+        # `>= 90%（含）`, `[80%（含）, 90%)`: 含/不含 is what the comparison or the bracket says
+        return Hint("“（含）”“（不含）”不写在条件里：>= 90% 含 90%，> 90% 不含；区间用方括号表示含、圆括号表示不含，如 [80%, 90%)",
+                    "(含)/(不含) is not written in a condition: >= 90% includes 90%, > 90% does not; in a range a square "
+                    "bracket includes its end and a parenthesis excludes it, as in [80%, 90%)")
+    if tok.type == "NAME" and str(tok) in _CMP_WORDS_AFTER and _NUMBER_BEFORE.search(before_):
+        return comparison_word_hint(str(tok), _NUMBER_BEFORE.search(before_).group(1), after=True)
+    if tok.type in ("NUMBER", "PERCENT") and before_:
+        m = re.search(r"(?:^|[^\w`])(" + "|".join(sorted(_CMP_WORDS_BEFORE, key=len, reverse=True)) + r")$", before_)
+        if m:
+            return comparison_word_hint(m.group(1), str(tok), after=False)
     if tok.type == "AND" and "_ARROW" in expected and text:
         hint = _range_band_hint(tok, text)
         if hint is not None:
@@ -292,11 +331,15 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         return Hint("表达式在行尾没有写完；换行续写时请把运算符留在上一行末尾",
                     "the expression is incomplete at the end of the line; to wrap, end the line with the operator")
     word = str(tok)
-    if tok.type == "NAME" and word in _CHINESE_KEYWORDS:  # 等级 by total, 预警 …, 权重 5: the words of the documents
-        keyword = _CHINESE_KEYWORDS[word]
+    if tok.type == "NAME" and (word in _CHINESE_KEYWORDS or word in _CHINESE_LOGIC):  # 等级 by total, 权重 5, 且
         words = _keywords()
-        if keyword in {words[t] for t in expected if t in words}:
-            return Hint(f"关键字用英文：写 {keyword}（不写“{word}”）", f"keywords are English: write {keyword} (not {word})")
+        allowed = {words[t] for t in expected if t in words}
+        for keyword in (_CHINESE_KEYWORDS.get(word), _CHINESE_LOGIC.get(word)):
+            if keyword in allowed:
+                return Hint(f"关键字用英文：写 {keyword}（不写“{word}”）", f"keywords are English: write {keyword} (not {word})")
+    if re.search(r"(?:^|[\s{;｛；(（])(?:如果|若)$", before):  # `score 如果 value >= 90% 则 …`: 如果 read as a name
+        return Hint("条件写成 if 条件 then 甲 else 乙（不写“如果…则…否则”）",
+                    "a condition is written if … then … else … (not 如果…则…否则)")
     if tok.type == "_LBRACE" and text:
         m = re.search(r"(?:^|\s)score\s+(\S+)\s*$", before)
         if m and m.group(1) in _CHINESE_FORMS:  # score 分档 { … }
@@ -332,6 +375,9 @@ _CHINESE_KEYWORDS = {
     "编码": "code", "单位": "unit", "说明": "note", "消息": "message", "提示": "message", "其他": "otherwise",
     "其余": "otherwise", "否则": "otherwise", "上限": "max", "最高": "max",
 }
+# and/or/if written in Chinese inside a condition (否则 is else there, otherwise in bands)
+_CHINESE_LOGIC = {"且": "and", "并且": "and", "而且": "and", "或": "or", "或者": "or", "则": "then", "那么": "then",
+                  "否则": "else"}
 _CHINESE_FORMS = {
     "分档": "bands", "区间": "bands", "分段": "bands", "线性": "linear", "插值": "linear", "清单": "checklist",
     "逐项": "checklist", "匹配": "match", "对应": "match",
