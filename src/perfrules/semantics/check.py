@@ -144,6 +144,8 @@ class RulesetChecker:
                 if value is None:
                     self.sink.error("PR404", node.span, name=ind.name)
                     return PLACEHOLDER
+                if value is PLACEHOLDER:  # a cycle (reported) or an error: reading the slot would report the cycle again
+                    return PLACEHOLDER
                 return ir.Slot(value.type, f"val:{ind.id}")
             return ir.Slot(ir.NUMBER, f"score:{ind.id}")
         if len(found) > 1:
@@ -594,13 +596,20 @@ class RulesetChecker:
         are done, and a value may read another leaf's value."""
         if ind.id in self._values_done or not ind.is_leaf:
             return ind.value
+        marker = f"{ind.dotted}.value"
         if ind.id in self._values_busy:
-            self.sink.error("PR207", (at or self._decl_of[ind.id]).span, chain=f"{ind.dotted}.value → {ind.dotted}.value")
+            stack = self.let_stack
+            chain = stack[stack.index(marker):] if marker in stack else [marker]
+            self.sink.error("PR207", (at or self._decl_of[ind.id]).span, chain=" → ".join(chain + [marker]))
             return PLACEHOLDER
         vst = self._decl_of[ind.id].first("value")
         if vst is not None:
             self._values_busy.add(ind.id)
+            # on the lets' stack too, so that a cycle through a let names every step
+            # (人员控制率 → 人员控制.value → 人员控制率, not 人员控制率 → 人员控制率)
+            self.let_stack.append(marker)
             ind.value = self.exprs.expr(vst.value, Ctx(leaf=ind, in_value=True))
+            self.let_stack.pop()
             self._values_busy.discard(ind.id)
         self._values_done.add(ind.id)
         return ind.value
