@@ -375,6 +375,9 @@ class RulesetChecker:
                     self.sink.error("PR305", opt.span, reason=Bi(f"下限 {lo.text} 大于上限 {hi.text}", "lower bound above upper"))
                 else:
                     spec["range"] = (lo.value, hi.value, closed)
+                    if t.kind == "percent":  # `in [0, 100]` on a percent: 10000%, so 150% passes unseen
+                        self.exprs.bare_percent(hi, ir.Const(ir.NUMBER, hi.value), t) or \
+                            self.exprs.bare_percent(lo, ir.Const(ir.NUMBER, lo.value), t)
             elif opt.kind == "default":
                 value = self._default(opt.value, t)
                 if value is not None:
