@@ -104,6 +104,8 @@ def test_every_scoring_method_against_hand_figures(tmp_path, backend):
         got = [rows[name][k] for k in METHOD_LEAVES]
         assert dict(zip(METHOD_LEAVES, got)) == dict(zip(METHOD_LEAVES, expected.split())), name
     assert "全年预算数 = 0" in rows["零值"]["说明"] and "缺少数据：制度有效执行" in rows["空白"]["说明"]
+    # a ratio's zero target is named as written (it said "target = 0", the keyword)
+    assert "培训人次: 指标值 = 0，无法相除" in rows["零值"]["说明"]
 
 
 def _full_width(text: str) -> str:

@@ -86,7 +86,7 @@ class ScoreChecker:
         if isinstance(tv, Fraction) and tv <= 0 and not reverse:
             self.sink.error("PR510", target.span, what="正向比例计分的目标值应大于 0",
                             what_en="the target of a ratio must be positive")
-        return ir.RatioScore(t, reverse)
+        return ir.RatioScore(t, reverse, self.x._source_text(target, ctx) or "target")
 
     def _Bands(self, node: A.Bands, ctx: Ctx) -> ir.ScoreForm:
         value = None
@@ -247,7 +247,7 @@ class ScoreChecker:
         counting = "continuous"
         if node.counting is not None:
             counting = pick(self.sink, node.counting.text, node.counting.span, COUNTING, Bi("计数方式", "counting"), counting)
-        return ir.DeductScore(points, unit, node.direction, threshold, counting)
+        return ir.DeductScore(points, unit, node.direction, threshold, counting, self.x._source_text(node.unit, ctx) or "per")
 
     def _Checklist(self, node: A.Checklist, ctx: Ctx) -> ir.ScoreForm:
         items = [ir.Band(self.x.boolean(it.cond, ctx), self._points(it.points, ctx)) for it in node.items]
