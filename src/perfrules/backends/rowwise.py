@@ -109,7 +109,7 @@ class Generator:
         w.line("if as_of is None:")
         w.line("    as_of = NO_AS_OF")
         for spec in self.p.inputs:
-            w.line(f"{self.slot('in:' + spec.name)} = env[{w.const('in:' + spec.name)}]")
+            w.line(f"{self.slot('in:' + spec.name)} = env[{w.const('in:' + spec.name)}]  # {_comment(spec.name)}")
 
     def steps(self, steps) -> None:
         w, p = self.w, self.p
