@@ -285,6 +285,13 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         m = re.search(r"(?:^|[^\w`])(" + "|".join(sorted(_CMP_WORDS_BEFORE, key=len, reverse=True)) + r")$", before_)
         if m:
             return comparison_word_hint(m.group(1), str(tok), after=False)
+    if text and tok.start_pos is not None and (
+            (tok.type == "_LBRACE" and not text[text.rfind("\n", 0, tok.start_pos) + 1:tok.start_pos].strip())
+            or (tok.type == "_NL" and "_LBRACE" in expected
+                and re.match(r"(?:[ \t\u3000]*(?:#[^\n]*)?\n)*[ \t\u3000]*[{｛]", text[tok.start_pos:]))):
+        # a { on a line of its own (as in C# or Java): the newline has already ended the header
+        return Hint("{ 要写在声明那一行的末尾，不能单独成行，如 indicator 名称 weight 5 {",
+                    "the { goes at the end of the declaration's line, not on a line of its own, as in indicator NAME weight 5 {")
     if tok.type == "AND" and "_ARROW" in expected and text:
         hint = _range_band_hint(tok, text)
         if hint is not None:
