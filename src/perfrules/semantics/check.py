@@ -259,6 +259,13 @@ class RulesetChecker:
                         self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{key} 后出现了另一项设置 {w}",
                                         what_en=f"another setting, {w}, follows {key}")
                         break
+                    elif re.fullmatch(r"(?:保留)?[零一两二三四五六]?位(?:小数)?", w):
+                        # `rounding 四舍五入 两位` / `2位`: the places are a number (2位 lexes as 2, then 位)
+                        n = {"零": 0, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}.get(w.lstrip("保留")[:1])
+                        shown = str(n) if n is not None else (format_plain(nums[0].value) if nums else "2")
+                        self.sink.error("PR206", arg.span, Hint(f"小数位数只写数字：rounding half_up {shown}",
+                                                                f"the decimal places are a bare number: rounding half_up {shown}"),
+                                        what=Bi("舍入方式", "rounding"), word=w, choices=choices_text({**ROUNDING, "total_only": 1}))
                     else:
                         self._unknown(arg, Bi("舍入方式", "rounding"), {**ROUNDING, "total_only": 1})
                 if nums:
