@@ -111,13 +111,13 @@ class ExprChecker:
 
     def _Full(self, n, ctx):
         if ctx.leaf is None:
-            self.sink.error("PR208", n.span, name="full", where=Bi("指标的 value/score 中", "inside an indicator"))
+            self.sink.error("PR208", n.span, name="full", where=Bi("指标的 value/score ", "inside an indicator"))
             return PLACEHOLDER
         return ir.Const(ir.NUMBER, ctx.leaf.weight)
 
     def _ValueRef(self, n, ctx):
         if ctx.leaf is None:
-            self.sink.error("PR208", n.span, name="value", where=Bi("指标的 score 中", "inside an indicator's score"))
+            self.sink.error("PR208", n.span, name="value", where=Bi("指标的 score ", "inside an indicator's score"))
             return PLACEHOLDER
         if ctx.in_value:
             self.sink.error("PR207", n.span, chain=f"{ctx.leaf.name}.value → value")
