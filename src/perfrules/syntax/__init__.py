@@ -203,16 +203,32 @@ def _unclosed_brace(text: str, a: int, b: int) -> int | None:
 
 
 def _unclosed(text: str, a: int, b: int, opening: str, closing: str) -> int | None:
-    """Offset of the first opening bracket in text[a:b] left open (ignoring strings and comments)."""
-    stack = []
+    """Offset of the opening bracket in text[a:b] left open (ignoring strings and comments).
+
+    Counting alone names the outermost one, but the one missing its closer is usually inside:
+    a leaf without its } lets the group's } close the leaf, and the group's { is left over. So a
+    closer on a line indented less than its opener's line marks that opener as the unclosed one
+    (the file's indentation says which { the } was written for)."""
+    stack, misfit = [], None
     for i, ch, in_string in _scan_code(text, a, b):
         if in_string:
             continue
         if ch in opening:
             stack.append(i)
         elif ch in closing and stack:
-            stack.pop()
-    return stack[0] if stack else None
+            opened = stack.pop()
+            if misfit is None and _indent(text, i) < _indent(text, opened):
+                misfit = opened
+    if not stack:
+        return None
+    return misfit if misfit is not None else stack[0]
+
+
+def _indent(text: str, pos: int) -> int:
+    """Columns of blank at the start of the line holding pos (a tab as four)."""
+    line = text[text.rfind("\n", 0, pos) + 1:pos]
+    blank = line[:len(line) - len(line.lstrip(" \t\u3000"))]
+    return len(blank) + 3 * blank.count("\t")
 
 
 _BAND_CMP = re.compile(r"^([>＞<＜=＝!！][=＝]|[<＜][>＞]|>|<|=|≥|≤|≠|≧|≦|＞|＜|＝)\s*(\S.*?)\s*$")
