@@ -16,10 +16,12 @@ TYPE_NAMES = {
     "choice": "choice", "选项": "choice",
 }
 ROUNDING = {"half_up": "half_up", "四舍五入": "half_up", "half_even": "half_even", "五成双": "half_even",
-            "truncate": "truncate", "截断": "truncate"}
+            "truncate": "truncate", "截断": "truncate",
+            # as GB/T 8170 and the documents name them (the hint offered 五成双 for 四舍六入五成双)
+            "四舍六入五成双": "half_even", "四舍六入": "half_even", "截尾": "truncate", "去尾": "truncate"}
 MISSING_MODES = {"zero": "zero", "零分": "zero", "exclude": "exclude", "不适用": "exclude", "error": "error", "报错": "error"}
 TIME_PROGRESS = {"by_month": "by_month", "按月": "by_month", "by_day": "by_day", "按日": "by_day",
-                 "by_day365": "by_day365", "quarters": "quarters", "按季": "quarters",
+                 "by_day365": "by_day365", "quarters": "quarters", "按季": "quarters", "按天": "by_day", "按季度": "quarters",
                  "completed_months": "completed_months", "按整月": "completed_months"}
 LEVELS = {"info": "info", "提醒": "info", "warning": "warning", "预警": "warning", "severe": "severe", "严重": "severe"}
 COUNTING = {"continuous": "continuous", "连续": "continuous", "whole": "whole", "整数": "whole",
