@@ -12,7 +12,7 @@ from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import decimal_places, format_plain, round_fraction
 from ..runtime.scoring import finish
-from ..syntax import BROKEN_ALERT, BROKEN_GRADE, BROKEN_PART, BROKEN_READS
+from ..syntax import BROKEN_ALERT, BROKEN_GRADE, BROKEN_INCLUDE, BROKEN_PART, BROKEN_READS, BROKEN_USE
 from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
@@ -71,7 +71,12 @@ class RulesetChecker:
         # names declared in parts that did not parse; a broken `grade by total` is kept apart, as
         # it declares no indicator or input whose absence would make weight sums or lint mislead
         self.broken_alerts = {n[len(BROKEN_ALERT):] for n in broken if n.startswith(BROKEN_ALERT)}
-        self.broken = {n for n in broken if not n.startswith(BROKEN_ALERT)} - {BROKEN_GRADE, BROKEN_PART, BROKEN_READS}
+        self.broken = ({n for n in broken if not n.startswith(BROKEN_ALERT)}
+                       - {BROKEN_GRADE, BROKEN_PART, BROKEN_READS, BROKEN_INCLUDE, BROKEN_USE})
+        # the extends file could not be read (PR701): any name, weight or test item may be its;
+        # a use file: any input, let or def may be its
+        self.unread_include = BROKEN_INCLUDE in broken
+        self.unread_names = self.unread_include or BROKEN_USE in broken
         self.broken_grade = BROKEN_GRADE in broken
         self.broken_part = BROKEN_PART in broken  # the file is not empty (PR605)
         self.broken_reads = BROKEN_READS in broken  # an unparsed alert may read any input (PR601)
@@ -152,8 +157,8 @@ class RulesetChecker:
             self.sink.error("PR203", node.span, Hint("写出上级路径，如 " + found[0].dotted, "write the path, e.g. " + found[0].dotted),
                             name=node.dotted, candidates=[i.dotted for i in found])
             return PLACEHOLDER
-        if node.parts[0].text in self.broken:
-            return PLACEHOLDER  # declared in a part that did not parse: already reported
+        if node.parts[0].text in self.broken or self.unread_names:
+            return PLACEHOLDER  # declared in a part that did not parse, or maybe in the unread file: already reported
         names = list(self.inputs) + list(self.lets) + [i.name for i in self.indicators] + list(ctx.params)
         if len(parts) > 1:  # `财政.执形`: the paths of as many parts, so that the hint is 财政.执行, not 财政
             names = [".".join(i.path[-len(parts):]) for i in self.indicators if len(i.path) >= len(parts)] + names
@@ -432,7 +437,7 @@ class RulesetChecker:
         top = self._children(decls, None, (), codes)
         total = self.settings.total
         normal = [self.indicators[i] for i in top if self.indicators[i].kind == "normal"]
-        if normal and not self.broken and None not in self._dup_levels:  # with a declaration unparsed or dropped, the sum would mislead
+        if normal and not self.broken and not self.unread_include and None not in self._dup_levels:  # with a declaration unparsed or dropped, the sum would mislead
             s = sum((i.weight for i in normal), Fraction(0))
             if s != total:
                 span = decls[0].name.span
@@ -464,15 +469,16 @@ class RulesetChecker:
                 continue
             seen[d.name.text] = d.name.span
             ids.append(self._indicator(d, parent, path, codes, share))
-        if parent is not None and ids and parent.id not in self._dup_levels:
+        if parent is not None and ids and parent.id not in self._dup_levels and not self.unread_include:
             self._check_child_weights(parent, [self.indicators[i] for i in ids], share)
         return ids
 
     def _indicator(self, d: A.IndicatorDecl, parent, path, codes, share: bool) -> int:
         weight = Fraction(0)
         if d.kind == "normal" and d.weight_kind != "weight":
-            self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"),
-                            weight=Bi("空（没有写 weight）", "absent (no weight written)"))
+            if not self.unread_include:  # else maybe the re-opening of an indicator of the unread file
+                self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"),
+                                weight=Bi("空（没有写 weight）", "absent (no weight written)"))
         elif d.kind != "normal" and d.weight_kind != "max":
             self.sink.error("PR406", d.name.span, Hint(f"加减分项写成 {d.kind} indicator 名称 max 上限 {{ … }}",
                                                       f"write {d.kind} indicator NAME max CAP {{ … }}"),
@@ -745,7 +751,7 @@ class RulesetChecker:
 
     # ---- lint
     def _lint(self) -> None:
-        if self.broken or self.broken_reads:
+        if self.broken or self.broken_reads or self.unread_names:
             return  # a part that did not parse may use them
         for name, (spec, decl) in self.inputs.items():
             if name not in self.used_inputs:

@@ -34,6 +34,10 @@ _READS = re.compile(r"^[ \t\u3000]*(?:alert|override|预警)\b")
 # The name of an alert that did not parse, kept apart from the names expressions can read (a test's
 # `expect { alert 名称 }` must not say there is no such alert): BROKEN_ALERT + name.
 BROKEN_ALERT = "unparsed alert\n"
+# A file named by extends/use that could not be read (PR701): whatever it declares is unknown, so
+# names, tests, weight sums and overrides that may rely on it are not reported again.
+BROKEN_INCLUDE = "unread include"
+BROKEN_USE = "unread use"  # the same for a use file: only inputs, lets and defs are unknown
 _ALERT_NAME = re.compile(r"^[ \t\u3000]*alert\s+(`[^`\n]+`|[^\s{]+)", re.M)
 
 _TERMINAL_WORDS = {
