@@ -270,9 +270,9 @@ class RulesetChecker:
                         shown = str(n) if n is not None else (format_plain(nums[0].value) if nums else "2")
                         self.sink.error("PR206", arg.span, Hint(f"小数位数只写数字：rounding half_up {shown}",
                                                                 f"the decimal places are a bare number: rounding half_up {shown}"),
-                                        what=Bi("舍入方式", "rounding"), word=w, choices=choices_text({**ROUNDING, "total_only": 1}))
+                                        what=Bi("舍入方式", "rounding"), word=w, choices=choices_text({**ROUNDING, "total_only": 1, "仅总分": 1}))
                     else:
-                        self._unknown(arg, Bi("舍入方式", "rounding"), {**ROUNDING, "total_only": 1})
+                        self._unknown(arg, Bi("舍入方式", "rounding"), {**ROUNDING, "total_only": 1, "仅总分": 1})
                 if nums:
                     places = nums[0].value
                     if places.denominator != 1 or not 0 <= places <= 10:
@@ -303,8 +303,9 @@ class RulesetChecker:
     def _mode(self, item: A.Setting, vocab: dict, what: str, s: dict, field: str) -> None:
         args = [a for a in item.args if isinstance(a, A.Name)]
         if len(args) != 1:
-            self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{item.key.text} 后应写一个取值：{choices_text(vocab)}",
-                            what_en=f"{item.key.text} takes one of: {choices_text(vocab)}")
+            zh, en = choices_text(vocab)
+            self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{item.key.text} 后应写一个取值：{zh}",
+                            what_en=f"{item.key.text} takes one of: {en}")
             return
         if args[0].text not in vocab:
             self._unknown(args[0], what, vocab)

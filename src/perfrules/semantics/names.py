@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 
-from ..diagnostics import Hint
+from ..diagnostics import Bi, Hint
 
 TYPE_NAMES = {
     "number": "number", "数值": "number", "数字": "number",
@@ -52,6 +52,7 @@ SYNONYMS = {
     "green": "info", "blue": "info", "绿": "info", "绿色": "info", "蓝": "info", "蓝色": "info",
     "yellow": "warning", "orange": "warning", "黄": "warning", "黄色": "warning",
     "red": "severe", "error": "severe", "红": "severe", "红色": "severe",
+    "绿灯": "info", "蓝灯": "info", "黄灯": "warning", "橙灯": "warning", "红灯": "severe",  # 监控预警的灯色
 }
 
 
@@ -63,8 +64,16 @@ def suggest_word(word: str, vocab: dict) -> Hint | None:
     return suggest(word, vocab)
 
 
-def choices_text(vocab: dict) -> str:
-    return ", ".join(dict.fromkeys(k for k in vocab if k.isascii()))
+def choices_text(vocab: dict) -> Bi:
+    """The words a setting, mode or type takes: in English the keywords, in Chinese each with
+    its Chinese words (half_up（四舍五入）), which a Chinese message listed none of."""
+    groups: dict = {}
+    for k, v in vocab.items():
+        ascii_, chinese = groups.setdefault(v, ([], []))
+        (ascii_ if k.isascii() else chinese).append(k)
+    en = ", ".join(w for a, _ in groups.values() for w in a[:1])
+    zh = "、".join(a[0] + (f"（{'、'.join(c)}）" if c else "") for a, c in groups.values() if a)
+    return Bi(zh, en)
 
 
 def pick(sink, word: str, span, vocab: dict, what, default: str) -> str:
