@@ -83,7 +83,13 @@ class ExprChecker:
     def boolean(self, node: A.Expr, ctx: Ctx) -> ir.Expr:
         e = self.expr(node, ctx)
         if e.type.kind not in ("bool", "unknown"):
-            self.sink.error("PR302", node.span, type=str(e.type))
+            hint = None
+            if isinstance(node, A.Binary) and node.op == "-" and isinstance(node.left, A.Num) and isinstance(node.right, A.Num):
+                # `80%-90% -> 4`, as documents write a range: a subtraction, not a condition
+                lo, hi = (self.o.text_of(x.span) for x in (node.left, node.right))
+                hint = Hint(f"{lo}-{hi} 是减法；区间写成 [{lo}, {hi})（含 {lo} 不含 {hi}）或 [{lo}, {hi}]",
+                            f"{lo}-{hi} is a subtraction; write the range as [{lo}, {hi}) ({lo} included, {hi} not) or [{lo}, {hi}]")
+            self.sink.error("PR302", node.span, hint, type=str(e.type))
         return e
 
     def numeric(self, node: A.Expr, ctx: Ctx, what=("数值", "the value")) -> ir.Expr:

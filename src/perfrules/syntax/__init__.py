@@ -132,6 +132,15 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
             hint = Hint("这里的字节不是有效的 UTF-8（文件可能在复制或转换编码时损坏）：删掉这个字符，重新输入",
                         "these bytes are not valid UTF-8 (the file may have been damaged when copied or re-encoded): "
                         "delete the character and type it again")
+        elif ch == "。":
+            hint = Hint("语句末尾不写句号：删掉“。”（一行一句，同一行写两句用 ; 隔开）",
+                        "a statement does not end with 。: delete it (one statement a line, or ; between two)")
+        elif ch in "【】〔〕":
+            hint = Hint("区间用方括号或圆括号：[80%, 90%)（方括号含端点，圆括号不含）",
+                        "a range takes square brackets or parentheses: [80%, 90%) (a square bracket includes its end)")
+        elif ch in "～~":
+            hint = Hint("区间写成 [80%, 90%)（方括号含端点，圆括号不含），不用“～”",
+                        "write a range as [80%, 90%) (a square bracket includes its end), not with ～")
         elif ch in "%％":
             hint = Hint("百分数写在数字后面，如 95%", "a percent sign follows a number, as in 95%")
             # `低于60%`: 低于60 is one name (names may contain digits), then the % is left over
