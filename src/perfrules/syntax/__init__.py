@@ -321,6 +321,12 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         # a { on a line of its own (as in C# or Java): the newline has already ended the header
         return Hint("{ 要写在声明那一行的末尾，不能单独成行，如 indicator 名称 weight 5 {",
                     "the { goes at the end of the declaration's line, not on a line of its own, as in indicator NAME weight 5 {")
+    if ((tok.type in ("NAME", "QUOTED_NAME") or tok.type in _keywords()) and text and tok.start_pos is not None
+            and (block := re.search(r"\b(given|expect)\s*[{｛][^{}｛｝]*$", text[a:tok.start_pos]))):
+        # `given { a = 1 b = 2 }`: the items of a test need a comma (or a new line) between them
+        example = "given { a = 1, b = 2 }" if block.group(1) == "given" else "expect { total = 90.00, grade = 优 }"
+        return Hint(f"测试的各项之间用逗号或换行隔开：{example}",
+                    f"the items of a test are separated by commas or new lines: {example}")
     if tok.type == "AND" and "_ARROW" in expected and text:
         hint = _range_band_hint(tok, text)
         if hint is not None:
