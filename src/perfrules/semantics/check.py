@@ -6,6 +6,7 @@ import math
 import dataclasses
 import difflib
 import re
+import unicodedata
 from fractions import Fraction
 
 from .. import ir
@@ -17,7 +18,7 @@ from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
 from .expressions import PLACEHOLDER, Ctx, ExprChecker
-from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest, suggest_word
+from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest, suggest_word, suggestions
 from .order import order_steps
 from .population import plan, population_call
 from .scoring import ScoreChecker
@@ -163,6 +164,14 @@ class RulesetChecker:
         if len(parts) > 1:  # `财政.执形`: the paths of as many parts, so that the hint is 财政.执行, not 财政
             names = [".".join(i.path[-len(parts):]) for i in self.indicators if len(i.path) >= len(parts)] + names
         hint = suggest(node.dotted, names)
+        meant = suggestions(node.dotted, names)[:1]
+        if meant and meant[0] in self.inputs:  # the input meant (抽察数 for 抽查数) is not also "never used" (PR601)
+            self.used_inputs.add(meant[0])
+        same = [n for n in names if n != node.dotted and unicodedata.normalize("NFKC", n) == unicodedata.normalize("NFKC", node.dotted)]
+        if same:  # 季度1支出 for 季度１支出: the did-you-mean would look like the name itself
+            hint = Hint(f"{same[0]} 里有全角（或半角）的字母、数字，与这里的写法看着一样却是不同的字符：两处写成一样（建议半角）",
+                        f"{same[0]} has full-width (or half-width) letters or digits that look like these but are other "
+                        "characters: write both the same way (half-width is best)")
         close = difflib.get_close_matches(parts[-1], ("value", "score", "值", "得分"), n=1, cutoff=0.4)
         if attr is None and close and len(parts) > 1 and self.find_indicators(parts[:-1]):
             # `预算执行率.valeu`: the indicator is right, the word after the dot is misspelt

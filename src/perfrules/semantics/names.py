@@ -29,13 +29,19 @@ COUNTING = {"continuous": "continuous", "连续": "continuous", "whole": "whole"
 EITHER_MODES = {"available": "available", "better": "better", "择优": "better"}
 
 
-def suggest(word: str, candidates) -> Hint | None:
-    """'did you mean …?' for the closest candidate names, if any are close."""
+def suggestions(word: str, candidates) -> list[str]:
+    """The closest candidate names (at most 3), for 'did you mean …?'."""
     candidates = list(dict.fromkeys(candidates))  # an input and an indicator may share a name
     close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
     if not close:
         # Chinese names often differ by one character: try containment too.
         close = [c for c in candidates if len(word) >= 2 and (word in c or c in word)][:3]
+    return close
+
+
+def suggest(word: str, candidates) -> Hint | None:
+    """'did you mean …?' for the closest candidate names, if any are close."""
+    close = suggestions(word, candidates)
     if not close:
         return None
     zh = "是否想写 " + "、".join(close) + "？"
