@@ -516,7 +516,9 @@ def _display_of(ind: ir.Indicator):
             return None
         if isinstance(v, Missing):
             return "—"
-        if isinstance(v, (str, bool, date)):
+        if isinstance(v, bool):  # as messages show it ({x} → 是/否): the report table said false
+            return "是" if v else "否"
+        if isinstance(v, (str, date)):
             return _value_text(v)
         if pct:
             return format_percent(v, 2)

@@ -40,7 +40,7 @@ from .diagnostics import DiagnosticSink, Hint, Label
 from .semantics.names import suggest
 from .source import SourceFile, Span
 from .syntax import ast as A
-from .syntax import parse_module
+from .syntax import BROKEN_INCLUDE, BROKEN_USE, parse_module
 
 _VALUE_DECLS = (A.InputDecl, A.LetDecl, A.DefDecl)
 _NOT_INHERITED = (A.TestDecl, A.RulesetDecl, A.MetaDecl, A.AppliesDecl, A.IncludeDecl)
@@ -220,11 +220,14 @@ class _Composer:
         tree: list[_Node] = []
         has_tree = False
         values: dict[str, object] = {}  # name → the declaration kept
+        unread = False  # the extends file could not be read (PR701, PR702)
         for inc in includes:
             if inc.kind == "extends" and inc is not extends[0]:
                 continue
             unit = self._include(src, inc)
             if unit is None:
+                unread = unread or inc.kind == "extends"
+                broken.add(BROKEN_INCLUDE if inc.kind == "extends" else BROKEN_USE)
                 continue
             broken |= unit.broken
             if inc.kind == "extends":
@@ -266,6 +269,11 @@ class _Composer:
             else:
                 decls.append(d)
         extending = bool(extends)
+        sink = self.sink
+        if unread:
+            # the inherited tree is unknown: re-openings, overrides and removes of it would each
+            # be "not found" after the one PR701 that says why
+            self.sink = DiagnosticSink()
         for d in own_tree:
             self._merge(tree, d, (), extending, src.path)
         if edits and not extending:
@@ -277,6 +285,7 @@ class _Composer:
         else:
             for e in edits:
                 self._edit(tree, e)
+        self.sink = sink
         return _Unit(decls, tree, broken, has_tree)
 
     # ---- inputs, lets, defs

@@ -170,6 +170,7 @@ class RatioScore(ScoreForm):
 
     target: Expr
     reverse: bool
+    subject: str = "target"  # the target as written: the reason when it is 0 (指标值 = 0，无法相除)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ class DeductScore(ScoreForm):
     direction: str  # over | under
     threshold: Expr
     counting: str
+    subject: str = "per"  # the unit as written: the reason when it is 0
 
 
 @dataclass(frozen=True)

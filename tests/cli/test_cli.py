@@ -521,3 +521,15 @@ def test_sheet_for_a_csv_is_not_ignored_in_silence(tmp_path, capsys):
     assert code == 0 and "--sheet applies to XLSX files only" in err, err
     code, out, err = run(capsys, "eval", SMALL, "--data", good, "--format", "csv", "--lang", "en")
     assert "--sheet" not in err
+
+
+def test_compile_shows_the_ir_and_the_code_in_the_rule_files_words(capsys):
+    # the IR summary printed Settings(rounding='half_up', …, total=Fraction(100, 1), …), scores
+    # as RatioScore, and the generated code read its inputs as env[k0] with nothing to say which
+    code, out, err = run(capsys, "compile", ROOT / "tests" / "acceptance" / "methods.rules", "--emit", "ir")
+    assert code == 0
+    assert "settings { rounding half_up 2; missing zero; time_progress by_month; total 100 }" in out.splitlines()
+    assert "  indicator 课题完成数 [normal] weight 5 score ratio" in out.splitlines()
+    assert "Fraction(" not in out and "Score" not in out
+    code, out, err = run(capsys, "compile", ROOT / "tests" / "acceptance" / "methods.rules")
+    assert code == 0 and "    i0 = env[k0]  # 完成数" in out.splitlines()

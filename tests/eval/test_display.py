@@ -28,3 +28,20 @@ def test_ratio_scored_against_percentages_is_shown_as_a_percentage():
         shown = {i.name: i.display for i in r.indicators}
         assert shown == {"预算执行率": "96.62%", "违规": "1", "余额": "3328.53万元"}, backend
         assert r.indicator("预算执行率").value == "0.9662283888"  # the value itself is unchanged
+
+
+def test_a_yes_no_value_is_shown_as_messages_show_it():
+    # the report table showed a bool indicator's value as true / false, while messages ({x})
+    # and the data say 是 / 否
+    rules = perfrules.compile("""
+input 被核减: bool
+indicator 未被核减 weight 100 {
+  value 被核减
+  score match value { 否 -> full, 是 -> 0 }
+}
+""")
+    for backend in ("row", "rowfraction", "reference"):
+        for given, shown, score in (("否", "否", "100.00"), ("是", "是", "0.00")):
+            r = rules.evaluate_one({"被核减": given}, backend=backend)
+            assert (r.indicator("未被核减").display, str(r.indicator("未被核减").score)) == (shown, score), backend
+            assert r.indicator("未被核减").value == ("true" if given == "是" else "false")  # the value itself is unchanged

@@ -207,8 +207,8 @@ def test_division_by_zero_reasons():
     r = rules.evaluate_one({"a": 2, "b": 0})
     flags = {i.name: [(f.code, f.message) for f in i.flags] for i in r.indicators}
     assert flags["除"] == [("missing", "b = 0，无法相除")]
-    assert flags["比"] == [("missing", "target = 0，无法相除")]
-    assert flags["扣"] == [("missing", "per = 0，无法相除")]
+    assert flags["比"] == [("missing", "b = 0，无法相除")]  # the target / unit as written, not target / per
+    assert flags["扣"] == [("missing", "b = 0，无法相除")]
     assert r.outputs["q"] is None and r.outputs["co"] == "0" and r.outputs["im"] == "true"
     assert rules.evaluate_one({"a": 0, "b": 0}).outputs["co"] == "1"
     same(rules, {"a": 2, "b": 0})

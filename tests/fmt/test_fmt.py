@@ -282,6 +282,19 @@ def test_cli_rewrites_in_place_and_check_reports(tmp_path, capsys):
     assert "0 个文件需要重新格式化，2 个文件无需改动" in capsys.readouterr().err
 
 
+def test_cli_rewrites_a_file_in_its_own_encoding(tmp_path, capsys):
+    # a GB18030 file (as Windows editors save it) came back as UTF-8, shown as mojibake by an
+    # editor set to GBK, and a UTF-8 file lost its BOM; only when something was reformatted
+    gbk, bom = tmp_path / "gbk.rules", tmp_path / "bom.rules"
+    gbk.write_bytes("input 实际支出: 金额\r\nlet 率＝实际支出 ÷ 2\r\n".encode("gb18030"))
+    bom.write_bytes("\ufefflet 甲＝1\n".encode("utf-8"))
+    assert main(["fmt", str(tmp_path), "--lang", "en"]) == 0
+    assert "2 file(s) reformatted" in capsys.readouterr().err
+    assert gbk.read_bytes() == "input 实际支出: 金额\r\nlet 率 = 实际支出 / 2\r\n".encode("gb18030")
+    assert bom.read_bytes() == "\ufefflet 甲 = 1\n".encode("utf-8")
+    assert main(["fmt", "--check", str(tmp_path), "--lang", "en"]) == 0
+
+
 def test_cli_summary_counts_files_it_could_not_format(tmp_path, capsys):
     # a file with syntax errors is neither reformatted nor unchanged: the summary said "0, 0"
     (tmp_path / "broken.rules").write_text("indicator 甲 weight 1 {\n", encoding="utf-8")

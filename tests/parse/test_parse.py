@@ -207,6 +207,18 @@ def test_crlf_and_bom_files(tmp_path):
     assert render_text(d, comp.sources, "en").splitlines()[3] == "3 | let x = 未知"
 
 
+def test_caret_under_a_name_after_tabs():
+    # a tab was printed as is (the terminal takes it to its next tab stop) but counted as one
+    # column for the caret, which then stood left of the name on every tab-indented line
+    text = "input 支出: amount\ninput 预算: amount\nindicator 执行 weight 100 {\n\tvalue\t支出 /\t\t预箅\n\tscore full\n}\n"
+    src, comp = compile_text(text)
+    (d,) = [d for d in comp.diagnostics if d.code == "PR201"]
+    assert (d.span.line, d.span.column) == (4, 14)  # columns still count a tab as one character
+    shown, caret = render_text(d, comp.sources, "en").splitlines()[3:5]
+    assert "\t" not in shown and shown == "4 |     value    支出 /        预箅"
+    assert caret == "  |" + " " * (display_width(shown[: shown.index("预箅")]) - 3) + "^^^^"
+
+
 def test_gb18030_rule_file(tmp_path):
     path = tmp_path / "gbk.rules"
     path.write_bytes("input 支出: amount\nindicator 执行 weight 100 {\n  value 支出\n  score ratio(target: 10)\n}\n".encode("gb18030"))

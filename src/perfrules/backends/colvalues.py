@@ -72,7 +72,7 @@ def lower_form(f: ir.ScoreForm, ind: ir.Indicator) -> ir.Expr:
         if f.reverse:
             return ir.If(N, ir.Cmp(ir.BOOL, "<=", value, f.target), full,
                          ir.Arith(N, "*", ir.Arith(N, "/", f.target, value, "value"), full))
-        q = ir.Arith(N, "/", value, f.target, "target")
+        q = ir.Arith(N, "/", value, f.target, f.subject)
         return ir.Arith(N, "*", ir.Call(N, "min", (q, ONE)), full)
     if isinstance(f, ir.BandsScore):
         return BandsNode(N, value, tuple((b.cond, b.points) for b in f.bands), f.otherwise)
@@ -90,7 +90,7 @@ def lower_form(f: ir.ScoreForm, ind: ir.Indicator) -> ir.Expr:
         return Guard(N, (value, *xs, *ps), body)
     if isinstance(f, ir.DeductScore):
         dev = ir.Arith(N, "-", value, f.threshold) if f.direction == "over" else ir.Arith(N, "-", f.threshold, value)
-        n: ir.Expr = ir.Arith(N, "/", dev, f.unit, "per")
+        n: ir.Expr = ir.Arith(N, "/", dev, f.unit, f.subject)
         if f.counting == "whole":
             n = ir.Call(N, "floor", (n,))
         elif f.counting == "started":

@@ -133,7 +133,7 @@ class _Run:
         if isinstance(f, ir.ExprScore):
             return self.ev(f.expr)
         if isinstance(f, ir.RatioScore):
-            return scoring.ratio(value, self.ev(f.target), full, f.reverse)
+            return scoring.ratio(value, self.ev(f.target), full, f.reverse, f.subject)
         if isinstance(f, ir.BandsScore):
             first_missing = None
             for b in f.bands:
@@ -150,7 +150,7 @@ class _Run:
         if isinstance(f, ir.LinearScore):
             return scoring.linear(value, [self.ev(x) for x in f.xs], [self.ev(p) for p in f.points])
         if isinstance(f, ir.DeductScore):
-            return scoring.deduct(value, self.ev(f.points), self.ev(f.unit), f.direction, self.ev(f.threshold), f.counting, full)
+            return scoring.deduct(value, self.ev(f.points), self.ev(f.unit), f.direction, self.ev(f.threshold), f.counting, full, f.subject)
         if isinstance(f, ir.ChecklistScore):
             total = Fraction(0)
             for item in f.items:

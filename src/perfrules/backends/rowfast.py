@@ -701,7 +701,7 @@ class FastGenerator:
             vp, tp = v.present(), t.present()
             if not f.reverse:
                 # min(value / target, 1) × full
-                self.if_nonzero(tp, Missing("div_zero", "target"), k, lambda: self.ratio_capped(vp, tp, full, k))
+                self.if_nonzero(tp, Missing("div_zero", f.subject), k, lambda: self.ratio_capped(vp, tp, full, k))
             else:
                 # value ≤ target → full; value = 0 → missing; else target / value × full
                 self.line(f"if {self.compare(vp, '<=', tp)}:")
@@ -856,7 +856,7 @@ class FastGenerator:
                         n = c
                     k(self.plus(full, self.times(n, pp), "-"))
 
-                self.if_nonzero(up, Missing("div_zero", "per"), k, counted)
+                self.if_nonzero(up, Missing("div_zero", f.subject), k, counted)
 
         self.guarded([v, pts, unit, th], body, lambda m: k(Num(m, "0", False, True)))
 

@@ -109,7 +109,7 @@ class Generator:
         w.line("if as_of is None:")
         w.line("    as_of = NO_AS_OF")
         for spec in self.p.inputs:
-            w.line(f"{self.slot('in:' + spec.name)} = env[{w.const('in:' + spec.name)}]")
+            w.line(f"{self.slot('in:' + spec.name)} = env[{w.const('in:' + spec.name)}]  # {_comment(spec.name)}")
 
     def steps(self, steps) -> None:
         w, p = self.w, self.p
@@ -222,7 +222,7 @@ class Generator:
             return self.expr(f.expr)
         if isinstance(f, ir.RatioScore):
             t = w.temp()
-            w.line(f"{t} = ratio({value}, {self.expr(f.target)}, {full}, {f.reverse})")
+            w.line(f"{t} = ratio({value}, {self.expr(f.target)}, {full}, {f.reverse}, {w.const(f.subject)})")
             return t
         if isinstance(f, ir.LinearScore):
             xs = ", ".join(self.expr(x) for x in f.xs)
@@ -233,7 +233,7 @@ class Generator:
         if isinstance(f, ir.DeductScore):
             t = w.temp()
             args = ", ".join([value, self.expr(f.points), self.expr(f.unit), w.const(f.direction),
-                              self.expr(f.threshold), w.const(f.counting), full])
+                              self.expr(f.threshold), w.const(f.counting), full, w.const(f.subject)])
             w.line(f"{t} = deduct({args})")
             return t
         if isinstance(f, ir.BandsScore):

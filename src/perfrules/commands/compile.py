@@ -41,11 +41,33 @@ def run(args) -> int:
         return 0
     p = rules.program
     print(f"ruleset {p.id} {p.version}  hash {p.content_hash}")
-    print(f"settings {p.settings}")
+    print(_settings(p.settings))
     for spec in p.inputs:
-        print(f"input {spec.name}: {spec.type}" + (f" = {spec.default}" if spec.has_default else ""))
+        print(f"input {spec.name}: {spec.type}" + (f" = {_show(spec.default)}" if spec.has_default else ""))
     for ind in p.indicators:
-        print(f"{'  ' * (len(ind.path) - 1)}indicator {ind.name} [{ind.kind}] weight {ind.weight}"
-              + (f" score {type(ind.score).__name__}" if ind.score else ""))
+        print(f"{'  ' * (len(ind.path) - 1)}indicator {ind.name} [{ind.kind}] weight {_show(ind.weight)}"
+              + (f" score {_FORMS.get(type(ind.score).__name__, type(ind.score).__name__)}" if ind.score else ""))
     print("steps: " + ", ".join(type(s).__name__ for s in p.steps))
     return 0
+
+
+# The IR summary in the rule file's words (it printed Settings(…, total=Fraction(100, 1), …) and
+# RatioScore): a reader compares it with the file.
+_FORMS = {"ExprScore": "expression", "RatioScore": "ratio", "BandsScore": "bands", "LinearScore": "linear",
+          "DeductScore": "deduct", "ChecklistScore": "checklist", "EitherScore": "either"}
+
+
+def _show(v) -> str:
+    from fractions import Fraction
+
+    from ..runtime.numbers import format_plain
+
+    return format_plain(v) if isinstance(v, Fraction) else str(v)
+
+
+def _settings(s) -> str:
+    parts = [f"rounding {s.rounding} {s.places}" + (" total_only" if s.total_only else ""), f"missing {s.missing}",
+             f"time_progress {s.time_progress}", f"total {_show(s.total)}"]
+    if s.year is not None:
+        parts.append(f"year {s.year}")
+    return "settings { " + "; ".join(parts) + " }"

@@ -9,7 +9,8 @@ end-of-line comments of consecutive lines are lined up. An expression wider than
 (a long alert condition or sum) breaks after the `or`/`and`/`+`/`-` operators of its top level,
 continuation lines indented two levels. Blank lines are kept (at most one).
 Formatting twice changes nothing, and the result is checked to mean exactly what the file
-meant before anything is written.
+meant before anything is written. A file is written back in its own encoding and line endings
+(UTF-8, with its BOM if it had one, or GB18030).
 
 FILE may be a folder (every *.rules inside, hidden folders and `# E:` checker cases skipped)
 or `-` to format standard input to standard output. A file with syntax errors is not
@@ -40,7 +41,7 @@ def run(args) -> int:
     for target in _targets(args.files):
         name = "<stdin>" if target == "-" else str(target)
         try:
-            before = _read(target)
+            before, encoding = _read(target)
         except (OSError, UnicodeDecodeError) as err:
             reason = getattr(err, "strerror", None) or str(err)
             if isinstance(err, UnicodeDecodeError):
@@ -79,7 +80,7 @@ def run(args) -> int:
             if target == "-":
                 sys.stdout.write(after)
             else:
-                _write(target, after)
+                _write(target, after, encoding)
     if args.files != ["-"]:  # a filter (editors) gets the text only
         print(_summary(len(changed), unchanged, args.check or args.diff, zh, failed), file=sys.stderr)
     if failed:
@@ -96,21 +97,24 @@ def _targets(paths):
     return out
 
 
-def _read(target) -> str:
+def _read(target) -> tuple[str, str]:
+    """The text, and the encoding to write it back in: a file is rewritten as it was stored
+    (UTF-8 with its BOM, or GB18030 as Windows editors save it) — formatting a GB18030 file
+    turned it into UTF-8, which an editor set to GBK then showed as mojibake."""
     data = sys.stdin.buffer.read() if target == "-" else open(target, "rb").read()
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError as err:
         from ..source import mostly_utf8
 
         if mostly_utf8(data.decode("utf-8-sig", errors="replace")):
             raise  # UTF-8 with broken bytes: read as GB18030 it would be rewritten as mojibake
-        return data.decode("gb18030")  # strict: never rewrite a file we could not read exactly
+        return data.decode("gb18030"), "gb18030"  # strict: never rewrite a file we could not read exactly
 
 
-def _write(path, text: str) -> None:
+def _write(path, text: str, encoding: str = "utf-8") -> None:
     with open(path, "wb") as fh:  # bytes: keep the file's line endings as printed
-        fh.write(text.encode("utf-8"))
+        fh.write(text.encode(encoding))
 
 
 def _diff(name: str, before: str, after: str) -> str:

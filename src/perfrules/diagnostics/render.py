@@ -40,12 +40,19 @@ def _excerpt(src: SourceFile, line: int, col: int, end_line: int, end_col: int, 
     pad = " " * len(gutter)
     last = end_col if end_line == line else len(text) + 1
     last = max(last, col + 1)
-    before = display_width(text[: col - 1])
-    width = max(1, display_width(text[col - 1 : last - 1]))
+    # A tab is shown as four spaces: printed as is, the terminal takes it to its next tab stop
+    # (counted from the gutter) while the caret line counted it as one column, so the caret
+    # stood left of what it marks on an indented line.
+    before = display_width(_untab(text[: col - 1]))
+    width = max(1, display_width(_untab(text[col - 1 : last - 1])))
     caret = "^" * width
     if color:
         caret = ("\033[1;31m" if is_error else "\033[1;33m") + caret + "\033[0m"
-    return [f"{pad} |", f"{gutter} | {text}", f"{pad} | {' ' * before}{caret}"]
+    return [f"{pad} |", f"{gutter} | {_untab(text)}", f"{pad} | {' ' * before}{caret}"]
+
+
+def _untab(text: str) -> str:
+    return text.replace("\t", "    ")
 
 
 def render_all(diags: list[Diagnostic], sources: dict[str, SourceFile], lang: str = "zh", color: bool = False) -> str:

@@ -12,7 +12,7 @@ from .numbers import format_fixed, format_percent, format_plain, round_fraction
 M = Missing
 
 
-def ratio(value, target, full, reverse: bool):
+def ratio(value, target, full, reverse: bool, subject: str = "target"):
     """SM01/SM02: proportional to the target and capped at full."""
     if type(value) is M:
         return value
@@ -25,7 +25,7 @@ def ratio(value, target, full, reverse: bool):
             return M("div_zero", "value")
         return Fraction(target) / value * full
     if target == 0:
-        return M("div_zero", "target")
+        return M("div_zero", subject)
     return min(Fraction(value) / target, Fraction(1)) * full
 
 
@@ -47,7 +47,7 @@ def linear(value, xs, ps):
     return ps[-1]  # unreachable when xs increase
 
 
-def deduct(value, points, unit, direction: str, threshold, counting: str, full):
+def deduct(value, points, unit, direction: str, threshold, counting: str, full, subject: str = "per"):
     """SM08: 每超过 unit 扣 points 分. n = deviation / unit, counted continuous, whole or started."""
     for v in (value, points, unit, threshold):
         if type(v) is M:
@@ -56,7 +56,7 @@ def deduct(value, points, unit, direction: str, threshold, counting: str, full):
     if dev <= 0:
         return full
     if unit == 0:
-        return M("div_zero", "per")
+        return M("div_zero", subject)
     n = Fraction(dev) / unit
     if counting == "whole":
         n = Fraction(math.floor(n))

@@ -6,18 +6,19 @@ import math
 import dataclasses
 import difflib
 import re
+import unicodedata
 from fractions import Fraction
 
 from .. import ir
 from ..diagnostics import Bi, DiagnosticSink, Hint, Label
 from ..runtime.numbers import decimal_places, format_plain, round_fraction
 from ..runtime.scoring import finish
-from ..syntax import BROKEN_GRADE
+from ..syntax import BROKEN_ALERT, BROKEN_GRADE, BROKEN_INCLUDE, BROKEN_PART, BROKEN_READS, BROKEN_USE
 from ..source import SourceFile, Span
 from ..syntax import ast as A
 from ..syntax.parser import get_parser
 from .expressions import PLACEHOLDER, Ctx, ExprChecker
-from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest, suggest_word
+from .names import LEVELS, MISSING_MODES, ROUNDING, TIME_PROGRESS, TYPE_NAMES, choices_text, suggest, suggest_word, suggestions
 from .order import order_steps
 from .population import plan, population_call
 from .scoring import ScoreChecker
@@ -70,8 +71,16 @@ class RulesetChecker:
         self.sink = sink
         # names declared in parts that did not parse; a broken `grade by total` is kept apart, as
         # it declares no indicator or input whose absence would make weight sums or lint mislead
-        self.broken = set(broken) - {BROKEN_GRADE}
+        self.broken_alerts = {n[len(BROKEN_ALERT):] for n in broken if n.startswith(BROKEN_ALERT)}
+        self.broken = ({n for n in broken if not n.startswith(BROKEN_ALERT)}
+                       - {BROKEN_GRADE, BROKEN_PART, BROKEN_READS, BROKEN_INCLUDE, BROKEN_USE})
+        # the extends file could not be read (PR701): any name, weight or test item may be its;
+        # a use file: any input, let or def may be its
+        self.unread_include = BROKEN_INCLUDE in broken
+        self.unread_names = self.unread_include or BROKEN_USE in broken
         self.broken_grade = BROKEN_GRADE in broken
+        self.broken_part = BROKEN_PART in broken  # the file is not empty (PR605)
+        self.broken_reads = BROKEN_READS in broken  # an unparsed alert may read any input (PR601)
         self.settings = ir.Settings()
         self.inputs: dict[str, tuple[ir.InputSpec, A.InputDecl]] = {}
         self.lets: dict[str, A.LetDecl] = {}
@@ -141,18 +150,28 @@ class RulesetChecker:
                 if value is None:
                     self.sink.error("PR404", node.span, name=ind.name)
                     return PLACEHOLDER
+                if value is PLACEHOLDER:  # a cycle (reported) or an error: reading the slot would report the cycle again
+                    return PLACEHOLDER
                 return ir.Slot(value.type, f"val:{ind.id}")
             return ir.Slot(ir.NUMBER, f"score:{ind.id}")
         if len(found) > 1:
             self.sink.error("PR203", node.span, Hint("写出上级路径，如 " + found[0].dotted, "write the path, e.g. " + found[0].dotted),
                             name=node.dotted, candidates=[i.dotted for i in found])
             return PLACEHOLDER
-        if node.parts[0].text in self.broken:
-            return PLACEHOLDER  # declared in a part that did not parse: already reported
+        if node.parts[0].text in self.broken or self.unread_names:
+            return PLACEHOLDER  # declared in a part that did not parse, or maybe in the unread file: already reported
         names = list(self.inputs) + list(self.lets) + [i.name for i in self.indicators] + list(ctx.params)
         if len(parts) > 1:  # `财政.执形`: the paths of as many parts, so that the hint is 财政.执行, not 财政
             names = [".".join(i.path[-len(parts):]) for i in self.indicators if len(i.path) >= len(parts)] + names
         hint = suggest(node.dotted, names)
+        meant = suggestions(node.dotted, names)[:1]
+        if meant and meant[0] in self.inputs:  # the input meant (抽察数 for 抽查数) is not also "never used" (PR601)
+            self.used_inputs.add(meant[0])
+        same = [n for n in names if n != node.dotted and unicodedata.normalize("NFKC", n) == unicodedata.normalize("NFKC", node.dotted)]
+        if same:  # 季度1支出 for 季度１支出: the did-you-mean would look like the name itself
+            hint = Hint(f"{same[0]} 里有全角（或半角）的字母、数字，与这里的写法看着一样却是不同的字符：两处写成一样（建议半角）",
+                        f"{same[0]} has full-width (or half-width) letters or digits that look like these but are other "
+                        "characters: write both the same way (half-width is best)")
         close = difflib.get_close_matches(parts[-1], ("value", "score", "值", "得分"), n=1, cutoff=0.4)
         if attr is None and close and len(parts) > 1 and self.find_indicators(parts[:-1]):
             # `预算执行率.valeu`: the indicator is right, the word after the dot is misspelt
@@ -161,6 +180,10 @@ class RulesetChecker:
                         f"did you mean {head}.{close[0]}? only .value or .score can follow an indicator's name")
         if node.dotted in _OTHERWISE_WORDS:  # `else -> 0`, `其他 -> 0` in bands or a match
             hint = Hint("“其余情况”写 otherwise，如 otherwise -> 0", "“any other value” is written otherwise, as in otherwise -> 0")
+        elif node.dotted in ("是", "否", "有", "无"):  # `已整改 = 是`: yes/no in an expression is true/false
+            word = "true" if node.dotted in ("是", "有") else "false"
+            hint = Hint(f"表达式里的“是/否”写 true / false，如 = {word}（match 的选项里也可以写 是 / 否）",
+                        f"yes/no in an expression is true / false, as in = {word} (a match case may say 是 / 否)")
         elif node.dotted in ("target", "目标"):  # ratio(target = 100%)
             hint = Hint("ratio 的参数写成 target: 100%（冒号）", "write ratio's argument as target: 100% (a colon)")
         self.sink.error("PR201", node.span, hint, name=node.dotted)
@@ -190,7 +213,7 @@ class RulesetChecker:
     # ---- the whole file
     def check(self) -> ir.Program:
         decls = self.module.decls
-        if not decls and not self.broken:  # an empty file (the wrong one opened, or not written yet)
+        if not decls and not self.broken and not self.broken_part:  # an empty file (the wrong one opened, or not written yet)
             self.sink.warning("PR605", self.sources[self.module.span.file].span(0, 0))
         meta = {"id": "", "version": "", "title": "", "applies": ()}
         for d in decls:
@@ -250,8 +273,15 @@ class RulesetChecker:
                         self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{key} 后出现了另一项设置 {w}",
                                         what_en=f"another setting, {w}, follows {key}")
                         break
+                    elif re.fullmatch(r"(?:保留)?[零一两二三四五六]?位(?:小数)?", w):
+                        # `rounding 四舍五入 两位` / `2位`: the places are a number (2位 lexes as 2, then 位)
+                        n = {"零": 0, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}.get(w.lstrip("保留")[:1])
+                        shown = str(n) if n is not None else (format_plain(nums[0].value) if nums else "2")
+                        self.sink.error("PR206", arg.span, Hint(f"小数位数只写数字：rounding half_up {shown}",
+                                                                f"the decimal places are a bare number: rounding half_up {shown}"),
+                                        what=Bi("舍入方式", "rounding"), word=w, choices=choices_text({**ROUNDING, "total_only": 1, "仅总分": 1}))
                     else:
-                        self._unknown(arg, Bi("舍入方式", "rounding"), {**ROUNDING, "total_only": 1})
+                        self._unknown(arg, Bi("舍入方式", "rounding"), {**ROUNDING, "total_only": 1, "仅总分": 1})
                 if nums:
                     places = nums[0].value
                     if places.denominator != 1 or not 0 <= places <= 10:
@@ -282,8 +312,9 @@ class RulesetChecker:
     def _mode(self, item: A.Setting, vocab: dict, what: str, s: dict, field: str) -> None:
         args = [a for a in item.args if isinstance(a, A.Name)]
         if len(args) != 1:
-            self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{item.key.text} 后应写一个取值：{choices_text(vocab)}",
-                            what_en=f"{item.key.text} takes one of: {choices_text(vocab)}")
+            zh, en = choices_text(vocab)
+            self.sink.error("PR210", item.span, *_run_on_hint(item), what=f"{item.key.text} 后应写一个取值：{zh}",
+                            what_en=f"{item.key.text} takes one of: {en}")
             return
         if args[0].text not in vocab:
             self._unknown(args[0], what, vocab)
@@ -366,6 +397,9 @@ class RulesetChecker:
                     self.sink.error("PR305", opt.span, reason=Bi(f"下限 {lo.text} 大于上限 {hi.text}", "lower bound above upper"))
                 else:
                     spec["range"] = (lo.value, hi.value, closed)
+                    if t.kind == "percent":  # `in [0, 100]` on a percent: 10000%, so 150% passes unseen
+                        self.exprs.bare_percent(hi, ir.Const(ir.NUMBER, hi.value), t) or \
+                            self.exprs.bare_percent(lo, ir.Const(ir.NUMBER, lo.value), t)
             elif opt.kind == "default":
                 value = self._default(opt.value, t)
                 if value is not None:
@@ -413,7 +447,7 @@ class RulesetChecker:
         top = self._children(decls, None, (), codes)
         total = self.settings.total
         normal = [self.indicators[i] for i in top if self.indicators[i].kind == "normal"]
-        if normal and not self.broken and None not in self._dup_levels:  # with a declaration unparsed or dropped, the sum would mislead
+        if normal and not self.broken and not self.unread_include and None not in self._dup_levels:  # with a declaration unparsed or dropped, the sum would mislead
             s = sum((i.weight for i in normal), Fraction(0))
             if s != total:
                 span = decls[0].name.span
@@ -445,15 +479,16 @@ class RulesetChecker:
                 continue
             seen[d.name.text] = d.name.span
             ids.append(self._indicator(d, parent, path, codes, share))
-        if parent is not None and ids and parent.id not in self._dup_levels:
+        if parent is not None and ids and parent.id not in self._dup_levels and not self.unread_include:
             self._check_child_weights(parent, [self.indicators[i] for i in ids], share)
         return ids
 
     def _indicator(self, d: A.IndicatorDecl, parent, path, codes, share: bool) -> int:
         weight = Fraction(0)
         if d.kind == "normal" and d.weight_kind != "weight":
-            self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"),
-                            weight=Bi("空（没有写 weight）", "absent (no weight written)"))
+            if not self.unread_include:  # else maybe the re-opening of an indicator of the unread file
+                self.sink.error("PR406", d.name.span, Hint("写成 indicator 名称 weight 分值 { … }", "write indicator NAME weight POINTS { … }"),
+                                weight=Bi("空（没有写 weight）", "absent (no weight written)"))
         elif d.kind != "normal" and d.weight_kind != "max":
             self.sink.error("PR406", d.name.span, Hint(f"加减分项写成 {d.kind} indicator 名称 max 上限 {{ … }}",
                                                       f"write {d.kind} indicator NAME max CAP {{ … }}"),
@@ -587,13 +622,20 @@ class RulesetChecker:
         are done, and a value may read another leaf's value."""
         if ind.id in self._values_done or not ind.is_leaf:
             return ind.value
+        marker = f"{ind.dotted}.value"
         if ind.id in self._values_busy:
-            self.sink.error("PR207", (at or self._decl_of[ind.id]).span, chain=f"{ind.dotted}.value → {ind.dotted}.value")
+            stack = self.let_stack
+            chain = stack[stack.index(marker):] if marker in stack else [marker]
+            self.sink.error("PR207", (at or self._decl_of[ind.id]).span, chain=" → ".join(chain + [marker]))
             return PLACEHOLDER
         vst = self._decl_of[ind.id].first("value")
         if vst is not None:
             self._values_busy.add(ind.id)
+            # on the lets' stack too, so that a cycle through a let names every step
+            # (人员控制率 → 人员控制.value → 人员控制率, not 人员控制率 → 人员控制率)
+            self.let_stack.append(marker)
             ind.value = self.exprs.expr(vst.value, Ctx(leaf=ind, in_value=True))
+            self.let_stack.pop()
             self._values_busy.discard(ind.id)
         self._values_done.add(ind.id)
         return ind.value
@@ -719,7 +761,7 @@ class RulesetChecker:
 
     # ---- lint
     def _lint(self) -> None:
-        if self.broken:
+        if self.broken or self.broken_reads or self.unread_names:
             return  # a part that did not parse may use them
         for name, (spec, decl) in self.inputs.items():
             if name not in self.used_inputs:

@@ -16,7 +16,19 @@ from ..source import Span
 from ..syntax import ast as A
 from .names import TIME_PROGRESS, pick, suggest
 
+# Bare names that mean true / false as match cases over a bool (the data reader knows more).
+BOOL_CASE_WORDS = {"是": True, "有": True, "否": False, "无": False}
+
 POPULATION = ("rank", "max_of", "min_of", "mean_of", "percentile_of")
+
+# Function names as documents and spreadsheets write them, for PR204's hint (+: there is no sum)
+FUNCTION_WORDS = {
+    "最小值": "min", "最小": "min", "取小": "min", "最大值": "max", "最大": "max", "取大": "max", "绝对值": "abs",
+    "四舍五入": "round", "舍入": "round", "保留": "round", "向下取整": "floor", "取整": "floor", "向上取整": "ceil",
+    "比例": "ratio", "按比例": "ratio", "序时进度": "time_progress", "年份": "year", "月份": "month",
+    "排名": "rank", "名次": "rank", "是否缺失": "is_missing", "为空": "is_missing", "ISBLANK": "is_missing",
+    "最高值": "max_of", "平均值": "mean_of", "AVERAGE": "mean_of", "sum": "+", "SUM": "+", "求和": "+", "合计": "+",
+}
 
 # name: (min args, max args or None)
 BUILTINS = {
@@ -71,7 +83,13 @@ class ExprChecker:
     def boolean(self, node: A.Expr, ctx: Ctx) -> ir.Expr:
         e = self.expr(node, ctx)
         if e.type.kind not in ("bool", "unknown"):
-            self.sink.error("PR302", node.span, type=str(e.type))
+            hint = None
+            if isinstance(node, A.Binary) and node.op == "-" and isinstance(node.left, A.Num) and isinstance(node.right, A.Num):
+                # `80%-90% -> 4`, as documents write a range: a subtraction, not a condition
+                lo, hi = (self.o.text_of(x.span) for x in (node.left, node.right))
+                hint = Hint(f"{lo}-{hi} 是减法；区间写成 [{lo}, {hi})（含 {lo} 不含 {hi}）或 [{lo}, {hi}]",
+                            f"{lo}-{hi} is a subtraction; write the range as [{lo}, {hi}) ({lo} included, {hi} not) or [{lo}, {hi}]")
+            self.sink.error("PR302", node.span, hint, type=str(e.type))
         return e
 
     def numeric(self, node: A.Expr, ctx: Ctx, what=("数值", "the value")) -> ir.Expr:
@@ -99,13 +117,13 @@ class ExprChecker:
 
     def _Full(self, n, ctx):
         if ctx.leaf is None:
-            self.sink.error("PR208", n.span, name="full", where=Bi("指标的 value/score 中", "inside an indicator"))
+            self.sink.error("PR208", n.span, name="full", where=Bi("指标的 value/score ", "inside an indicator"))
             return PLACEHOLDER
         return ir.Const(ir.NUMBER, ctx.leaf.weight)
 
     def _ValueRef(self, n, ctx):
         if ctx.leaf is None:
-            self.sink.error("PR208", n.span, name="value", where=Bi("指标的 score 中", "inside an indicator's score"))
+            self.sink.error("PR208", n.span, name="value", where=Bi("指标的 score ", "inside an indicator's score"))
             return PLACEHOLDER
         if ctx.in_value:
             self.sink.error("PR207", n.span, chain=f"{ctx.leaf.name}.value → value")
@@ -241,8 +259,10 @@ class ExprChecker:
                 if v is None:
                     continue
                 if v in seen:
-                    self.sink.error("PR508", pat.span, what=f"{v} 重复出现，后一个永远不会命中",
-                                    what_en=f"{v} appears twice; the later one never matches")
+                    # shown as written: the value itself would read True, 1/2 (for `0.5 | 50%`)
+                    shown = self.o.text_of(pat.span) or str(v)
+                    self.sink.error("PR508", pat.span, what=f"{shown} 重复出现，后一个永远不会命中",
+                                    what_en=f"{shown} appears twice; the later one never matches")
                 seen[v] = True
                 values.append(v)
             result = self.expr(case.result, ctx)
@@ -303,6 +323,15 @@ class ExprChecker:
             if st.numeric:
                 self.sink.error("PR508", pat.span, what=f"数值不能与名称 {text} 匹配", what_en=f"a number cannot match the name {text}")
                 return None
+            if st.kind == "bool":
+                # 是/否 are how documents (and the data, and the results) say yes/no: a case
+                # `否 -> full` over a bool was the text "否", which no bool equals, so every
+                # record scored 0 with only a coverage warning. Other names are an error.
+                if text in BOOL_CASE_WORDS:
+                    return BOOL_CASE_WORDS[text]
+                self.sink.error("PR508", pat.span, Hint("写 true / false（或 是 / 否）", "write true / false (or 是 / 否)"),
+                                what=f"是否值不能与名称 {text} 匹配", what_en=f"a yes/no value cannot match the name {text}")
+                return None
             return text
         lit = pat.literal
         if isinstance(lit, A.Num):
@@ -329,18 +358,24 @@ class ExprChecker:
             # `ratio` and the population functions are functions to the author too (ratoi → ratio);
             # with nothing close, the hint lists what there is instead of saying nothing
             known = list(BUILTINS) + list(POPULATION) + ["ratio"] + list(self.o.defs)
-            hint = suggest(fname, known) or Hint("可用的函数：" + "、".join(known), "functions: " + ", ".join(known))
+            meant = FUNCTION_WORDS.get(fname) or (fname.lower() if fname.lower() in known else None)
+            if meant is not None:  # 四舍五入(x, 2), ROUND(x, 2), SUM(…): the document's or Excel's name
+                hint = (Hint("相加直接写 +：a + b + c", "add with +: a + b + c") if meant == "+" else
+                        Hint(f"函数名用小写：写 {meant}", f"function names are lower case: write {meant}") if meant == fname.lower() else
+                        Hint(f"函数名用英文：写 {meant}（不写“{fname}”）", f"function names are English: write {meant} (not {fname})"))
+            else:
+                hint = suggest(fname, known) or Hint("可用的函数：" + "、".join(known), "functions: " + ", ".join(known))
             self.sink.error("PR204", n.func.span, hint, name=fname)
-            return PLACEHOLDER
+            return self._args_only(n, ctx)
         lo, hi = BUILTINS[fname]
         if any(a.name is not None for a in n.args):
             self.sink.error("PR205", n.span, name=fname, reason=Bi("不接受命名参数", "takes no named arguments"))
-            return PLACEHOLDER
+            return self._args_only(n, ctx)
         if len(n.args) < lo or (hi is not None and len(n.args) > hi):
             want = str(lo) if lo == hi else f"{lo}–{hi}"
             zh, en = (f"需要至少 {lo}", f"at least {lo}") if hi is None else (f"需要 {want}", want)  # min(): not "1–…"
             self.sink.error("PR205", n.span, name=fname, reason=Bi(f"{zh} 个参数，给了 {len(n.args)} 个", f"takes {en}, got {len(n.args)}"))
-            return PLACEHOLDER
+            return self._args_only(n, ctx)
         if fname == "time_progress":
             return self._time_progress(n, ctx)
         args = tuple(self.expr(a.expr, ctx) for a in n.args)
@@ -414,6 +449,14 @@ class ExprChecker:
         if isinstance(node, A.Ref) and len(node.parts) == 1 and node.parts[0].text in ctx.param_text:
             return ctx.param_text[node.parts[0].text]
         return self._source_text(node, ctx), isinstance(node, self._ATOMIC)
+
+    def _args_only(self, n: A.Call, ctx) -> ir.Expr:
+        """A call that cannot be made (unknown function, wrong arguments) still reads its
+        arguments: what only they read is used (`SUM(a, b)` said b was never used, a second
+        warning for one mistake) and a misspelt name among them is reported."""
+        for a in n.args:
+            self.expr(a.expr, ctx)
+        return PLACEHOLDER
 
     def _source_text(self, node: A.Expr, ctx: Ctx) -> str:
         """The text of `node` as written, each def parameter in it replaced by its argument's

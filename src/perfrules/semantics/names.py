@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 
-from ..diagnostics import Hint
+from ..diagnostics import Bi, Hint
 
 TYPE_NAMES = {
     "number": "number", "数值": "number", "数字": "number",
@@ -16,10 +16,12 @@ TYPE_NAMES = {
     "choice": "choice", "选项": "choice",
 }
 ROUNDING = {"half_up": "half_up", "四舍五入": "half_up", "half_even": "half_even", "五成双": "half_even",
-            "truncate": "truncate", "截断": "truncate"}
+            "truncate": "truncate", "截断": "truncate",
+            # as GB/T 8170 and the documents name them (the hint offered 五成双 for 四舍六入五成双)
+            "四舍六入五成双": "half_even", "四舍六入": "half_even", "截尾": "truncate", "去尾": "truncate"}
 MISSING_MODES = {"zero": "zero", "零分": "zero", "exclude": "exclude", "不适用": "exclude", "error": "error", "报错": "error"}
 TIME_PROGRESS = {"by_month": "by_month", "按月": "by_month", "by_day": "by_day", "按日": "by_day",
-                 "by_day365": "by_day365", "quarters": "quarters", "按季": "quarters",
+                 "by_day365": "by_day365", "quarters": "quarters", "按季": "quarters", "按天": "by_day", "按季度": "quarters",
                  "completed_months": "completed_months", "按整月": "completed_months"}
 LEVELS = {"info": "info", "提醒": "info", "warning": "warning", "预警": "warning", "severe": "severe", "严重": "severe"}
 COUNTING = {"continuous": "continuous", "连续": "continuous", "whole": "whole", "整数": "whole",
@@ -27,13 +29,19 @@ COUNTING = {"continuous": "continuous", "连续": "continuous", "whole": "whole"
 EITHER_MODES = {"available": "available", "better": "better", "择优": "better"}
 
 
-def suggest(word: str, candidates) -> Hint | None:
-    """'did you mean …?' for the closest candidate names, if any are close."""
+def suggestions(word: str, candidates) -> list[str]:
+    """The closest candidate names (at most 3), for 'did you mean …?'."""
     candidates = list(dict.fromkeys(candidates))  # an input and an indicator may share a name
     close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
     if not close:
         # Chinese names often differ by one character: try containment too.
         close = [c for c in candidates if len(word) >= 2 and (word in c or c in word)][:3]
+    return close
+
+
+def suggest(word: str, candidates) -> Hint | None:
+    """'did you mean …?' for the closest candidate names, if any are close."""
+    close = suggestions(word, candidates)
     if not close:
         return None
     zh = "是否想写 " + "、".join(close) + "？"
@@ -50,6 +58,7 @@ SYNONYMS = {
     "green": "info", "blue": "info", "绿": "info", "绿色": "info", "蓝": "info", "蓝色": "info",
     "yellow": "warning", "orange": "warning", "黄": "warning", "黄色": "warning",
     "red": "severe", "error": "severe", "红": "severe", "红色": "severe",
+    "绿灯": "info", "蓝灯": "info", "黄灯": "warning", "橙灯": "warning", "红灯": "severe",  # 监控预警的灯色
 }
 
 
@@ -61,8 +70,16 @@ def suggest_word(word: str, vocab: dict) -> Hint | None:
     return suggest(word, vocab)
 
 
-def choices_text(vocab: dict) -> str:
-    return ", ".join(dict.fromkeys(k for k in vocab if k.isascii()))
+def choices_text(vocab: dict) -> Bi:
+    """The words a setting, mode or type takes: in English the keywords, in Chinese each with
+    its Chinese words (half_up（四舍五入）), which a Chinese message listed none of."""
+    groups: dict = {}
+    for k, v in vocab.items():
+        ascii_, chinese = groups.setdefault(v, ([], []))
+        (ascii_ if k.isascii() else chinese).append(k)
+    en = ", ".join(w for a, _ in groups.values() for w in a[:1])
+    zh = "、".join(a[0] + (f"（{'、'.join(c)}）" if c else "") for a, c in groups.values() if a)
+    return Bi(zh, en)
 
 
 def pick(sink, word: str, span, vocab: dict, what, default: str) -> str:

@@ -10,7 +10,9 @@ from ..syntax import ast as A
 from . import intervals as iv
 from .expressions import PLACEHOLDER, Ctx, ExprChecker
 from .fold import const_value
-from .names import COUNTING, EITHER_MODES, pick
+from .names import COUNTING, EITHER_MODES, pick, suggest
+
+_RATIO_ARGS = ("target", "reverse", "目标", "反向")
 
 
 def _has_percent(node) -> bool:
@@ -67,7 +69,13 @@ class ScoreChecker:
                 v = arg.expr
                 reverse = isinstance(v, A.BoolLit) and v.value
             else:
-                self.sink.error("PR205", arg.span, name="ratio", reason=Bi("可用参数：target、reverse", "takes target and reverse"))
+                # one error for a misspelt argument, with did-you-mean: `targt: 90` was also
+                # reported as a missing target, `reverce` had no hint
+                word = name if name is not None else (arg.expr.dotted if isinstance(arg.expr, A.Ref) else None)
+                hint = suggest(word, _RATIO_ARGS) if word else None
+                self.sink.error("PR205", arg.span, hint, name="ratio", reason=Bi("可用参数：target、reverse", "takes target and reverse"))
+                if name is not None and target is None:
+                    target = arg.expr  # checked as the target, so nothing else follows from it
         if target is None:
             self.sink.error("PR205", call.span, name="ratio", reason=Bi("缺少 target", "target is required"))
             return ir.ExprScore(PLACEHOLDER)
@@ -78,7 +86,7 @@ class ScoreChecker:
         if isinstance(tv, Fraction) and tv <= 0 and not reverse:
             self.sink.error("PR510", target.span, what="正向比例计分的目标值应大于 0",
                             what_en="the target of a ratio must be positive")
-        return ir.RatioScore(t, reverse)
+        return ir.RatioScore(t, reverse, self.x._source_text(target, ctx) or "target")
 
     def _Bands(self, node: A.Bands, ctx: Ctx) -> ir.ScoreForm:
         value = None
@@ -89,6 +97,7 @@ class ScoreChecker:
         bare: list[tuple[A.Expr, ir.Expr]] = []  # bounds without % on a value that is not a percent
         ranges: list[tuple[list[iv.Interval], A.BandCond]] = []  # the range bands so far: [80%, 90%)
         subject = f"val:{ctx.leaf.id}" if ctx.leaf is not None and ctx.value_type is not None else None
+        reported = len(self.sink.items)
 
         def is_subject(e) -> bool:
             return subject is not None and isinstance(e, ir.Slot) and e.key == subject
@@ -144,6 +153,9 @@ class ScoreChecker:
             # `>= 95 -> 5; >= 80% -> 4` on 支出 / 预算: the other bounds are percentages, so is this one
             for node_, e in bare:
                 self.x.bare_percent(node_, e, ir.PERCENT)
+        bare_bound = any(d.code == "PR307" for d in self.sink.items[reported:])  # [90, 100] then [0.8, 0.9): said once
+        if otherwise is not None and exact and len(ranges) > 1 and not bare_bound:
+            self._gaps(ranges, covered, ctx, percent)
         if otherwise is None and exact and bands:
             domain = self._domain(ctx)
             gap = iv.difference(domain, covered)
@@ -174,6 +186,29 @@ class ScoreChecker:
                                   range=iv.describe(this, show), overlap=iv.describe(common, show))
                 break
         ranges.append((this, cond))
+
+    def _gaps(self, ranges: list, covered: list[iv.Interval], ctx: Ctx, percent: bool) -> None:
+        """PR516 when values between two range bands fall to otherwise: `[80%, 90%) -> 4;
+        [70%, 79%) -> 3; otherwise -> 0` scores 79.5% as 0, a slip of the same kind as an overlap
+        (PR515). Without otherwise such a gap is PR503; values below or above all the ranges are
+        not looked at (that is what otherwise is for)."""
+        show = lambda x: show_number(x, percent)  # noqa: E731
+        pieces = iv.normalize([i for r, _ in ranges for i in r])
+        for below, above in zip(pieces, pieces[1:]):
+            gap = iv.difference([iv.Interval(below.hi, not below.hi_closed, above.lo, not above.lo_closed)], covered)
+            if iv.is_empty(gap):
+                continue
+            if ctx.value_type is not None and ctx.value_type.kind == "count" and iv.first_integer(gap) is None:
+                continue  # (0, 1] then [2, 3] on a count leaves no whole number out
+            # shown at whichever of the two neighbours was written later (the one that left the gap)
+            a = next(k for k, (r, _) in enumerate(ranges) if any(i.lo == above.lo and i.lo_closed == above.lo_closed for i in r))
+            b = next(k for k, (r, _) in enumerate(ranges) if any(i.hi == below.hi and i.hi_closed == below.hi_closed for i in r))
+            at, near = ranges[max(a, b)][1], ranges[min(a, b)][1]
+            shown = iv.describe(gap, show)
+            self.sink.warning("PR516", at.span, Hint("区间写清含与不含并首尾相接，如 [70%, 80%) 与 [80%, 90%)；若这些值本就按 otherwise 计分，可忽略此警告",
+                                                     "make the ranges meet, as in [70%, 80%) and [80%, 90%); if those values are meant to score by otherwise, ignore this warning"),
+                              labels=[Label(near.span, "相邻的区间", "the neighbouring range")],
+                              gap=shown[2:] if shown.startswith("= ") else shown)
 
     def _domain(self, ctx: Ctx) -> list[iv.Interval]:
         t = ctx.value_type
@@ -212,7 +247,7 @@ class ScoreChecker:
         counting = "continuous"
         if node.counting is not None:
             counting = pick(self.sink, node.counting.text, node.counting.span, COUNTING, Bi("计数方式", "counting"), counting)
-        return ir.DeductScore(points, unit, node.direction, threshold, counting)
+        return ir.DeductScore(points, unit, node.direction, threshold, counting, self.x._source_text(node.unit, ctx) or "per")
 
     def _Checklist(self, node: A.Checklist, ctx: Ctx) -> ir.ScoreForm:
         items = [ir.Band(self.x.boolean(it.cond, ctx), self._points(it.points, ctx)) for it in node.items]

@@ -45,6 +45,8 @@ def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=(), grades=
                     sink.error("PR704", item.span, what="as_of 应为日期，如 2024-06-30", what_en="as_of takes a date, e.g. 2024-06-30")
                 continue
             if name not in checker.inputs:
+                if checker.unread_names:  # maybe an input of the file that could not be read (PR701)
+                    continue
                 sink.error("PR704", item.name.span, suggest(name, checker.inputs), what=f"没有名为 {name} 的输入项",
                            what_en=f"there is no input named {name}")
                 continue
@@ -68,7 +70,7 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
     if e.kind in ("alert", "no_alert"):
         name = e.target.text
         if name not in names.alerts:
-            if name not in checker.broken:  # declared in a part that did not parse: already reported
+            if name not in checker.broken and name not in checker.broken_alerts and not checker.unread_include:  # in a part that did not parse: already reported
                 sink.error("PR704", e.target.span, suggest(name, names.alerts), what=f"没有名为 {name} 的预警",
                            what_en=f"there is no alert named {name}")
             return None
@@ -85,7 +87,7 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
     value = literal_value(e.value)
     if e.target == "grade":
         if grade_names is None:
-            if not checker.broken and not checker.broken_grade:
+            if not checker.broken and not checker.broken_grade and not checker.unread_include:
                 sink.error("PR704", e.span, what="没有 grade by total 声明，无法期望等级",
                            what_en="there is no `grade by total`: no grade to expect")
             return None
@@ -140,7 +142,7 @@ def _expect(checker, e: A.ExpectItem, grade_names, names: _Names):
         if not _label_ok(sink, e.value, value, _choices(names.outputs[parts[0]]), "可选值", "choice"):
             return None
         return ("output", parts[0], value, e.span)
-    if not found and parts[0] in checker.broken:
+    if not found and (parts[0] in checker.broken or checker.unread_include):
         return None  # declared in a part that did not parse: already reported
     if len(found) > 1:
         sink.error("PR203", ref.span, name=ref.dotted, candidates=[i.dotted for i in found])

@@ -25,6 +25,20 @@ _DECLARED = re.compile(r"^[ \t\u3000]*(?:input|let|def|output|(?:bonus\s+|penalt
 # word no name can be (it has spaces), so that it silences only `grade` and tests' expected grade
 BROKEN_GRADE = "grade by total"
 _GRADE_BY_TOTAL = re.compile(r"^[ \t\u3000]*grade\s+by\s+total\b", re.M)
+# Any part that did not parse (the file is not empty, whatever it declares), and one that may
+# read inputs, lets or defs without declaring a name (an alert, an override): lint would call
+# what only it reads unused. Marked, as BROKEN_GRADE, with words no name can be.
+BROKEN_PART = "unparsed part"
+BROKEN_READS = "unparsed reader"
+_READS = re.compile(r"^[ \t\u3000]*(?:alert|override|预警)\b")
+# The name of an alert that did not parse, kept apart from the names expressions can read (a test's
+# `expect { alert 名称 }` must not say there is no such alert): BROKEN_ALERT + name.
+BROKEN_ALERT = "unparsed alert\n"
+# A file named by extends/use that could not be read (PR701): whatever it declares is unknown, so
+# names, tests, weight sums and overrides that may rely on it are not reported again.
+BROKEN_INCLUDE = "unread include"
+BROKEN_USE = "unread use"  # the same for a use file: only inputs, lets and defs are unknown
+_ALERT_NAME = re.compile(r"^[ \t\u3000]*alert\s+(`[^`\n]+`|[^\s{]+)", re.M)
 
 _TERMINAL_WORDS = {
     "NAME": ("名称", "a name"), "QUOTED_NAME": ("`名称`", "a `name`"), "NUMBER": ("数字", "a number"),
@@ -83,6 +97,10 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
             broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
             if _GRADE_BY_TOTAL.search(chunk):
                 broken.add(BROKEN_GRADE)
+            broken.add(BROKEN_PART)
+            broken.update(BROKEN_ALERT + n.strip("`") for n in _ALERT_NAME.findall(chunk))
+            if _READS.match(chunk) or a == 0 and not _TOP.match(chunk):  # or text before any declaration
+                broken.add(BROKEN_READS)
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
 
 
@@ -114,8 +132,22 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
             hint = Hint("这里的字节不是有效的 UTF-8（文件可能在复制或转换编码时损坏）：删掉这个字符，重新输入",
                         "these bytes are not valid UTF-8 (the file may have been damaged when copied or re-encoded): "
                         "delete the character and type it again")
+        elif ch == "。":
+            hint = Hint("语句末尾不写句号：删掉“。”（一行一句，同一行写两句用 ; 隔开）",
+                        "a statement does not end with 。: delete it (one statement a line, or ; between two)")
+        elif ch in "【】〔〕":
+            hint = Hint("区间用方括号或圆括号：[80%, 90%)（方括号含端点，圆括号不含）",
+                        "a range takes square brackets or parentheses: [80%, 90%) (a square bracket includes its end)")
+        elif ch in "～~":
+            hint = Hint("区间写成 [80%, 90%)（方括号含端点，圆括号不含），不用“～”",
+                        "write a range as [80%, 90%) (a square bracket includes its end), not with ～")
         elif ch in "%％":
             hint = Hint("百分数写在数字后面，如 95%", "a percent sign follows a number, as in 95%")
+            # `低于60%`: 低于60 is one name (names may contain digits), then the % is left over
+            words = "|".join(sorted(_CMP_WORDS_BEFORE, key=len, reverse=True))
+            m = re.search(r"(?:^|[^\w`])(" + words + r")(\d[\d_.]*)$", src.text[:pos])
+            if m:
+                hint = comparison_word_hint(m.group(1), m.group(2) + ch, after=False)
         sink.error("PR101", src.span(pos, pos + 1), hint, char=repr(ch))
         return
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
@@ -184,16 +216,32 @@ def _unclosed_brace(text: str, a: int, b: int) -> int | None:
 
 
 def _unclosed(text: str, a: int, b: int, opening: str, closing: str) -> int | None:
-    """Offset of the first opening bracket in text[a:b] left open (ignoring strings and comments)."""
-    stack = []
+    """Offset of the opening bracket in text[a:b] left open (ignoring strings and comments).
+
+    Counting alone names the outermost one, but the one missing its closer is usually inside:
+    a leaf without its } lets the group's } close the leaf, and the group's { is left over. So a
+    closer on a line indented less than its opener's line marks that opener as the unclosed one
+    (the file's indentation says which { the } was written for)."""
+    stack, misfit = [], None
     for i, ch, in_string in _scan_code(text, a, b):
         if in_string:
             continue
         if ch in opening:
             stack.append(i)
         elif ch in closing and stack:
-            stack.pop()
-    return stack[0] if stack else None
+            opened = stack.pop()
+            if misfit is None and _indent(text, i) < _indent(text, opened):
+                misfit = opened
+    if not stack:
+        return None
+    return misfit if misfit is not None else stack[0]
+
+
+def _indent(text: str, pos: int) -> int:
+    """Columns of blank at the start of the line holding pos (a tab as four)."""
+    line = text[text.rfind("\n", 0, pos) + 1:pos]
+    blank = line[:len(line) - len(line.lstrip(" \t\u3000"))]
+    return len(blank) + 3 * blank.count("\t")
 
 
 _BAND_CMP = re.compile(r"^([>＞<＜=＝!！][=＝]|[<＜][>＞]|>|<|=|≥|≤|≠|≧|≦|＞|＜|＝)\s*(\S.*?)\s*$")
@@ -231,7 +279,54 @@ def _range_band_hint(tok, text: str) -> Hint | None:
     return Hint(f"每个比较都写出 value：{spelled}", f"give each comparison its value: {spelled}")
 
 
+# How documents say a comparison in words, before or after the number ("90%以上", "低于60%"):
+# in Chinese legal usage 以上/以下/以内 include the number, 超过/低于/不足 do not.
+_CMP_WORDS_AFTER = {"以上": ">=", "及以上": ">=", "以下": "<=", "及以下": "<=", "以内": "<="}
+_CMP_WORDS_BEFORE = {"不低于": ">=", "不少于": ">=", "达到": ">=", "高于": ">", "超过": ">", "大于": ">",
+                     "低于": "<", "少于": "<", "小于": "<", "不足": "<", "不满": "<", "不超过": "<=",
+                     "不高于": "<=", "不大于": "<="}
+_NUMBER_BEFORE = re.compile(r"(\d[\d_.]*\s*[%％]?)\s*$")
+_INCLUSIVE = re.compile(r"[（(]\s*(?:不包含|包含|不含|含)\s*[）)]")
+
+
+def comparison_word_hint(word: str, number: str, after: bool) -> Hint:
+    """`90%以上` → >= 90%, `低于60%` → < 60%: the comparison the words mean."""
+    op = (_CMP_WORDS_AFTER if after else _CMP_WORDS_BEFORE)[word]
+    number = re.sub(r"\s+", "", number).replace("％", "%")
+    written = f"{number}{word}" if after else f"{word}{number}"
+    strict = {">=": ">", "<=": "<"}.get(op)
+    if strict:
+        return Hint(f"“{written}”写成比较：{op} {number}（含本数；不含写 {strict} {number}）",
+                    f"write “{written}” as a comparison: {op} {number} (the number included; {strict} {number} excludes it)")
+    return Hint(f"“{written}”写成比较：{op} {number}", f"write “{written}” as a comparison: {op} {number}")
+
+
 def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
+    before_ = text[:tok.start_pos].rstrip() if text and tok.start_pos is not None else ""
+    if str(tok) in "(（" and text and _INCLUSIVE.match(text, tok.start_pos) and _NUMBER_BEFORE.search(before_):
+        # `>= 90%（含）`, `[80%（含）, 90%)`: 含/不含 is what the comparison or the bracket says
+        return Hint("“（含）”“（不含）”不写在条件里：>= 90% 含 90%，> 90% 不含；区间用方括号表示含、圆括号表示不含，如 [80%, 90%)",
+                    "(含)/(不含) is not written in a condition: >= 90% includes 90%, > 90% does not; in a range a square "
+                    "bracket includes its end and a parenthesis excludes it, as in [80%, 90%)")
+    if tok.type == "NAME" and str(tok) in _CMP_WORDS_AFTER and _NUMBER_BEFORE.search(before_):
+        return comparison_word_hint(str(tok), _NUMBER_BEFORE.search(before_).group(1), after=True)
+    if tok.type in ("NUMBER", "PERCENT") and before_:
+        m = re.search(r"(?:^|[^\w`])(" + "|".join(sorted(_CMP_WORDS_BEFORE, key=len, reverse=True)) + r")$", before_)
+        if m:
+            return comparison_word_hint(m.group(1), str(tok), after=False)
+    if text and tok.start_pos is not None and (
+            (tok.type == "_LBRACE" and not text[text.rfind("\n", 0, tok.start_pos) + 1:tok.start_pos].strip())
+            or (tok.type == "_NL" and "_LBRACE" in expected
+                and re.match(r"(?:[ \t\u3000]*(?:#[^\n]*)?\n)*[ \t\u3000]*[{｛]", text[tok.start_pos:]))):
+        # a { on a line of its own (as in C# or Java): the newline has already ended the header
+        return Hint("{ 要写在声明那一行的末尾，不能单独成行，如 indicator 名称 weight 5 {",
+                    "the { goes at the end of the declaration's line, not on a line of its own, as in indicator NAME weight 5 {")
+    if ((tok.type in ("NAME", "QUOTED_NAME") or tok.type in _keywords()) and text and tok.start_pos is not None
+            and (block := re.search(r"\b(given|expect)\s*[{｛][^{}｛｝]*$", text[a:tok.start_pos]))):
+        # `given { a = 1 b = 2 }`: the items of a test need a comma (or a new line) between them
+        example = "given { a = 1, b = 2 }" if block.group(1) == "given" else "expect { total = 90.00, grade = 优 }"
+        return Hint(f"测试的各项之间用逗号或换行隔开：{example}",
+                    f"the items of a test are separated by commas or new lines: {example}")
     if tok.type == "AND" and "_ARROW" in expected and text:
         hint = _range_band_hint(tok, text)
         if hint is not None:
@@ -278,11 +373,15 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         return Hint("表达式在行尾没有写完；换行续写时请把运算符留在上一行末尾",
                     "the expression is incomplete at the end of the line; to wrap, end the line with the operator")
     word = str(tok)
-    if tok.type == "NAME" and word in _CHINESE_KEYWORDS:  # 等级 by total, 预警 …, 权重 5: the words of the documents
-        keyword = _CHINESE_KEYWORDS[word]
+    if tok.type == "NAME" and (word in _CHINESE_KEYWORDS or word in _CHINESE_LOGIC):  # 等级 by total, 权重 5, 且
         words = _keywords()
-        if keyword in {words[t] for t in expected if t in words}:
-            return Hint(f"关键字用英文：写 {keyword}（不写“{word}”）", f"keywords are English: write {keyword} (not {word})")
+        allowed = {words[t] for t in expected if t in words}
+        for keyword in (_CHINESE_KEYWORDS.get(word), _CHINESE_LOGIC.get(word)):
+            if keyword in allowed:
+                return Hint(f"关键字用英文：写 {keyword}（不写“{word}”）", f"keywords are English: write {keyword} (not {word})")
+    if re.search(r"(?:^|[\s{;｛；(（])(?:如果|若)$", before):  # `score 如果 value >= 90% 则 …`: 如果 read as a name
+        return Hint("条件写成 if 条件 then 甲 else 乙（不写“如果…则…否则”）",
+                    "a condition is written if … then … else … (not 如果…则…否则)")
     if tok.type == "_LBRACE" and text:
         m = re.search(r"(?:^|\s)score\s+(\S+)\s*$", before)
         if m and m.group(1) in _CHINESE_FORMS:  # score 分档 { … }
@@ -318,6 +417,9 @@ _CHINESE_KEYWORDS = {
     "编码": "code", "单位": "unit", "说明": "note", "消息": "message", "提示": "message", "其他": "otherwise",
     "其余": "otherwise", "否则": "otherwise", "上限": "max", "最高": "max",
 }
+# and/or/if written in Chinese inside a condition (否则 is else there, otherwise in bands)
+_CHINESE_LOGIC = {"且": "and", "并且": "and", "而且": "and", "或": "or", "或者": "or", "则": "then", "那么": "then",
+                  "否则": "else"}
 _CHINESE_FORMS = {
     "分档": "bands", "区间": "bands", "分段": "bands", "线性": "linear", "插值": "linear", "清单": "checklist",
     "逐项": "checklist", "匹配": "match", "对应": "match",
