@@ -126,6 +126,37 @@ class Num:
         return Num(t(self.f), t(self.e), t(self.r), t(self.d), t(self.m), dp=self.dp)
 
 
+class Scaled(Num):
+    """An exact decimal q / 10^places held by its integer q (float64 holding integers, |q| ≤
+    qmax < 2^53): a rounded score. Groups and the total add the integers (add_scores), exactly
+    and with no bound to track; f is computed only if something reads it."""
+
+    __slots__ = ("q", "places", "qmax", "_f")
+
+    def __init__(self, q, places: int, qmax: float):
+        s = 10.0**places
+        self.q, self.places, self.qmax, self._f = q, places, qmax, None
+        self.e, self.r, self.d, self.m, self.k, self.dp = 0.0, (U if places else 0.0), s, 0, None, places
+        self._mx, self._zero = qmax / s * (1 + U), None
+
+    @property
+    def f(self):
+        if self._f is None:
+            self._f = self.q / 10.0**self.places
+        return self._f
+
+
+def add_scores(a: Num, b: Num, minus: bool = False) -> Num:
+    """a ± b for scores: the integers of two Scaled of the same places, else add()."""
+    if type(a) is Scaled and type(b) is Scaled and a.places == b.places and a.qmax + b.qmax < BIG:
+        return Scaled(a.q - b.q if minus else a.q + b.q, a.places, a.qmax + b.qmax)
+    return add(a, b, minus)
+
+
+def neg_score(a: Num) -> Num:
+    return Scaled(-a.q, a.places, a.qmax) if type(a) is Scaled else neg(a)
+
+
 def const(c: Fraction) -> Num:
     """A constant: the correctly rounded float, its exact relative error, its denominator."""
     f = float(c)

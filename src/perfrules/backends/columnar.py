@@ -265,7 +265,7 @@ class ColumnarEvaluator:
             qs = np.clip(q, 0, hi, out=q if fresh else None)
             if miss.any():
                 np.copyto(qs, 0.0, where=miss)
-            score = cn.from_q(qs, s.places, qmax=float(hi))
+            score = cn.Scaled(qs, s.places, float(hi))
             if scaled.denominator != 1:  # a weight off the rounding grid (0.125 at 2 places)
                 score = cn.select(high & ~miss, wc, score)
                 if high.any():  # flagged only where the raw points pass it, not the rounding
@@ -296,9 +296,11 @@ class ColumnarEvaluator:
         kids = ind.children
         score = run.env[f"score:{kids[0]}"]
         for c in kids[1:]:
-            score = cn.add(score, run.env[f"score:{c}"])
+            score = cn.add_scores(score, run.env[f"score:{c}"])
         if ind.kind != "normal":
             score = cn.minmax(cn.minmax(score, self.consts[Fraction(0)], True), self.consts[ind.weight], False)
+        elif type(score) is cn.Scaled and score.places == self.s.places:
+            res.score_q[ind.id] = score.q  # the sum of its leaves' rounded scores: shown as it is
         run.env[f"score:{ind.id}"] = score
         res.scores[ind.id] = score
         ex = res.excluded[kids[0]]
@@ -312,16 +314,17 @@ class ColumnarEvaluator:
     def _total(self, run: ChunkRun, res: ChunkResult) -> None:
         p, s, n = self.p, self.s, run.n
         zero = self.consts[Fraction(0)]
-        base, extra = zero, zero
+        base, extra = None, None
         for i in p.top:
             ind = p.indicators[i]
             sc = run.env[f"score:{i}"]
             if ind.kind == "normal":
-                base = cn.add(base, sc)
-            elif ind.kind == "bonus":
-                extra = cn.add(extra, sc)
+                base = sc if base is None else cn.add_scores(base, sc)
+            elif extra is None:
+                extra = sc if ind.kind == "bonus" else cn.neg_score(sc)
             else:
-                extra = cn.add(extra, sc, minus=True)
+                extra = cn.add_scores(extra, sc, minus=ind.kind != "bonus")
+        base = zero if base is None else base
         excl = zero
         for ind in p.indicators:
             if ind.is_leaf and self._normal_root[ind.id] and ind.missing == "exclude" and res.excluded[ind.id].any():
@@ -334,7 +337,11 @@ class ColumnarEvaluator:
             left = cn.select(all_out, T, cn.add(T, excl, minus=True))
             scaled = cn.div(cn.mul(base, T), left, False, 0)
             base = cn.select(some, scaled, base)
-        q = run.round(cn.add(base, extra), None, s.places, s.rounding)
+        whole = base if extra is None else cn.add_scores(base, extra)
+        if type(whole) is cn.Scaled and whole.places == s.places:
+            q = whole.q  # rounded scores added up: on the grid already
+        else:
+            q = run.round(whole, None, s.places, s.rounding)
         rid = run.reasons.id(Missing("excluded", "全部指标 / every indicator"))
         m = np.where(all_out, rid, 0) if all_out.any() else 0
         q = np.where(all_out, 0.0, np.broadcast_to(q, (n,)))
