@@ -73,8 +73,15 @@ def routes_from_dir(directory) -> Routes:
         raise RouteProblem("PR804", f"找不到规则目录：{root}", f"no such rules directory: {root}")
     routes = Routes()
     for path in sorted(root.rglob("*.rules")):
+        if path.is_dir():  # a folder named like a rule file (e.g. backup.rules/) holds no rules itself
+            continue
         try:
             rs = load(path)
+        except OSError as err:
+            # A dangling link or an unreadable file: said in the user's language, as for a single
+            # rule file (it reached the generic handler as "[Errno 2] No such file …").
+            raise RouteProblem("PR804", f"无法读取规则文件 {path}：{os_reason(err)}",
+                               f"cannot read rule file {path}: {err.strerror}") from None
         except CompileError as err:
             if _APPLIES.search(path.read_text(encoding="utf-8", errors="replace")):
                 raise RouteProblem("PR805", f"规则文件有错误：{path}", f"the rule file has errors: {path}", err) from None
