@@ -215,6 +215,7 @@ def detect_encoding(path: str | Path) -> str:
         non_ascii_at = -1
         first = b""  # the first line with non-ASCII bytes
         valid = invalid = 0  # non-ASCII characters that decode / bytes that do not
+        wide = False  # a UTF-8 character of 3 or 4 bytes (every CJK ideograph) was seen
         pending = b""
         while True:
             eof = not chunk
@@ -241,6 +242,7 @@ def detect_encoding(path: str | Path) -> str:
                 high = len(text) - len(text.translate(None, _HIGH_BYTES))
                 decoded = text.decode("utf-8", "surrogateescape")
                 bad = len(_ESCAPED.findall(decoded))
+                wide = wide or _WIDE.search(decoded) is not None
                 invalid += bad
                 valid += len(decoded) - (len(text) - high) - bad
             if eof:
@@ -250,6 +252,8 @@ def detect_encoding(path: str | Path) -> str:
             if non_ascii_at < 0 and seen >= _SNIFF_LIMIT:
                 break
             chunk = fh.read(_SNIFF_CHUNK)
+    if not wide and first and _gbk_read_as_utf8(first):
+        return "gb18030"
     if invalid * 4 < valid or not invalid:
         return "utf-8"
     try:
@@ -259,6 +263,26 @@ def detect_encoding(path: str | Path) -> str:
     return "gb18030"
 
 
+def _gbk_read_as_utf8(line: bytes) -> bool:
+    """A GBK header that happens to be valid UTF-8: 原值,实值 is D4AD D6B5,CAB5 D6B5 — as UTF-8
+    two Armenian/Hebrew letters, no Chinese. Chinese in UTF-8 takes 3 bytes a character, so
+    when no such character was seen, the header's UTF-8 reading has Cyrillic … NKo letters
+    (U+0400–U+07FF: not the Latin-1 symbols ° × · ², accented or pinyin letters, or Greek μ Ω
+    that a real UTF-8 header may have) and its GB18030 reading is all Chinese, the file is GBK
+    (it was read as UTF-8, and every column was "missing")."""
+    text = line.decode("utf-8")
+    if not _MIDDLE.search(text):
+        return False
+    try:
+        gb = line.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isascii() or _CHINESE.match(c) for c in gb)
+
+
+_WIDE = re.compile("[\u0800-\ud7ff\ue000-\U0010ffff]")  # not the surrogate escapes of bad bytes
+_MIDDLE = re.compile("[\u0400-\u07ff]")
+_CHINESE = re.compile("[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 _ESCAPED = re.compile("[\udc80-\udcff]")
@@ -380,12 +404,15 @@ def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok:
     if len(cells) > width:
         extra = cells[width:]
         if not _is_empty_row(extra):
-            shown = short_repr([v for v in extra if not _is_empty_cell(v)][:3])
+            # each cell quoted as other messages quote a cell ('y'、'z'), not a Python list (['y', 'z'])
+            shown = [short_repr(v) for v in extra if not _is_empty_cell(v)]
+            more = "…" if len(shown) > 3 else ""
             return _error_record(
                 row,
                 "too_many_cells",
-                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}{span_zh}）",
-                f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown}{span_en})",
+                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{'、'.join(shown[:3])}{more}{span_zh}）",
+                f"row {row} has {len(cells)} cells but the header has {width} columns "
+                f"(extra: {', '.join(shown[:3])}{more}{span_en})",
                 dict(zip(columns, cells)),
             )
         cells = cells[:width]
@@ -707,7 +734,10 @@ class _XlsxSource(RecordSource):
         wb = self._workbook
         names = wb.sheetnames
         if sheet is None:
-            return wb.worksheets[0]
+            # The first sheet the user sees: a hidden one in front (a lookup table, an export's
+            # settings) is not "the first sheet" of the workbook as Excel shows it.
+            return next((ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"),
+                        wb.worksheets[0])
         if isinstance(sheet, str):
             if sheet in names:
                 return wb[sheet]
@@ -1244,7 +1274,7 @@ def open_records(
             when ``None``.
         encoding: text encoding for CSV/TSV/JSON/JSONL; detected for CSV/TSV
             when ``None`` (see :func:`detect_encoding`), UTF-8 for JSON.
-        sheet: XLSX worksheet, by name or 1-based index; the first sheet
+        sheet: XLSX worksheet, by name or 1-based index; the first visible sheet
             when ``None``.
 
     Returns:
