@@ -1,0 +1,149 @@
+"""Regressions from the fourth data acceptance run (another system's files and services)."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+import perfrules
+from perfrules.cli import main
+
+RANGES = """\
+settings { total 10 }
+input 分: number in [0, 100]
+input 率: percent in [0, 100%]
+input 件: count
+indicator 综合 weight 10 {
+  value 分
+  score value / 10
+}
+output 件值 = 件
+"""
+
+
+@pytest.fixture()
+def ranges(tmp_path):
+    path = tmp_path / "r.rules"
+    path.write_text(RANGES, encoding="utf-8")
+    return perfrules.load(path)
+
+
+@pytest.mark.parametrize("name, cell", [
+    ("件", "3.0000000000000000001"),  # no whole number, though its float is 3.0
+    ("件", 3.0000000000000004),  # a float column: the row path reads 3.0000000000000004
+    ("分", "100.0000000000000001"),  # outside [0, 100], though its float is 100.0
+    ("率", "1.0000000000000000001"),
+    ("分", 2**60),  # an integer beyond 2**53
+    ("件", "12345678901234567890"),  # a valid count beyond a float's digits
+    ("分", "99.99999999999999999"),
+])
+@pytest.mark.parametrize("backend", ["columnar", "reference"])
+def test_cells_beyond_fifteen_digits_are_checked_like_the_row_path(ranges, name, cell, backend):
+    # Such a cell was marked for the exact evaluator without its type's checks (its float and
+    # places cannot show them); the exact evaluator then met the conversion error the columnar
+    # conversion had not reported: AssertionError out of evaluate_table and perfrules eval.
+    record = {"分": "50", "率": "50%", "件": "3", name: cell}
+    one = ranges.evaluate_one(record)
+    table = ranges.evaluate_table(pa.table({k: [v] for k, v in record.items()}), backend=backend, lang="en")
+    assert table.column("total")[0].as_py() == one.total
+    assert table.column("error")[0].as_py() == (one.error.message_en if one.error else None)
+
+
+def test_a_long_count_cell_in_a_file_is_an_error_row(tmp_path, capsys):
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("分,率,件\n50,50%,3\n50,50%,3.0000000000000000001\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
+    rows = [__import__("json").loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in rows] == ["ok", "error"]
+    assert "not a whole number" in rows[1]["error"]
+
+
+ROUTED = 'applies to "区甲局"\nsettings { total 10 }\ninput 数: amount\nindicator 甲 weight 10 {\n  value 数\n  score value\n}\n'
+
+
+def _routes_dir(tmp_path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "a.rules").write_text(ROUTED, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("单位名称,数\n区甲局,5\n", encoding="utf-8")
+    return d, data
+
+
+def test_a_folder_named_like_a_rule_file_is_not_read(tmp_path, capsys):
+    d, data = _routes_dir(tmp_path)
+    (d / "old.rules").mkdir()  # e.g. a backup folder: it was "[Errno 21] Is a directory"
+    assert main(["eval", "--rulesets", str(d), "--data", str(data), "-o", str(tmp_path / "o.csv")]) == 0
+    assert "Errno" not in capsys.readouterr().err
+
+
+def test_an_unreadable_rule_file_under_rulesets_is_named_in_the_users_language(tmp_path, capsys):
+    d, data = _routes_dir(tmp_path)
+    (d / "gone.rules").symlink_to(tmp_path / "nowhere.rules")
+    assert main(["eval", "--rulesets", str(d), "--data", str(data), "-o", str(tmp_path / "o.csv"), "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert "Errno" not in err and "PR804" in err and "gone.rules" in err and "不存在" in err
+
+
+def test_too_many_cells_quotes_the_extra_cells_not_a_python_list(tmp_path, capsys):
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("分,率,件\n50,50%,3,y,z\n", encoding="utf-8")
+    for backend in ("columnar", "row"):
+        out = tmp_path / f"o-{backend}.csv"
+        assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "zh", "--backend", backend]) == 0
+        text = out.read_text(encoding="utf-8-sig")
+        assert "多出的内容：'y'、'z'" in text and "['" not in text
+
+
+@pytest.mark.parametrize("header", ["原值,实值", "学校,实值"])
+def test_a_gbk_header_that_is_valid_utf8_is_read_as_gbk(tmp_path, capsys, header):
+    # Every character of 原值,实值 in GBK is a lead byte C2–DF and a trail byte 80–BF: valid
+    # UTF-8 (Armenian and Hebrew letters). Read as UTF-8, every column was "missing".
+    from perfrules.io.readers import detect_encoding
+
+    rules = tmp_path / "r.rules"
+    rules.write_text("settings { total 10 }\ninput 原值: amount\ninput 实值: amount\n"
+                     "indicator 比 weight 10 {\n  value 实值 / 原值\n  score ratio(target: 100%)\n}\n", encoding="utf-8")
+    rules.write_text(rules.read_text(encoding="utf-8").replace("原值", header.split(",")[0]), encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_bytes(f"{header}\n100,95\n".encode("gbk"))
+    assert detect_encoding(data) == "gb18030"
+    out = tmp_path / "o.csv"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out)]) == 0
+    assert "9.50" in out.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("text", ["café,naïve\n1,2\n", "m²,x\n1,2\n", "Ωμ,x\n1,2\n", "Dānwèi,x\n1,2\n", "原值,实值\n1,2\n",
+                                  "Отдел,x\n1,2\n" + "区卫健局,1\n"])
+def test_utf8_headers_stay_utf8(tmp_path, text):
+    from perfrules.io.readers import detect_encoding
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert detect_encoding(path) == "utf-8"
+
+
+def test_a_hidden_first_sheet_is_not_the_default(tmp_path, capsys):
+    from openpyxl import Workbook
+
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    wb = Workbook()
+    wb.active.title = "参数"
+    wb.active.append(["这是导出程序的参数页"])
+    wb.active.sheet_state = "hidden"
+    ws = wb.create_sheet("数据")
+    for row in (["分", "率", "件"], [50, "50%", 3]):
+        ws.append(row)
+    data = tmp_path / "d.xlsx"
+    wb.save(data)
+    out = tmp_path / "o.csv"
+    # Excel shows 数据 as the first sheet; the hidden one was read: "missing columns 分、率、件"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out)]) == 0
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "o2.csv"), "--sheet", "2"]) == 0
+    assert out.read_bytes() == (tmp_path / "o2.csv").read_bytes()
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--sheet", "1"]) == 2  # numbers count hidden sheets
