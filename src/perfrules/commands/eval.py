@@ -137,13 +137,19 @@ def run(args) -> int:
              f"--format {fmt} needs -o FILE (binary formats are not written to the terminal)")
         return 2
     if args.output and to_stdout is None and table_out is None:
-        problem = _output_problem(args.output, args.data)
+        problem = _output_problem(args.output, args.data) or _overwrites_input(args.output, "输出文件", "the output", args)
         if problem:
             _say(lang, *problem)
             return 2
     if args.summary_json:
         # Found before any work: a folder or a missing folder was an internal error after scoring.
-        problem = _summary_problem(args.summary_json, args.data)
+        problem = (_summary_problem(args.summary_json, args.data)
+                   or _overwrites_input(args.summary_json, "--summary-json", "--summary-json", args))
+        if not problem and args.output and _same_path(args.summary_json, args.output):
+            # the summary was written over the results after scoring: every result lost, exit 0
+            problem = (f"--summary-json {args.summary_json} 与输出文件（-o）是同一个文件：汇总会覆盖结果，请换一个文件名",
+                       f"--summary-json {args.summary_json} is the output file (-o): the summary would overwrite the "
+                       "results; choose another name")
         if problem:
             _say(lang, *problem)
             return 2
@@ -160,6 +166,26 @@ def _is_data_file(out: Path, data: str) -> bool:
         return out.exists() and Path(data).exists() and os.path.samefile(out, data)
     except OSError:
         return False
+
+
+def _same_path(a: str, b: str) -> bool:
+    """`a` and `b` name one file, whether or not it exists yet (links followed)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _overwrites_input(path: str, what_zh: str, what_en: str, args) -> tuple[str, str] | None:
+    """Why writing `path` would destroy an input other than the data file (the rule file, the
+    --map or --routes file): found before any work, or None. A JSON result or summary written
+    over routes.json or a mapping file replaced it without a word."""
+    for given, zh, en in ((args.rules, "规则文件", "rule file"), (args.mapping, "列对照文件（--map）", "--map file"),
+                          (args.routes, "路由文件（--routes）", "--routes file")):
+        if given and _is_data_file(Path(path), given):
+            return (f"{what_zh} {path} 就是{zh}本身：会覆盖它，请换一个文件名",
+                    f"{what_en} {path} is the {en} itself: it would be overwritten; choose another name")
+    return None
 
 
 def _summary_problem(path: str, data: str) -> tuple[str, str] | None:
