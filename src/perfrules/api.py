@@ -163,6 +163,10 @@ class Ruleset:
                 if type(out) is tuple:
                     return None, out[0]
                 return fast.to_raw(out), []
+        if pop is not None:
+            from .runtime.population import check_given
+
+            check_given(pop, len(self.program.populations))
         env, errors = convert_record(self.program.inputs, record)
         if errors:
             return None, errors

@@ -450,6 +450,9 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
     if ruleset.has_population and pop is None:
         raise ValueError("these rules use population functions (rank, max_of, …): a stream is scored in two passes; "
                          "pass pop= (the statistics of the whole stream) or use evaluate_table")
+    from .runtime.population import check_given
+
+    check_given(pop, len(ruleset.program.populations))
     it = iter(batches)
     b = None
     start = 1
