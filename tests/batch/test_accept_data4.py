@@ -5,6 +5,7 @@ import pyarrow as pa
 import pytest
 
 import perfrules
+from conftest import ROOT
 from perfrules.cli import main
 
 RANGES = """\
@@ -147,3 +148,68 @@ def test_a_hidden_first_sheet_is_not_the_default(tmp_path, capsys):
     assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "o2.csv"), "--sheet", "2"]) == 0
     assert out.read_bytes() == (tmp_path / "o2.csv").read_bytes()
     assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--sheet", "1"]) == 2  # numbers count hidden sheets
+
+
+def test_summary_json_onto_the_output_or_an_input_is_refused_before_work(tmp_path, capsys):
+    rules = tmp_path / "r.rules"
+    rules.write_text(ROUTED, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("单位名称,数\n区甲局,5\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    # the summary was written over the results after scoring (exit 0, every result gone)
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--summary-json", str(tmp_path / "." / "o.csv")]) == 2
+    assert not out.exists()
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--summary-json", str(rules)]) == 2
+    mapping = tmp_path / "m.json"
+    mapping.write_text('{"数": "数"}', encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "--map", str(mapping), "-o", str(mapping)]) == 2
+    routes = tmp_path / "routes.json"
+    routes.write_text('{"区甲局": "r.rules"}', encoding="utf-8")
+    assert main(["eval", "--routes", str(routes), "--data", str(data), "-o", str(routes)]) == 2
+    assert main(["eval", "--routes", str(routes), "--data", str(data), "-o", str(out), "--summary-json", str(routes)]) == 2
+    assert rules.read_text(encoding="utf-8") == ROUTED and mapping.read_text(encoding="utf-8") == '{"数": "数"}'
+    assert routes.read_text(encoding="utf-8") == '{"区甲局": "r.rules"}'
+    err = capsys.readouterr().err
+    assert "Errno" not in err and ("overwritten" in err or "覆盖" in err)
+
+
+POP = """\
+settings { total 10 }
+input 数: amount
+indicator 名次 weight 10 {
+  value 数
+  score if rank(value) = 1 then full else 0
+}
+"""
+
+
+def test_a_wrong_pop_is_named(tmp_path):
+    import pyarrow as pa
+
+    rules = perfrules.compile(POP)
+    other = perfrules.load(ROOT / "docs" / "cookbook" / "rank.rules")
+    table = pa.table({"数": ["1", "2"]})
+    foreign = other.population_stats(pa.table({"完成数": ["1"], "计划数": ["2"]}))
+    for pop, error in (([], ValueError), ("x", TypeError), (foreign, ValueError)):
+        with pytest.raises(error, match="pop="):  # was IndexError / AttributeError from inside
+            list(rules.evaluate_batches([table], pop=pop))
+        with pytest.raises(error, match="pop="):
+            rules.evaluate_one({"数": "1"}, pop=pop)
+    pop = rules.population_stats(table)
+    got = [b.column("total").to_pylist() for b in rules.evaluate_batches([table], pop=tuple(pop), lang="en")]
+    assert got == [[rules.evaluate_one({"数": "1"}, pop=pop).total, rules.evaluate_one({"数": "2"}, pop=pop).total]]
+
+
+def test_an_xlsx_cell_beyond_excels_limit_ends_with_an_ellipsis(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES.replace("output 件值 = 件", "input 备注: text\noutput 备注值 = 备注"), encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("分,率,件,备注\n50,50%,3," + "x" * 40000 + "\n", encoding="utf-8")
+    out = tmp_path / "o.xlsx"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
+    ws = load_workbook(out).active
+    header, row = list(ws.iter_rows(values_only=True))
+    cell = row[header.index("备注值")]
+    assert len(cell) == 32767 and cell.endswith("…")  # openpyxl cut it without a sign
