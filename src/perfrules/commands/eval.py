@@ -44,7 +44,7 @@ def configure(p) -> None:
                    help="output format")
     p.add_argument("--id", dest="id_column", metavar="COLUMN", help="the column that identifies a record (e.g. 单位名称)")
     p.add_argument("--as-of", metavar="DATE", help="evaluation date for time progress and as_of (2024-06-30, 2024/6/30, 2024年6月30日 or 20240630)")
-    p.add_argument("--map", dest="mapping", metavar="FILE", help='JSON {"data column": "input name"} for other headers')
+    p.add_argument("--map", dest="mapping", metavar="FILE", help='JSON {"data column": "input name"} for other headers (it wins over a column named like the input)')
     p.add_argument("--encoding", help="text encoding of a CSV/JSON file (default: detect UTF-8/BOM/GB18030)")
     p.add_argument("--sheet", help="XLSX sheet name or 1-based number, hidden sheets counted (default: the first visible sheet)")
     p.add_argument("--backend", choices=("columnar", "row", "reference"), default="columnar",
