@@ -97,9 +97,14 @@ def routes_from_file(path) -> Routes:
     """A JSON object {"unit": "rule file"} (paths relative to the JSON file)."""
     from .api import CompileError, load
 
+    from .io.mapping import read_json_text
+
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
+        data = json.loads(read_json_text(p))
+    except UnicodeDecodeError:  # was an internal error (exit 70)
+        raise RouteProblem("PR804", f"无法读取路由文件 {p}：不是 UTF-8 或 GB18030 编码的文本",
+                           f"cannot read routes file {p}: the text is neither UTF-8 nor GB18030") from None
     except OSError as err:
         raise RouteProblem("PR804", f"无法读取路由文件 {p}：{os_reason(err)}", f"cannot read routes file {p}: {err.strerror}") from None
     except json.JSONDecodeError as err:
