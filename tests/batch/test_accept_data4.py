@@ -213,3 +213,52 @@ def test_an_xlsx_cell_beyond_excels_limit_ends_with_an_ellipsis(tmp_path, capsys
     header, row = list(ws.iter_rows(values_only=True))
     cell = row[header.index("备注值")]
     assert len(cell) == 32767 and cell.endswith("…")  # openpyxl cut it without a sign
+
+
+def test_a_map_wins_over_a_column_named_like_the_input(tmp_path, capsys):
+    # The file's own 预算数 is last year's; the map says 调整后预算 is the one. The name tier came
+    # first, so the map was ignored without a word (执行率 95 / 50).
+    rules = tmp_path / "r.rules"
+    rules.write_text("settings { total 10 }\ninput 预算数: amount\ninput 支出数: amount\n"
+                     "indicator 执行率 weight 10 {\n  value 支出数 / 预算数\n  score ratio(target: 100%)\n}\n",
+                     encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("预算数,调整后预算,支出数\n50,100,95\n", encoding="utf-8")
+    mapping = tmp_path / "m.json"
+    mapping.write_text('{"调整后预算": "预算数"}', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["eval", str(rules), "--data", str(data), "--map", str(mapping), "-o", str(out), "--lang", "en"]) == 0
+    assert '"total":"9.50"' in out.read_text(encoding="utf-8")
+    from perfrules.io import InputSpec, resolve_columns
+
+    plan = resolve_columns(["预算数", "调整后预算"], [InputSpec("预算数")], {"调整后预算": "预算数"})
+    assert plan.by_input == {"预算数": "调整后预算"} and plan.how == {"预算数": "mapping"}
+
+
+def test_gbk_map_and_routes_files_are_read(tmp_path, capsys):
+    # Notepad on Chinese Windows saves "ANSI" (GBK): the routes file was an internal error
+    # (exit 70, UnicodeDecodeError), the map file a Python decoding message.
+    d, data = _routes_dir(tmp_path)
+    routes = tmp_path / "routes.json"
+    routes.write_bytes('{"区甲局": "rules/a.rules"}'.encode("gbk"))
+    mapping = tmp_path / "m.json"
+    mapping.write_bytes('{"数": "数"}'.encode("gbk"))
+    out = tmp_path / "o.csv"
+    assert main(["eval", "--routes", str(routes), "--data", str(data), "--map", str(mapping), "-o", str(out)]) == 0
+    assert "5.00" in out.read_text(encoding="utf-8-sig")
+    routes.write_bytes(b'{"\xff": "a.rules"}')
+    assert main(["eval", "--routes", str(routes), "--data", str(data), "-o", str(out), "--lang", "en"]) == 2
+    assert "neither UTF-8 nor GB18030" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_utf16_encoding_given_for_a_utf8_file_is_a_data_problem(tmp_path, capsys, encoding):
+    # Python's UTF-16 decoder raises a bare UnicodeError (no BOM), not a UnicodeDecodeError:
+    # it was an internal error, exit 70.
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("分,率,件\n50,50%,3\n", encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "--encoding", encoding, "-o", str(tmp_path / "o.csv"),
+                 "--lang", "en"]) == 2
+    assert f"cannot be decoded as {encoding}" in capsys.readouterr().err

@@ -580,7 +580,8 @@ class _CsvSource(RecordSource):
                     yield previous + 1, [], ("csv_syntax", str(exc))
                     previous = reader.line_num
                     continue
-                except UnicodeDecodeError:  # only for UTF-16/32 text streams
+                except UnicodeError:  # only for UTF-16/32 text streams; --encoding utf-16 on a file
+                    # without a BOM raises UnicodeError itself (not a decode error): was exit 70
                     raise self._decode_error(previous + 1) from None
                 end = reader.line_num
                 problem = None
