@@ -175,6 +175,42 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+_MAGIC = ((b"PK\x03\x04", "xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"), (b"PAR1", "parquet"),
+          (b"ARROW1", "arrow"))
+
+
+def data_format(path: Path) -> str:
+    """The format of a data file: its extension's, unless its first bytes say otherwise. An
+    .xlsx renamed .csv was read as text ("a line ends with a lone CR: Mac Excel's format"), an
+    old .xls or a CSV renamed .xlsx failed with openpyxl's "File is not a zip file"."""
+    fmt = detect_format(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return fmt  # the reader says why
+    said = next((f for magic, f in _MAGIC if head.startswith(magic)), None)
+    if said == "xls":
+        raise ReaderError(
+            "xls_not_supported",
+            f"{path} 是旧版 Excel（.xls）文件，不支持；请在 Excel/WPS 中另存为 .xlsx",
+            f"{path} is an old Excel .xls file, which is not supported; save it as .xlsx",
+            path,
+        )
+    if said is not None and said != fmt and not (said == "xlsx" and fmt == "arrow"):
+        return said  # unmistakable bytes: read what the file is
+    if fmt == "xlsx" and said is None and head:
+        raise ReaderError(
+            "bad_xlsx",
+            f"{path} 的扩展名是 {path.suffix}，内容却不是 Excel 工作簿（可能是改了扩展名的 CSV 或网页）；"
+            "请用 Excel/WPS 打开后另存为 .xlsx，或改成它真正的扩展名",
+            f"{path} is named {path.suffix} but is no Excel workbook (a CSV or web page renamed?); "
+            "save it as .xlsx from Excel/WPS, or give it its real extension",
+            path,
+        )
+    return fmt
+
+
 def _canonical_format(fmt: str) -> str:
     key = fmt.lower().lstrip(".")
     key = _ALIASES.get(key, key)
@@ -640,9 +676,16 @@ class _XlsxSource(RecordSource):
             import openpyxl
         except ImportError as exc:  # pragma: no cover - depends on install
             raise _missing_dependency("openpyxl", "xlsx", path) from exc
+        self._fh = None
+        target = path
+        if path.suffix.lower() not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+            # a workbook under another name (data_format read its bytes): openpyxl refuses a
+            # path by its extension, not a file object
+            target = self._fh = open(path, "rb")
         try:
-            self._workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            self._workbook = openpyxl.load_workbook(target, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many unrelated types
+            self.close()
             raise ReaderError(
                 "bad_xlsx", f"无法打开 Excel 文件 {path}：{exc}", f"cannot open Excel file {path}: {exc}", path
             ) from exc
@@ -800,6 +843,10 @@ class _XlsxSource(RecordSource):
         if wb is not None:
             wb.close()
             self._workbook = None
+        fh = getattr(self, "_fh", None)
+        if fh is not None:
+            fh.close()
+            self._fh = None
 
 
 def _missing_dependency(module: str, fmt: str, path: Path) -> ReaderError:
@@ -1287,9 +1334,12 @@ def open_records(
     """
     p = Path(path)
     refuse_folder(p)
-    fmt = _canonical_format(fmt) if fmt is not None else detect_format(p)
+    given = fmt is not None
+    fmt = _canonical_format(fmt) if given else detect_format(p)
     if not p.is_file():
         raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
+    if not given:
+        fmt = data_format(p)
     if fmt in ("csv", "tsv"):
         return _CsvSource(p, fmt, encoding)
     if fmt == "xlsx":
