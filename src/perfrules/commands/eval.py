@@ -265,7 +265,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
 
                 backend = "row" if args.backend == "columnar" else args.backend
                 results = evaluate_file(rules, args.data, encoding=args.encoding, sheet=args.sheet, mapping_path=args.mapping,
-                                        id_column=args.id_column, as_of=as_of, backend=backend)
+                                        id_column=args.id_column, as_of=as_of, backend=backend, summary=summary)
                 _print_table(rules, results, summary, lang, args.detail)
             else:
                 from ..batch import run_file
