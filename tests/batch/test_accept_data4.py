@@ -262,3 +262,49 @@ def test_a_utf16_encoding_given_for_a_utf8_file_is_a_data_problem(tmp_path, caps
     assert main(["eval", str(rules), "--data", str(data), "--encoding", encoding, "-o", str(tmp_path / "o.csv"),
                  "--lang", "en"]) == 2
     assert f"cannot be decoded as {encoding}" in capsys.readouterr().err
+
+
+def _workbook(path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in (["分", "率", "件"], [50, "50%", 3]):
+        wb.active.append(row)
+    wb.save(path)
+
+
+@pytest.mark.parametrize("backend", ["columnar", "row"])
+def test_a_workbook_named_csv_is_read_as_a_workbook(tmp_path, capsys, backend):
+    # It was read as text: "the header line ends with a lone CR (Mac Excel's format)".
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    _workbook(tmp_path / "real.xlsx")
+    data = tmp_path / "export.csv"
+    data.write_bytes((tmp_path / "real.xlsx").read_bytes())
+    for name, path in (("a", data), ("b", tmp_path / "real.xlsx")):
+        assert main(["eval", str(rules), "--data", str(path), "-o", str(tmp_path / f"{name}.csv"), "--backend", backend]) == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert main(["eval", str(rules), "--data", str(data)]) == 0  # the terminal table reads it too
+
+
+@pytest.mark.parametrize("content, says", [(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "old Excel .xls"),
+                                           ("分,率,件\n50,50%,3\n".encode(), "no Excel workbook")], ids=["xls", "csv"])
+def test_a_file_named_xlsx_that_is_none_says_what_it_is(tmp_path, capsys, content, says):
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.xlsx"
+    data.write_bytes(content)
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "o.csv"), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "zip" not in err  # was openpyxl's "File is not a zip file"
+
+
+def test_the_terminal_summary_counts_skipped_blank_lines(tmp_path, capsys):
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("分,率,件\n50,50%,3\n\n50,50%,3\n", encoding="utf-8")
+    summary = tmp_path / "s.json"
+    assert main(["eval", str(rules), "--data", str(data), "--summary-json", str(summary), "--lang", "en"]) == 0
+    assert "1 empty rows skipped" in capsys.readouterr().err  # said with -o, not on the terminal
+    assert '"skipped_empty_rows": 1' in summary.read_text(encoding="utf-8")
