@@ -281,7 +281,8 @@ class Ruleset:
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
                        mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int | None = None,
                        columns: str = "all", threads: int | None = None):
-        """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
+        """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame; a
+        pandas frame's named index levels count as columns, df.set_index("单位名称") included).
 
         Columns match inputs by name, declared alias or `mapping` ({"data column": "input name"});
         missing required columns raise perfrules.batch.DataProblem naming all of them. Returns a

@@ -373,6 +373,11 @@ def _arrow(data):
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         if dup:
             raise DataProblem("PR802", f"数据里有重名的列：{'、'.join(dup)}", f"the data has duplicate columns: {', '.join(dup)}")
+        # A named index is data (df.set_index("单位名称")): it was dropped, so that column was
+        # "missing" (or the --id column not found). An unnamed one (0, 1, 2 …) is not.
+        named = [n for n in data.index.names if n is not None and str(n) not in {str(c) for c in data.columns}]
+        if named:
+            data = data.reset_index(level=named)
         try:
             return pa.Table.from_pandas(data, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
