@@ -187,6 +187,14 @@ def conform(batch, target, ruleset_name: str | None, lang: str):
     return pa.RecordBatch.from_arrays(arrays, schema=target)
 
 
+def unit_key(unit: str) -> str:
+    """A unit name for the loose comparison: NFKC (full-width forms folded), no whitespace,
+    case folded."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", unit).split()).casefold()
+
+
 class Router:
     """Scores pieces of a BatchSource with the ruleset each record's unit names."""
 
@@ -224,6 +232,13 @@ class Router:
             self.batchers[id(rs)] = Batcher(rs, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend,
                                             columns=result_columns)
         self.index = {unit: k for k, rs in enumerate(self.rulesets) for unit, r in routes.units.items() if r is rs}
+        # Another system writes 区农业农村局(含下属单位) for （…）, full-width letters or digits, a space
+        # inside the name or another ASCII case: matched when exactly one ruleset's unit is that
+        # name but for such forms (as column headers are matched).
+        self.loose: dict = {}
+        for unit, k in self.index.items():
+            key = unit_key(unit)
+            self.loose[key] = k if self.loose.get(key, k) == k else -1
 
     def name_of(self, rs) -> str:
         return rs.id or str(self.routes.files[id(rs)])
@@ -232,7 +247,12 @@ class Router:
         col = batch.column(self.unit_column)
         units = col if isinstance(col, list) else col.to_pylist()
         texts = ["" if u is None else str(u).strip() for u in units]
-        return np.array([self.index.get(t, -1) for t in texts], dtype=np.int32), texts
+        index, loose = self.index, self.loose
+        codes = [index.get(t, -2) for t in texts]
+        for i, c in enumerate(codes):
+            if c == -2:
+                codes[i] = loose.get(unit_key(texts[i]), -1)
+        return np.array(codes, dtype=np.int32), texts
 
     def phase1(self, pieces) -> None:
         """Population statistics per ruleset, over the records routed to it."""
