@@ -867,6 +867,15 @@ def _missing_dependency(module: str, fmt: str, path: Path) -> ReaderError:
 _LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}|[0-9][eE][-+]?[0-9]{3}")
 
 
+def _wide_bom(raw: bytes) -> str | None:
+    """"utf-32" or "utf-16" for a text that starts with that encoding's BOM, else None."""
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # UTF-32 LE's BOM starts like UTF-16 LE's
+        return "utf-32"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
 def _loads(data: bytes, encoding: str | None) -> Any:
     import orjson
 
@@ -1005,7 +1014,10 @@ class _JsonSource(_KeyedSource):
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
         raw = path.read_bytes()
-        if encoding is None and _mostly_gbk(raw):  # --help: "default: detect UTF-8/BOM/GB18030"
+        if encoding is None and _wide_bom(raw):  # PowerShell 5 writes UTF-16 with a BOM
+            encoding = _wide_bom(raw)
+            self.encoding_guessed = True
+        elif encoding is None and _mostly_gbk(raw):  # --help: "default: detect UTF-8/BOM/GB18030"
             encoding = "gb18030"
             self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
@@ -1041,8 +1053,9 @@ class _JsonlSource(_KeyedSource):
 
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
-        if encoding is None and detect_encoding(path) == "gb18030":  # line by line, as for a CSV
-            encoding = "gb18030"
+        guessed = detect_encoding(path) if encoding is None else None
+        if guessed in ("gb18030", "utf-16", "utf-32"):  # line by line, as for a CSV
+            encoding = guessed
             self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
         self._given_encoding = encoding
@@ -1053,12 +1066,19 @@ class _JsonlSource(_KeyedSource):
     def _lines(self) -> Iterator[tuple[int, object]]:
         """Yield (line number, parsed object, ``_BLANK`` or ``_Bad``)."""
         with open(self.path, "rb") as fh:
-            for number, line in enumerate(fh, 1):
+            lines: Iterable[bytes] = fh
+            encoding = self._given_encoding
+            if encoding is not None and not _line_safe(encoding):
+                # UTF-16/32: a b"\n" byte is no line end there (every line was cut apart, and the
+                # file had "no records"); the text's own lines, as UTF-8
+                text = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
+                lines, encoding = (t.encode("utf-8") for t in text), None
+            for number, line in enumerate(lines, 1):
                 if not line.strip():
                     yield number, _BLANK
                     continue
                 try:
-                    yield number, _loads(line, self._given_encoding)
+                    yield number, _loads(line, encoding)
                 except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
                     yield number, _Bad(str(exc))
 
