@@ -211,6 +211,11 @@ def _output_problem(output: str, data: str) -> tuple[str, str] | None:
     if _is_data_file(out, data):
         return f"输出文件 {output} 就是数据文件本身：会覆盖数据，请换一个文件名", \
             f"the output {output} is the data file itself: it would be overwritten; choose another name"
+    if not out.parent.is_dir():  # was found when the first results were written: after reading
+        # the whole file for rules with population functions
+        if out.parent.exists():
+            return f"无法写入输出文件 {output}：{out.parent} 不是文件夹", f"cannot write {output}: {out.parent} is not a folder"
+        return f"无法写入输出文件 {output}：文件夹 {out.parent} 不存在", f"cannot write {output}: no folder {out.parent}"
     return None
 
 
