@@ -1,6 +1,8 @@
 """Regressions from the fourth data acceptance run (another system's files and services)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pyarrow as pa
 import pytest
 
@@ -308,3 +310,65 @@ def test_the_terminal_summary_counts_skipped_blank_lines(tmp_path, capsys):
     assert main(["eval", str(rules), "--data", str(data), "--summary-json", str(summary), "--lang", "en"]) == 0
     assert "1 empty rows skipped" in capsys.readouterr().err  # said with -o, not on the terminal
     assert '"skipped_empty_rows": 1' in summary.read_text(encoding="utf-8")
+
+
+def test_a_pandas_named_index_is_a_column(tmp_path):
+    # df.set_index("单位名称") or a groupby result: the index was dropped, so --id 单位名称 was
+    # "not found" and an input kept there "missing". An unnamed index stays out.
+    pd = pytest.importorskip("pandas")
+    rules = perfrules.compile(RANGES)
+    df = pd.DataFrame({"单位名称": ["甲", "乙"], "分": [50, 90], "率": ["50%", "1"], "件": [3, 4]})
+    got = rules.evaluate_table(df.set_index("单位名称"), id_column="单位名称", lang="en")
+    assert got.column("id").to_pylist() == ["甲", "乙"] and got.column("total").to_pylist() == [Decimal("5.00"), Decimal("9.00")]
+    assert rules.evaluate_table(df.set_index("分"), lang="en").column("total").to_pylist() == [Decimal("5.00"), Decimal("9.00")]
+    plain = rules.evaluate_table(df[df["分"] > 60], lang="en")  # index [1]: not a column, not row 2
+    assert plain.column("row").to_pylist() == [1] and "index" not in plain.column_names
+
+
+def test_routing_matches_a_unit_written_with_other_widths_spaces_or_case(tmp_path, capsys):
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "a.rules").write_text(ROUTED.replace('"区甲局"', '"区农业农村局（含下属单位）", "Dept A"'), encoding="utf-8")
+    (d / "b.rules").write_text(ROUTED.replace('"区甲局"', '"区乙局"'), encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("单位名称,数\n区农业农村局(含下属单位),1\nDEPT A,2\nＤｅｐｔ　Ａ,3\n区 乙局,4\n区丙局,5\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["eval", "--rulesets", str(d), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
+    import json
+
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["total"] for r in rows] == ["1.00", "2.00", "3.00", "4.00", None]
+    assert [r["ruleset"] is not None for r in rows] == [True] * 4 + [False]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_utf16_json_with_a_bom_is_read(tmp_path, capsys, fmt, encoding):
+    # PowerShell 5 writes UTF-16 with a BOM: a JSON file failed with "'gb18030' codec can't
+    # decode byte 0xff", a JSONL file had "no records" (its lines were cut at b"\n" bytes).
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / f"d.{fmt}"
+    rows = ['{"分": 50, "率": "50%", "件": 3}', '{"分": 90, "率": "1", "件": 4}']
+    data.write_text(("[" + ",\n".join(rows) + "]" if fmt == "json" else "\n".join(rows) + "\n"), encoding=encoding)
+    out = tmp_path / "o.csv"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
+    assert ",5.00," in out.read_text(encoding="utf-8-sig") and ",9.00," in out.read_text(encoding="utf-8-sig")
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--encoding", encoding, "--lang", "en"]) == 0
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_reading(tmp_path, capsys, monkeypatch):
+    # It was found when the first results were written: for rules with population functions,
+    # after reading the whole file once.
+    import perfrules.batch as batch
+
+    rules = tmp_path / "r.rules"
+    rules.write_text(POP, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("数\n1\n2\n", encoding="utf-8")
+    monkeypatch.setattr(batch, "open_data", lambda *a, **k: pytest.fail("read before the output was checked"))
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "no" / "o.csv"), "--lang", "en"]) == 2
+    assert "no folder" in capsys.readouterr().err
+    (tmp_path / "f").write_text("", encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "f" / "o.csv"), "--lang", "en"]) == 2
+    assert "is not a folder" in capsys.readouterr().err
