@@ -78,10 +78,10 @@ def plan_problem(plan, source=None) -> tuple[str, str]:
             en.append("the --map file's columns " + ", ".join(plan.absent_mapping_columns) + " are not in the data's header")
         from .io.readers import encoding_hint
 
-        hint = encoding_hint(source) if source is not None else None
-        if hint is not None:
-            zh.append(hint[0])
-            en.append(hint[1])
+        for hint in ((encoding_hint(source), _delimiter_hint(source)) if source is not None else ()):
+            if hint is not None:
+                zh.append(hint[0])
+                en.append(hint[1])
     if plan.unknown_mapping_inputs:  # a misspelt --map target leaves its column unmatched
         zh.append("列对照（--map）里的 " + "、".join(plan.unknown_mapping_inputs) + " 不是规则里的输入项")
         en.append("the --map file names " + ", ".join(plan.unknown_mapping_inputs) + ", which are not inputs of the rules")
@@ -92,6 +92,24 @@ def plan_problem(plan, source=None) -> tuple[str, str]:
         zh.append(f"列 {col} 同时对应 {'、'.join(names)}（用 --map 指定）")
         en.append(f"column {col} matches {', '.join(names)} (use --map)")
     return "；".join(zh), "; ".join(en)
+
+
+def _delimiter_hint(source) -> tuple[str, str] | None:
+    """A CSV whose header came out as one column holding tabs or semicolons (an export with
+    another delimiter named .csv): say so, or "missing columns 预算数、支出数" is a riddle."""
+    columns = list(getattr(source, "columns", None) or [])
+    if getattr(source, "format", None) != "csv" or len(columns) != 1:
+        return None
+    from .io.errors import short_repr
+
+    shown = short_repr(columns[0])
+    if "\t" in columns[0]:
+        return (f"表头只读出一列 {shown}：文件是用制表符分隔的，请把扩展名改为 .tsv",
+                f"the header is one column {shown}: the file is tab-separated; rename it .tsv")
+    if ";" in columns[0]:
+        return (f"表头只读出一列 {shown}：文件是用分号分隔的，请在 Excel/WPS 中另存为逗号分隔的 CSV",
+                f"the header is one column {shown}: the file is semicolon-separated; save it as comma-separated CSV")
+    return None
 
 
 def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column: str | None = None,
@@ -418,6 +436,15 @@ def _pandas_cell_text(v):
     return str(v)  # int, Decimal, numpy scalars (str is their shortest form), bool, …
 
 
+def _check_options(backend: str, lang: str) -> None:
+    """The API's backend and lang: backend="refrence" silently ran the columnar evaluator (its
+    caller believing it had the oracle's results), lang="fr" failed with KeyError: 'fr'."""
+    if backend not in ("columnar", "row", "reference"):
+        raise ValueError(f"backend must be one of columnar, row, reference, not {backend!r}")
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be zh or en, not {lang!r}")
+
+
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
                    mapping: dict | None = None, backend: str = "columnar", chunk_rows: int | None = None,
                    columns: str = "all", threads: int = THREADS):
@@ -426,6 +453,7 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
     evaluated together (default TABLE_CHUNK_ROWS for the column set)."""
     import pyarrow as pa
 
+    _check_options(backend, lang)
     if chunk_rows is None:
         chunk_rows = TABLE_CHUNK_ROWS.get(columns, CHUNK_ROWS)
 
@@ -452,6 +480,7 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
 
     Population functions need statistics of the whole stream before any record is scored: pass
     them as `pop` (Ruleset.population_stats, or Stats merged over a first pass)."""
+    _check_options(backend, lang)
     if ruleset.has_population and pop is None:
         raise ValueError("these rules use population functions (rank, max_of, …): a stream is scored in two passes; "
                          "pass pop= (the statistics of the whole stream) or use evaluate_table")
