@@ -189,7 +189,12 @@ class Ruleset:
         the record's own "as_of" (or "评价时点") as in a test's `given`.
         """
         if as_of is None:
-            as_of = record.get("as_of", record.get("评价时点"))
+            try:
+                get = record.get
+            except AttributeError:  # a list, a namedtuple (df.itertuples()): AttributeError: 'get'
+                raise TypeError(f"evaluate_one takes a mapping of input name → value (a dict, a pandas "
+                                f"Series), got {type(record).__name__}") from None
+            as_of = get("as_of", get("评价时点"))
         if backend == "row" and type(record) is dict:
             fast = self._fast
             if fast is None:
