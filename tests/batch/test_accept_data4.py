@@ -372,3 +372,39 @@ def test_an_output_in_a_missing_folder_is_refused_before_reading(tmp_path, capsy
     (tmp_path / "f").write_text("", encoding="utf-8")
     assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "f" / "o.csv"), "--lang", "en"]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sep, says", [("\t", "tab-separated; rename it .tsv"), (";", "semicolon-separated")])
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_csv_with_another_delimiter_says_so(tmp_path, capsys, sep, says, to_file):
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text(sep.join(["分", "率", "件"]) + "\n" + sep.join(["50", "50%", "3"]) + "\n", encoding="utf-8")
+    args = ["eval", str(rules), "--data", str(data), "--lang", "en"] + (["-o", str(tmp_path / "o.csv")] if to_file else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "missing required columns" in err and says in err  # was only "missing required columns: 分, 率, 件"
+
+
+@pytest.mark.parametrize("option", [{"backend": "refrence"}, {"lang": "fr"}])
+def test_evaluate_table_and_batches_name_a_bad_backend_or_lang(option):
+    # backend="refrence" ran the columnar evaluator without a word; lang="fr" was KeyError: 'fr'
+    rules = perfrules.compile(RANGES)
+    table = pa.table({"分": ["50"], "率": ["50%"], "件": ["3"]})
+    with pytest.raises(ValueError, match=next(iter(option))):
+        rules.evaluate_table(table, **option)
+    with pytest.raises(ValueError, match=next(iter(option))):
+        list(rules.evaluate_batches([table], **option))
+
+
+def test_pyarrow_scalars_in_a_record_and_records_that_are_no_mapping():
+    rules = perfrules.compile(RANGES)
+    batch = pa.record_batch({"分": pa.array([50.5], pa.float32()), "率": pa.array(["50%"]), "件": pa.array([3], pa.int8())})
+    record = {name: batch.column(name)[0] for name in batch.schema.names}  # a service iterating a batch
+    one = rules.evaluate_one(record)
+    assert one.ok and one.total == rules.evaluate_table(batch).column("总分")[0].as_py() == Decimal("5.05")
+    assert rules.evaluate_one(pa.array([{"分": 50, "率": "50%", "件": 3}])[0]).total == Decimal("5.00")  # a StructScalar row
+    for bad in ([50, "50%", 3], None):
+        with pytest.raises(TypeError, match="mapping"):  # was AttributeError: … has no attribute 'get'
+            rules.evaluate_one(bad)
