@@ -408,3 +408,17 @@ def test_pyarrow_scalars_in_a_record_and_records_that_are_no_mapping():
     for bad in ([50, "50%", 3], None):
         with pytest.raises(TypeError, match="mapping"):  # was AttributeError: … has no attribute 'get'
             rules.evaluate_one(bad)
+
+
+def test_json_values_in_messages_are_written_as_json(tmp_path, capsys):
+    # "not a number: True", "{'a': 1}", "datetime.timedelta(seconds=1)": Python's reprs
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.json"
+    data.write_text('[{"分": true, "率": "50%", "件": 3}, {"分": {"a": 1}, "率": [1], "件": 3}]', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "not a number: true" in text and 'not a number: {\\"a\\": 1}' in text and "not a number: [1]" in text
+    table = pa.table({"分": pa.array([1], pa.duration("s")), "率": ["50%"], "件": ["3"]})
+    assert perfrules.compile(RANGES).evaluate_table(table, lang="en").column("error")[0].as_py() == "分: not a number: 0:00:01"
