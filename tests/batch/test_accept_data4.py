@@ -422,3 +422,24 @@ def test_json_values_in_messages_are_written_as_json(tmp_path, capsys):
     assert "not a number: true" in text and 'not a number: {\\"a\\": 1}' in text and "not a number: [1]" in text
     table = pa.table({"分": pa.array([1], pa.duration("s")), "率": ["50%"], "件": ["3"]})
     assert perfrules.compile(RANGES).evaluate_table(table, lang="en").column("error")[0].as_py() == "分: not a number: 0:00:01"
+
+
+def test_a_date_header_is_named_by_its_date_and_sheet_follows_the_content(tmp_path, capsys):
+    import datetime
+
+    from openpyxl import Workbook
+
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES.replace("input 分: number in [0, 100]", 'input 分: number in [0, 100] from "2024-06-30"'),
+                     encoding="utf-8")
+    wb = Workbook()
+    wb.active.title = "数据"
+    for row in ([datetime.datetime(2024, 6, 30), "率", "件"], [50, "50%", 3]):
+        wb.active.append(row)
+    data = tmp_path / "export.csv"  # a workbook saved under .csv: --sheet is no longer "ignored"
+    wb.save(data)
+    out = tmp_path / "o.csv"
+    # the header was named "2024-06-30 00:00:00": no alias or --map could name it as written
+    assert main(["eval", str(rules), "--data", str(data), "--sheet", "数据", "-o", str(out), "--lang", "en"]) == 0
+    assert "--sheet" not in capsys.readouterr().err
+    assert ",5.00," in out.read_text(encoding="utf-8-sig")

@@ -105,7 +105,7 @@ def run(args) -> int:
     except CellError as e:
         _say(lang, f"--as-of {e.message_zh}", f"--as-of: {e.message_en}")
         return 2
-    if args.sheet is not None and Path(args.data).suffix.lower() not in (".xlsx", ".xlsm"):
+    if args.sheet is not None and not _is_workbook(args.data):
         # a sheet asked of a CSV was ignored in silence: the user may have given the wrong file
         _say(lang, f"警告：--sheet 只用于 XLSX 文件，{args.data} 不是，已忽略",
              f"warning: --sheet applies to XLSX files only; {args.data} is not one, so it is ignored")
@@ -158,6 +158,18 @@ def run(args) -> int:
     finally:
         if to_stdout is not None and os.path.exists(to_stdout):
             os.unlink(to_stdout)
+
+
+def _is_workbook(data: str) -> bool:
+    """The data file is read as XLSX (by its first bytes, as the readers decide: an .xlsx saved
+    as .csv is one); a file that cannot be opened is said to be by the reader, not here."""
+    from ..io import ReaderError
+    from ..io.readers import data_format
+
+    try:
+        return data_format(Path(data)) == "xlsx"
+    except (ReaderError, OSError):
+        return True
 
 
 def _is_data_file(out: Path, data: str) -> bool:

@@ -60,6 +60,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import datetime
 import io
 import itertools
 import re
@@ -355,6 +356,8 @@ def _header_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # an XLSX header 2023 arrives as 2023.0
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        value = value.date()  # a date typed as a header (a monitoring date): 2024-06-30, not 2024-06-30 00:00:00
     return str(value).strip().strip("\ufeff\u200b").strip()
 
 
