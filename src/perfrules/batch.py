@@ -86,6 +86,10 @@ def plan_problem(plan, source=None) -> tuple[str, str]:
         zh.append("列对照（--map）里的 " + "、".join(plan.unknown_mapping_inputs) + " 不是规则里的输入项")
         en.append("the --map file names " + ", ".join(plan.unknown_mapping_inputs) + ", which are not inputs of the rules")
     for name, cols in plan.ambiguous:
+        if name in plan.mapped_twice:  # "use --map" when the --map itself named them
+            zh.append(f"列对照（--map）把 {'、'.join(cols)} 都对到了输入项 {name}：只能对一列")
+            en.append(f"the --map file maps {', '.join(cols)} all to input {name}: map one column only")
+            continue
         zh.append(f"输入项 {name} 可对应多列：{'、'.join(cols)}（用 --map 指定）")
         en.append(f"input {name} matches several columns: {', '.join(cols)} (use --map)")
     for col, names in plan.conflicts:

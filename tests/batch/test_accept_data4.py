@@ -443,3 +443,16 @@ def test_a_date_header_is_named_by_its_date_and_sheet_follows_the_content(tmp_pa
     assert main(["eval", str(rules), "--data", str(data), "--sheet", "数据", "-o", str(out), "--lang", "en"]) == 0
     assert "--sheet" not in capsys.readouterr().err
     assert ",5.00," in out.read_text(encoding="utf-8-sig")
+
+
+def test_a_map_giving_one_input_two_columns_says_so(tmp_path, capsys):
+    rules = tmp_path / "r.rules"
+    rules.write_text(RANGES, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("A,B,率,件\n50,60,50%,3\n", encoding="utf-8")
+    mapping = tmp_path / "m.json"
+    mapping.write_text('{"A": "分", "B": "分"}', encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "--map", str(mapping), "-o", str(tmp_path / "o.csv"),
+                 "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "maps A, B all to input 分" in err and "use --map" not in err  # --map was the cause, not the cure

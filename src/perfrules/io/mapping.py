@@ -79,6 +79,7 @@ class ColumnPlan:
     unknown_mapping_inputs: list[str] = field(default_factory=list)
     absent_mapping_columns: list[str] = field(default_factory=list)
     how: dict[str, str] = field(default_factory=dict)
+    mapped_twice: list[str] = field(default_factory=list)  # inputs the mapping gives several columns
 
     @property
     def ok(self) -> bool:
@@ -232,6 +233,8 @@ def resolve_columns(
             found = [c for c, k in column_keys if k in keys]
             if len(found) > 1:
                 plan.ambiguous.append((spec.name, found))
+                if label == "mapping":
+                    plan.mapped_twice.append(spec.name)
                 settled.add(spec.name)
             elif found:
                 wanted.setdefault(found[0], []).append(spec.name)
