@@ -163,6 +163,10 @@ class Ruleset:
                 if type(out) is tuple:
                     return None, out[0]
                 return fast.to_raw(out), []
+        if pop is not None:
+            from .runtime.population import check_given
+
+            check_given(pop, len(self.program.populations))
         env, errors = convert_record(self.program.inputs, record)
         if errors:
             return None, errors
@@ -185,7 +189,12 @@ class Ruleset:
         the record's own "as_of" (or "评价时点") as in a test's `given`.
         """
         if as_of is None:
-            as_of = record.get("as_of", record.get("评价时点"))
+            try:
+                get = record.get
+            except AttributeError:  # a list, a namedtuple (df.itertuples()): AttributeError: 'get'
+                raise TypeError(f"evaluate_one takes a mapping of input name → value (a dict, a pandas "
+                                f"Series), got {type(record).__name__}") from None
+            as_of = get("as_of", get("评价时点"))
         if backend == "row" and type(record) is dict:
             fast = self._fast
             if fast is None:
@@ -277,7 +286,8 @@ class Ruleset:
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
                        mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int | None = None,
                        columns: str = "all", threads: int | None = None):
-        """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame).
+        """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame; a
+        pandas frame's named index levels count as columns, df.set_index("单位名称") included).
 
         Columns match inputs by name, declared alias or `mapping` ({"data column": "input name"});
         missing required columns raise perfrules.batch.DataProblem naming all of them. Returns a

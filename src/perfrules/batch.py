@@ -78,20 +78,42 @@ def plan_problem(plan, source=None) -> tuple[str, str]:
             en.append("the --map file's columns " + ", ".join(plan.absent_mapping_columns) + " are not in the data's header")
         from .io.readers import encoding_hint
 
-        hint = encoding_hint(source) if source is not None else None
-        if hint is not None:
-            zh.append(hint[0])
-            en.append(hint[1])
+        for hint in ((encoding_hint(source), _delimiter_hint(source)) if source is not None else ()):
+            if hint is not None:
+                zh.append(hint[0])
+                en.append(hint[1])
     if plan.unknown_mapping_inputs:  # a misspelt --map target leaves its column unmatched
         zh.append("列对照（--map）里的 " + "、".join(plan.unknown_mapping_inputs) + " 不是规则里的输入项")
         en.append("the --map file names " + ", ".join(plan.unknown_mapping_inputs) + ", which are not inputs of the rules")
     for name, cols in plan.ambiguous:
+        if name in plan.mapped_twice:  # "use --map" when the --map itself named them
+            zh.append(f"列对照（--map）把 {'、'.join(cols)} 都对到了输入项 {name}：只能对一列")
+            en.append(f"the --map file maps {', '.join(cols)} all to input {name}: map one column only")
+            continue
         zh.append(f"输入项 {name} 可对应多列：{'、'.join(cols)}（用 --map 指定）")
         en.append(f"input {name} matches several columns: {', '.join(cols)} (use --map)")
     for col, names in plan.conflicts:
         zh.append(f"列 {col} 同时对应 {'、'.join(names)}（用 --map 指定）")
         en.append(f"column {col} matches {', '.join(names)} (use --map)")
     return "；".join(zh), "; ".join(en)
+
+
+def _delimiter_hint(source) -> tuple[str, str] | None:
+    """A CSV whose header came out as one column holding tabs or semicolons (an export with
+    another delimiter named .csv): say so, or "missing columns 预算数、支出数" is a riddle."""
+    columns = list(getattr(source, "columns", None) or [])
+    if getattr(source, "format", None) != "csv" or len(columns) != 1:
+        return None
+    from .io.errors import short_repr
+
+    shown = short_repr(columns[0])
+    if "\t" in columns[0]:
+        return (f"表头只读出一列 {shown}：文件是用制表符分隔的，请把扩展名改为 .tsv",
+                f"the header is one column {shown}: the file is tab-separated; rename it .tsv")
+    if ";" in columns[0]:
+        return (f"表头只读出一列 {shown}：文件是用分号分隔的，请在 Excel/WPS 中另存为逗号分隔的 CSV",
+                f"the header is one column {shown}: the file is semicolon-separated; save it as comma-separated CSV")
+    return None
 
 
 def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column: str | None = None,
@@ -373,6 +395,11 @@ def _arrow(data):
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         if dup:
             raise DataProblem("PR802", f"数据里有重名的列：{'、'.join(dup)}", f"the data has duplicate columns: {', '.join(dup)}")
+        # A named index is data (df.set_index("单位名称")): it was dropped, so that column was
+        # "missing" (or the --id column not found). An unnamed one (0, 1, 2 …) is not.
+        named = [n for n in data.index.names if n is not None and str(n) not in {str(c) for c in data.columns}]
+        if named:
+            data = data.reset_index(level=named)
         try:
             return pa.Table.from_pandas(data, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -413,6 +440,15 @@ def _pandas_cell_text(v):
     return str(v)  # int, Decimal, numpy scalars (str is their shortest form), bool, …
 
 
+def _check_options(backend: str, lang: str) -> None:
+    """The API's backend and lang: backend="refrence" silently ran the columnar evaluator (its
+    caller believing it had the oracle's results), lang="fr" failed with KeyError: 'fr'."""
+    if backend not in ("columnar", "row", "reference"):
+        raise ValueError(f"backend must be one of columnar, row, reference, not {backend!r}")
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be zh or en, not {lang!r}")
+
+
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
                    mapping: dict | None = None, backend: str = "columnar", chunk_rows: int | None = None,
                    columns: str = "all", threads: int = THREADS):
@@ -421,6 +457,7 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
     evaluated together (default TABLE_CHUNK_ROWS for the column set)."""
     import pyarrow as pa
 
+    _check_options(backend, lang)
     if chunk_rows is None:
         chunk_rows = TABLE_CHUNK_ROWS.get(columns, CHUNK_ROWS)
 
@@ -447,9 +484,13 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
 
     Population functions need statistics of the whole stream before any record is scored: pass
     them as `pop` (Ruleset.population_stats, or Stats merged over a first pass)."""
+    _check_options(backend, lang)
     if ruleset.has_population and pop is None:
         raise ValueError("these rules use population functions (rank, max_of, …): a stream is scored in two passes; "
                          "pass pop= (the statistics of the whole stream) or use evaluate_table")
+    from .runtime.population import check_given
+
+    check_given(pop, len(ruleset.program.populations))
     it = iter(batches)
     b = None
     start = 1

@@ -109,19 +109,21 @@ class Summary:
 
 
 def evaluate_file(ruleset: Ruleset, path: str, *, fmt=None, encoding=None, sheet=None, mapping_path=None,
-                  id_column: str | None = None, as_of: date | None = None, backend: str = "row") -> Iterator[EvaluationResult]:
+                  id_column: str | None = None, as_of: date | None = None, backend: str = "row",
+                  summary: "Summary | None" = None) -> Iterator[EvaluationResult]:
     """Yield one result per record of the file. Raises DataProblem before any work if the file
-    cannot be read or required columns are missing (all of them are named at once)."""
+    cannot be read or required columns are missing (all of them are named at once). `summary`
+    is told the rows skipped as empty once the file is read (as the streaming runner tells it)."""
     try:
         source = open_records(path, fmt=fmt, encoding=encoding, sheet=sheet)
     except ReaderError as err:
         raise DataProblem("PR804", err.message_zh, err.message_en) from None
     mapping = load_mapping(mapping_path) if mapping_path else None
     by_input = resolve(ruleset, source.columns, mapping, id_column, source=source)
-    return _results(ruleset, source, by_input, id_column, as_of, backend)
+    return _results(ruleset, source, by_input, id_column, as_of, backend, summary)
 
 
-def _results(ruleset, source, by_input, id_column, as_of, backend):
+def _results(ruleset, source, by_input, id_column, as_of, backend, summary=None):
     from .models import RecordError
 
     with source:
@@ -138,6 +140,8 @@ def _results(ruleset, source, by_input, id_column, as_of, backend):
                 continue
             values = {name: rec.values.get(col) for name, col in by_input.items()}
             yield ruleset.evaluate_one(values, as_of=as_of, record_id=rid, row=rec.row, backend=backend, pop=pop)
+        if summary is not None:
+            summary.skipped += source.skipped
 
 
 def _population_stats(ruleset, records, by_input, as_of, backend):

@@ -73,8 +73,15 @@ def routes_from_dir(directory) -> Routes:
         raise RouteProblem("PR804", f"找不到规则目录：{root}", f"no such rules directory: {root}")
     routes = Routes()
     for path in sorted(root.rglob("*.rules")):
+        if path.is_dir():  # a folder named like a rule file (e.g. backup.rules/) holds no rules itself
+            continue
         try:
             rs = load(path)
+        except OSError as err:
+            # A dangling link or an unreadable file: said in the user's language, as for a single
+            # rule file (it reached the generic handler as "[Errno 2] No such file …").
+            raise RouteProblem("PR804", f"无法读取规则文件 {path}：{os_reason(err)}",
+                               f"cannot read rule file {path}: {err.strerror}") from None
         except CompileError as err:
             if _APPLIES.search(path.read_text(encoding="utf-8", errors="replace")):
                 raise RouteProblem("PR805", f"规则文件有错误：{path}", f"the rule file has errors: {path}", err) from None
@@ -90,9 +97,14 @@ def routes_from_file(path) -> Routes:
     """A JSON object {"unit": "rule file"} (paths relative to the JSON file)."""
     from .api import CompileError, load
 
+    from .io.mapping import read_json_text
+
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
+        data = json.loads(read_json_text(p))
+    except UnicodeDecodeError:  # was an internal error (exit 70)
+        raise RouteProblem("PR804", f"无法读取路由文件 {p}：不是 UTF-8 或 GB18030 编码的文本",
+                           f"cannot read routes file {p}: the text is neither UTF-8 nor GB18030") from None
     except OSError as err:
         raise RouteProblem("PR804", f"无法读取路由文件 {p}：{os_reason(err)}", f"cannot read routes file {p}: {err.strerror}") from None
     except json.JSONDecodeError as err:
@@ -175,6 +187,14 @@ def conform(batch, target, ruleset_name: str | None, lang: str):
     return pa.RecordBatch.from_arrays(arrays, schema=target)
 
 
+def unit_key(unit: str) -> str:
+    """A unit name for the loose comparison: NFKC (full-width forms folded), no whitespace,
+    case folded."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", unit).split()).casefold()
+
+
 class Router:
     """Scores pieces of a BatchSource with the ruleset each record's unit names."""
 
@@ -212,6 +232,13 @@ class Router:
             self.batchers[id(rs)] = Batcher(rs, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend,
                                             columns=result_columns)
         self.index = {unit: k for k, rs in enumerate(self.rulesets) for unit, r in routes.units.items() if r is rs}
+        # Another system writes 区农业农村局(含下属单位) for （…）, full-width letters or digits, a space
+        # inside the name or another ASCII case: matched when exactly one ruleset's unit is that
+        # name but for such forms (as column headers are matched).
+        self.loose: dict = {}
+        for unit, k in self.index.items():
+            key = unit_key(unit)
+            self.loose[key] = k if self.loose.get(key, k) == k else -1
 
     def name_of(self, rs) -> str:
         return rs.id or str(self.routes.files[id(rs)])
@@ -220,7 +247,12 @@ class Router:
         col = batch.column(self.unit_column)
         units = col if isinstance(col, list) else col.to_pylist()
         texts = ["" if u is None else str(u).strip() for u in units]
-        return np.array([self.index.get(t, -1) for t in texts], dtype=np.int32), texts
+        index, loose = self.index, self.loose
+        codes = [index.get(t, -2) for t in texts]
+        for i, c in enumerate(codes):
+            if c == -2:
+                codes[i] = loose.get(unit_key(texts[i]), -1)
+        return np.array(codes, dtype=np.int32), texts
 
     def phase1(self, pieces) -> None:
         """Population statistics per ruleset, over the records routed to it."""

@@ -44,9 +44,9 @@ def configure(p) -> None:
                    help="output format")
     p.add_argument("--id", dest="id_column", metavar="COLUMN", help="the column that identifies a record (e.g. 单位名称)")
     p.add_argument("--as-of", metavar="DATE", help="evaluation date for time progress and as_of (2024-06-30, 2024/6/30, 2024年6月30日 or 20240630)")
-    p.add_argument("--map", dest="mapping", metavar="FILE", help='JSON {"data column": "input name"} for other headers')
+    p.add_argument("--map", dest="mapping", metavar="FILE", help='JSON {"data column": "input name"} for other headers (it wins over a column named like the input)')
     p.add_argument("--encoding", help="text encoding of a CSV/JSON file (default: detect UTF-8/BOM/GB18030)")
-    p.add_argument("--sheet", help="XLSX sheet name or 1-based number (default: the first)")
+    p.add_argument("--sheet", help="XLSX sheet name or 1-based number, hidden sheets counted (default: the first visible sheet)")
     p.add_argument("--backend", choices=("columnar", "row", "reference"), default="columnar",
                    help="evaluator: columnar (default, whole columns at a time), row (generated code), "
                         "reference (the exact oracle); all give the same results")
@@ -105,7 +105,7 @@ def run(args) -> int:
     except CellError as e:
         _say(lang, f"--as-of {e.message_zh}", f"--as-of: {e.message_en}")
         return 2
-    if args.sheet is not None and Path(args.data).suffix.lower() not in (".xlsx", ".xlsm"):
+    if args.sheet is not None and not _is_workbook(args.data):
         # a sheet asked of a CSV was ignored in silence: the user may have given the wrong file
         _say(lang, f"警告：--sheet 只用于 XLSX 文件，{args.data} 不是，已忽略",
              f"warning: --sheet applies to XLSX files only; {args.data} is not one, so it is ignored")
@@ -137,13 +137,19 @@ def run(args) -> int:
              f"--format {fmt} needs -o FILE (binary formats are not written to the terminal)")
         return 2
     if args.output and to_stdout is None and table_out is None:
-        problem = _output_problem(args.output, args.data)
+        problem = _output_problem(args.output, args.data) or _overwrites_input(args.output, "输出文件", "the output", args)
         if problem:
             _say(lang, *problem)
             return 2
     if args.summary_json:
         # Found before any work: a folder or a missing folder was an internal error after scoring.
-        problem = _summary_problem(args.summary_json, args.data)
+        problem = (_summary_problem(args.summary_json, args.data)
+                   or _overwrites_input(args.summary_json, "--summary-json", "--summary-json", args))
+        if not problem and args.output and _same_path(args.summary_json, args.output):
+            # the summary was written over the results after scoring: every result lost, exit 0
+            problem = (f"--summary-json {args.summary_json} 与输出文件（-o）是同一个文件：汇总会覆盖结果，请换一个文件名",
+                       f"--summary-json {args.summary_json} is the output file (-o): the summary would overwrite the "
+                       "results; choose another name")
         if problem:
             _say(lang, *problem)
             return 2
@@ -154,12 +160,44 @@ def run(args) -> int:
             os.unlink(to_stdout)
 
 
+def _is_workbook(data: str) -> bool:
+    """The data file is read as XLSX (by its first bytes, as the readers decide: an .xlsx saved
+    as .csv is one); a file that cannot be opened is said to be by the reader, not here."""
+    from ..io import ReaderError
+    from ..io.readers import data_format
+
+    try:
+        return data_format(Path(data)) == "xlsx"
+    except (ReaderError, OSError):
+        return True
+
+
 def _is_data_file(out: Path, data: str) -> bool:
     """`out` names the data file itself (writing it would destroy the input)."""
     try:
         return out.exists() and Path(data).exists() and os.path.samefile(out, data)
     except OSError:
         return False
+
+
+def _same_path(a: str, b: str) -> bool:
+    """`a` and `b` name one file, whether or not it exists yet (links followed)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _overwrites_input(path: str, what_zh: str, what_en: str, args) -> tuple[str, str] | None:
+    """Why writing `path` would destroy an input other than the data file (the rule file, the
+    --map or --routes file): found before any work, or None. A JSON result or summary written
+    over routes.json or a mapping file replaced it without a word."""
+    for given, zh, en in ((args.rules, "规则文件", "rule file"), (args.mapping, "列对照文件（--map）", "--map file"),
+                          (args.routes, "路由文件（--routes）", "--routes file")):
+        if given and _is_data_file(Path(path), given):
+            return (f"{what_zh} {path} 就是{zh}本身：会覆盖它，请换一个文件名",
+                    f"{what_en} {path} is the {en} itself: it would be overwritten; choose another name")
+    return None
 
 
 def _summary_problem(path: str, data: str) -> tuple[str, str] | None:
@@ -185,6 +223,11 @@ def _output_problem(output: str, data: str) -> tuple[str, str] | None:
     if _is_data_file(out, data):
         return f"输出文件 {output} 就是数据文件本身：会覆盖数据，请换一个文件名", \
             f"the output {output} is the data file itself: it would be overwritten; choose another name"
+    if not out.parent.is_dir():  # was found when the first results were written: after reading
+        # the whole file for rules with population functions
+        if out.parent.exists():
+            return f"无法写入输出文件 {output}：{out.parent} 不是文件夹", f"cannot write {output}: {out.parent} is not a folder"
+        return f"无法写入输出文件 {output}：文件夹 {out.parent} 不存在", f"cannot write {output}: no folder {out.parent}"
     return None
 
 
@@ -239,7 +282,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
 
                 backend = "row" if args.backend == "columnar" else args.backend
                 results = evaluate_file(rules, args.data, encoding=args.encoding, sheet=args.sheet, mapping_path=args.mapping,
-                                        id_column=args.id_column, as_of=as_of, backend=backend)
+                                        id_column=args.id_column, as_of=as_of, backend=backend, summary=summary)
                 _print_table(rules, results, summary, lang, args.detail)
             else:
                 from ..batch import run_file

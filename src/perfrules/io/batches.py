@@ -555,9 +555,14 @@ def open_batches(path: str | Path, *, fmt: str | None = None, encoding: str | No
     open_records."""
     p = Path(path)
     refuse_folder(p)
-    fmt = _canonical_format(fmt) if fmt is not None else detect_format(p)
+    given = fmt is not None
+    fmt = _canonical_format(fmt) if given else detect_format(p)
     if not p.is_file():
         raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
+    if not given:
+        from .readers import data_format
+
+        fmt = data_format(p)
     if fmt in ("csv", "tsv"):
         src = open_records(p, fmt=fmt, encoding=encoding)
         enc = src.encoding

@@ -26,6 +26,14 @@ def short_repr(raw: object, limit: int = 60) -> str:
         text = str(raw)
     elif isinstance(raw, (_dt.date, _dt.time)):  # 2024-01-01, not datetime.date(2024, 1, 1)
         text = raw.isoformat()
+    elif isinstance(raw, bool):  # a JSON/Arrow/Excel boolean: true, not Python's True
+        text = "true" if raw else "false"
+    elif isinstance(raw, _dt.timedelta):  # an Arrow duration: 0:00:01, not datetime.timedelta(seconds=1)
+        text = str(raw)
+    elif isinstance(raw, (list, dict)):  # a JSON array or object as JSON writes it, not {'a': 1}
+        import json
+
+        text = json.dumps(raw, ensure_ascii=False, default=str)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

@@ -4,9 +4,11 @@ Data files come from many offices, each with its own headers ("实际支出",
 "实际支出（万元）", "实际支出 ", "2024年实际支出"…). Matching is done in
 tiers, strongest first, and each column can serve only one input:
 
-1. the column header equals the input name;
-2. it equals one of the input's declared aliases;
-3. the user's mapping file maps that header to the input;
+1. the user's mapping file maps that header to the input (what the user
+   said wins: below the name tier, a mapping {"调整后预算": "预算数"} was
+   silently ignored when the file also had a column named 预算数);
+2. the column header equals the input name;
+3. it equals one of the input's declared aliases;
 4. a normalised comparison against the name, the aliases and the mapping
    keys: all whitespace removed, full-width forms folded to half-width
    (NFKC), ASCII case ignored, and one trailing bracketed unit dropped
@@ -77,11 +79,23 @@ class ColumnPlan:
     unknown_mapping_inputs: list[str] = field(default_factory=list)
     absent_mapping_columns: list[str] = field(default_factory=list)
     how: dict[str, str] = field(default_factory=dict)
+    mapped_twice: list[str] = field(default_factory=list)  # inputs the mapping gives several columns
 
     @property
     def ok(self) -> bool:
         """True when nothing is missing, ambiguous or in conflict."""
         return not (self.missing_required or self.ambiguous or self.conflicts)
+
+
+def read_json_text(path: str | Path) -> str:
+    """The text of a small JSON file a user wrote (a --map or --routes file): UTF-8 with or
+    without a BOM, else GB18030 — Notepad on Chinese Windows saved "ANSI" (GBK) for years, as
+    rule files and CSVs, which are read either way. UnicodeDecodeError when it is neither."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
 
 
 def load_mapping(path: str | Path) -> dict[str, str]:
@@ -93,11 +107,17 @@ def load_mapping(path: str | Path) -> dict[str, str]:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = read_json_text(p)
     except FileNotFoundError:
         raise MappingError("mapping_not_found", f"找不到列映射文件：{p}", f"mapping file not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError("mapping_unreadable", f"无法读取列映射文件 {p}：{exc}", f"cannot read mapping file {p}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise MappingError("mapping_unreadable", f"无法读取列映射文件 {p}：不是 UTF-8 或 GB18030 编码的文本",
+                           f"cannot read mapping file {p}: the text is neither UTF-8 nor GB18030") from exc
+    except OSError as exc:
+        from ..oserrors import os_reason
+
+        raise MappingError("mapping_unreadable", f"无法读取列映射文件 {p}：{os_reason(exc)}",
+                           f"cannot read mapping file {p}: {exc.strerror}") from exc
 
     duplicates: list[str] = []
 
@@ -189,9 +209,9 @@ def resolve_columns(
     # Each tier: (label, function giving the keys an input accepts,
     # function turning a column header into a comparable key).
     tiers = [
+        ("mapping", lambda s: exact(mapped_keys.get(s.name, ())), str),
         ("name", lambda s: exact([s.name]), str),
         ("alias", lambda s: exact(s.aliases), str),
-        ("mapping", lambda s: exact(mapped_keys.get(s.name, ())), str),
         (
             "normalised",
             lambda s: loose([s.name, *s.aliases, *mapped_keys.get(s.name, ())]),
@@ -213,6 +233,8 @@ def resolve_columns(
             found = [c for c, k in column_keys if k in keys]
             if len(found) > 1:
                 plan.ambiguous.append((spec.name, found))
+                if label == "mapping":
+                    plan.mapped_twice.append(spec.name)
                 settled.add(spec.name)
             elif found:
                 wanted.setdefault(found[0], []).append(spec.name)

@@ -60,6 +60,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import datetime
 import io
 import itertools
 import re
@@ -175,6 +176,42 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+_MAGIC = ((b"PK\x03\x04", "xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"), (b"PAR1", "parquet"),
+          (b"ARROW1", "arrow"))
+
+
+def data_format(path: Path) -> str:
+    """The format of a data file: its extension's, unless its first bytes say otherwise. An
+    .xlsx renamed .csv was read as text ("a line ends with a lone CR: Mac Excel's format"), an
+    old .xls or a CSV renamed .xlsx failed with openpyxl's "File is not a zip file"."""
+    fmt = detect_format(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return fmt  # the reader says why
+    said = next((f for magic, f in _MAGIC if head.startswith(magic)), None)
+    if said == "xls":
+        raise ReaderError(
+            "xls_not_supported",
+            f"{path} 是旧版 Excel（.xls）文件，不支持；请在 Excel/WPS 中另存为 .xlsx",
+            f"{path} is an old Excel .xls file, which is not supported; save it as .xlsx",
+            path,
+        )
+    if said is not None and said != fmt and not (said == "xlsx" and fmt == "arrow"):
+        return said  # unmistakable bytes: read what the file is
+    if fmt == "xlsx" and said is None and head:
+        raise ReaderError(
+            "bad_xlsx",
+            f"{path} 的扩展名是 {path.suffix}，内容却不是 Excel 工作簿（可能是改了扩展名的 CSV 或网页）；"
+            "请用 Excel/WPS 打开后另存为 .xlsx，或改成它真正的扩展名",
+            f"{path} is named {path.suffix} but is no Excel workbook (a CSV or web page renamed?); "
+            "save it as .xlsx from Excel/WPS, or give it its real extension",
+            path,
+        )
+    return fmt
+
+
 def _canonical_format(fmt: str) -> str:
     key = fmt.lower().lstrip(".")
     key = _ALIASES.get(key, key)
@@ -215,6 +252,7 @@ def detect_encoding(path: str | Path) -> str:
         non_ascii_at = -1
         first = b""  # the first line with non-ASCII bytes
         valid = invalid = 0  # non-ASCII characters that decode / bytes that do not
+        wide = False  # a UTF-8 character of 3 or 4 bytes (every CJK ideograph) was seen
         pending = b""
         while True:
             eof = not chunk
@@ -241,6 +279,7 @@ def detect_encoding(path: str | Path) -> str:
                 high = len(text) - len(text.translate(None, _HIGH_BYTES))
                 decoded = text.decode("utf-8", "surrogateescape")
                 bad = len(_ESCAPED.findall(decoded))
+                wide = wide or _WIDE.search(decoded) is not None
                 invalid += bad
                 valid += len(decoded) - (len(text) - high) - bad
             if eof:
@@ -250,6 +289,8 @@ def detect_encoding(path: str | Path) -> str:
             if non_ascii_at < 0 and seen >= _SNIFF_LIMIT:
                 break
             chunk = fh.read(_SNIFF_CHUNK)
+    if not wide and first and _gbk_read_as_utf8(first):
+        return "gb18030"
     if invalid * 4 < valid or not invalid:
         return "utf-8"
     try:
@@ -259,6 +300,26 @@ def detect_encoding(path: str | Path) -> str:
     return "gb18030"
 
 
+def _gbk_read_as_utf8(line: bytes) -> bool:
+    """A GBK header that happens to be valid UTF-8: 原值,实值 is D4AD D6B5,CAB5 D6B5 — as UTF-8
+    two Armenian/Hebrew letters, no Chinese. Chinese in UTF-8 takes 3 bytes a character, so
+    when no such character was seen, the header's UTF-8 reading has Cyrillic … NKo letters
+    (U+0400–U+07FF: not the Latin-1 symbols ° × · ², accented or pinyin letters, or Greek μ Ω
+    that a real UTF-8 header may have) and its GB18030 reading is all Chinese, the file is GBK
+    (it was read as UTF-8, and every column was "missing")."""
+    text = line.decode("utf-8")
+    if not _MIDDLE.search(text):
+        return False
+    try:
+        gb = line.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isascii() or _CHINESE.match(c) for c in gb)
+
+
+_WIDE = re.compile("[\u0800-\ud7ff\ue000-\U0010ffff]")  # not the surrogate escapes of bad bytes
+_MIDDLE = re.compile("[\u0400-\u07ff]")
+_CHINESE = re.compile("[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 _ESCAPED = re.compile("[\udc80-\udcff]")
@@ -295,6 +356,8 @@ def _header_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # an XLSX header 2023 arrives as 2023.0
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        value = value.date()  # a date typed as a header (a monitoring date): 2024-06-30, not 2024-06-30 00:00:00
     return str(value).strip().strip("\ufeff\u200b").strip()
 
 
@@ -380,12 +443,15 @@ def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok:
     if len(cells) > width:
         extra = cells[width:]
         if not _is_empty_row(extra):
-            shown = short_repr([v for v in extra if not _is_empty_cell(v)][:3])
+            # each cell quoted as other messages quote a cell ('y'、'z'), not a Python list (['y', 'z'])
+            shown = [short_repr(v) for v in extra if not _is_empty_cell(v)]
+            more = "…" if len(shown) > 3 else ""
             return _error_record(
                 row,
                 "too_many_cells",
-                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{shown}{span_zh}）",
-                f"row {row} has {len(cells)} cells but the header has {width} columns (extra: {shown}{span_en})",
+                f"第{row}行有{len(cells)}个单元格，多于表头的{width}列（多出的内容：{'、'.join(shown[:3])}{more}{span_zh}）",
+                f"row {row} has {len(cells)} cells but the header has {width} columns "
+                f"(extra: {', '.join(shown[:3])}{more}{span_en})",
                 dict(zip(columns, cells)),
             )
         cells = cells[:width]
@@ -553,7 +619,8 @@ class _CsvSource(RecordSource):
                     yield previous + 1, [], ("csv_syntax", str(exc))
                     previous = reader.line_num
                     continue
-                except UnicodeDecodeError:  # only for UTF-16/32 text streams
+                except UnicodeError:  # only for UTF-16/32 text streams; --encoding utf-16 on a file
+                    # without a BOM raises UnicodeError itself (not a decode error): was exit 70
                     raise self._decode_error(previous + 1) from None
                 end = reader.line_num
                 problem = None
@@ -612,9 +679,16 @@ class _XlsxSource(RecordSource):
             import openpyxl
         except ImportError as exc:  # pragma: no cover - depends on install
             raise _missing_dependency("openpyxl", "xlsx", path) from exc
+        self._fh = None
+        target = path
+        if path.suffix.lower() not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+            # a workbook under another name (data_format read its bytes): openpyxl refuses a
+            # path by its extension, not a file object
+            target = self._fh = open(path, "rb")
         try:
-            self._workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            self._workbook = openpyxl.load_workbook(target, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many unrelated types
+            self.close()
             raise ReaderError(
                 "bad_xlsx", f"无法打开 Excel 文件 {path}：{exc}", f"cannot open Excel file {path}: {exc}", path
             ) from exc
@@ -707,7 +781,10 @@ class _XlsxSource(RecordSource):
         wb = self._workbook
         names = wb.sheetnames
         if sheet is None:
-            return wb.worksheets[0]
+            # The first sheet the user sees: a hidden one in front (a lookup table, an export's
+            # settings) is not "the first sheet" of the workbook as Excel shows it.
+            return next((ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"),
+                        wb.worksheets[0])
         if isinstance(sheet, str):
             if sheet in names:
                 return wb[sheet]
@@ -769,6 +846,10 @@ class _XlsxSource(RecordSource):
         if wb is not None:
             wb.close()
             self._workbook = None
+        fh = getattr(self, "_fh", None)
+        if fh is not None:
+            fh.close()
+            self._fh = None
 
 
 def _missing_dependency(module: str, fmt: str, path: Path) -> ReaderError:
@@ -787,6 +868,15 @@ def _missing_dependency(module: str, fmt: str, path: Path) -> ReaderError:
 # exponent of three digits. Only a hint (it may sit inside a string): such text is parsed again
 # by the standard library, which keeps every number exactly.
 _LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}|[0-9][eE][-+]?[0-9]{3}")
+
+
+def _wide_bom(raw: bytes) -> str | None:
+    """"utf-32" or "utf-16" for a text that starts with that encoding's BOM, else None."""
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # UTF-32 LE's BOM starts like UTF-16 LE's
+        return "utf-32"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
 
 
 def _loads(data: bytes, encoding: str | None) -> Any:
@@ -927,7 +1017,10 @@ class _JsonSource(_KeyedSource):
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
         raw = path.read_bytes()
-        if encoding is None and _mostly_gbk(raw):  # --help: "default: detect UTF-8/BOM/GB18030"
+        if encoding is None and _wide_bom(raw):  # PowerShell 5 writes UTF-16 with a BOM
+            encoding = _wide_bom(raw)
+            self.encoding_guessed = True
+        elif encoding is None and _mostly_gbk(raw):  # --help: "default: detect UTF-8/BOM/GB18030"
             encoding = "gb18030"
             self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
@@ -963,8 +1056,9 @@ class _JsonlSource(_KeyedSource):
 
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__(path)
-        if encoding is None and detect_encoding(path) == "gb18030":  # line by line, as for a CSV
-            encoding = "gb18030"
+        guessed = detect_encoding(path) if encoding is None else None
+        if guessed in ("gb18030", "utf-16", "utf-32"):  # line by line, as for a CSV
+            encoding = guessed
             self.encoding_guessed = True
         self.encoding = encoding or "utf-8"
         self._given_encoding = encoding
@@ -975,12 +1069,19 @@ class _JsonlSource(_KeyedSource):
     def _lines(self) -> Iterator[tuple[int, object]]:
         """Yield (line number, parsed object, ``_BLANK`` or ``_Bad``)."""
         with open(self.path, "rb") as fh:
-            for number, line in enumerate(fh, 1):
+            lines: Iterable[bytes] = fh
+            encoding = self._given_encoding
+            if encoding is not None and not _line_safe(encoding):
+                # UTF-16/32: a b"\n" byte is no line end there (every line was cut apart, and the
+                # file had "no records"); the text's own lines, as UTF-8
+                text = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
+                lines, encoding = (t.encode("utf-8") for t in text), None
+            for number, line in enumerate(lines, 1):
                 if not line.strip():
                     yield number, _BLANK
                     continue
                 try:
-                    yield number, _loads(line, self._given_encoding)
+                    yield number, _loads(line, encoding)
                 except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
                     yield number, _Bad(str(exc))
 
@@ -1244,7 +1345,7 @@ def open_records(
             when ``None``.
         encoding: text encoding for CSV/TSV/JSON/JSONL; detected for CSV/TSV
             when ``None`` (see :func:`detect_encoding`), UTF-8 for JSON.
-        sheet: XLSX worksheet, by name or 1-based index; the first sheet
+        sheet: XLSX worksheet, by name or 1-based index; the first visible sheet
             when ``None``.
 
     Returns:
@@ -1256,9 +1357,12 @@ def open_records(
     """
     p = Path(path)
     refuse_folder(p)
-    fmt = _canonical_format(fmt) if fmt is not None else detect_format(p)
+    given = fmt is not None
+    fmt = _canonical_format(fmt) if given else detect_format(p)
     if not p.is_file():
         raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
+    if not given:
+        fmt = data_format(p)
     if fmt in ("csv", "tsv"):
         return _CsvSource(p, fmt, encoding)
     if fmt == "xlsx":

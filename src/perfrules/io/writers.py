@@ -49,6 +49,7 @@ DEFAULT_BATCH_SIZE = 8192
 # that e.g. an 18-digit organisation code is not silently rounded.
 _EXCEL_INT_LIMIT = 10**15
 _EXCEL_MAX_ROWS = 1_048_576
+_EXCEL_CELL_CHARS = 32_767  # characters in one cell
 
 
 # --- value conversion -------------------------------------------------------------
@@ -237,6 +238,10 @@ def _write_xlsx(rows, target: str, columns, sheet_name: str, batch_size: int, ex
     def text_cell(text: str) -> object:
         # Excel cannot store control characters; drop them rather than fail.
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
+        if len(text) > _EXCEL_CELL_CHARS:
+            # openpyxl cut such a cell at Excel's limit without a sign; end it with … as
+            # shortened texts elsewhere end (CSV, JSON and Parquet keep the whole text)
+            text = text[: _EXCEL_CELL_CHARS - 1] + "…"
         if text.startswith("=") or text in ERROR_CODES:
             # openpyxl would store "=..." as a formula and "#N/A" as an
             # error; results are data, so force a plain string cell.

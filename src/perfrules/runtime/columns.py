@@ -134,9 +134,7 @@ def _numbers(spec, arr, col, n: int, rid: int, out: Converted, order: int):
         blank = np.isnan(x)  # null → NaN; NaN is blank too
         odd = np.isinf(x)
         f, places, unsafe = _float_places(np.where(blank | odd, 0.0, x))
-        out_exact = unsafe & ~blank & ~odd
-        if out_exact.any():
-            out.mark_exact(out_exact)
+        odd |= unsafe & ~blank  # see below: convert_value checks them and marks them exact
     elif pa.types.is_integer(arr.type):
         valid = arr.is_valid().to_numpy(zero_copy_only=False)
         blank = ~valid
@@ -145,13 +143,14 @@ def _numbers(spec, arr, col, n: int, rid: int, out: Converted, order: int):
             odd[:] = ~blank
         else:
             f = xi.astype(np.float64)
-            big = np.abs(f) >= _TWO53
-            if big.any():
-                out.mark_exact(big & valid)
+            odd = (np.abs(f) >= _TWO53) & valid  # as below
     elif pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         f, places, pct, blank, odd, unsafe = _strings(arr, n)
-        if unsafe.any():
-            out.mark_exact(unsafe)
+        # Cells beyond a float's 15 digits go through convert_value like odd ones: their float
+        # (and places, set to 0) cannot show that '3.0000000000000000001' is no count or that
+        # '100.0000000000000001' is outside in [0, 100]; marked exact without that check, the
+        # exact evaluator met a conversion error the columnar one had not reported (a crash).
+        odd |= unsafe
     elif pa.types.is_null(arr.type):
         blank[:] = True
     else:

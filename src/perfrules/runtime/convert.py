@@ -43,10 +43,20 @@ def convert_value(spec, raw):
     # a numpy scalar (a cell of an array): its Python value, as np.bool_ and np.datetime64 were
     # not understood; not floats (a float32's Python float is its binary value, 95231.46875 for
     # 95231.47: cells.parse_number reads it by its shortest text instead)
-    if type(raw).__module__ == "numpy" and raw.dtype.kind != "f":
+    mod = type(raw).__module__
+    if mod == "numpy" and raw.dtype.kind != "f":
         if raw.dtype.kind == "M":
             raw = raw.astype("datetime64[us]")  # (.item() of a nanosecond datetime64 is an int)
         raw = raw.item()
+    elif mod.startswith("pyarrow") and hasattr(raw, "as_py"):
+        # a pyarrow scalar (batch[i] of a column, a StructScalar row): its Python value — it was
+        # "not a number: <pyarrow.Int64Scalar: 100>"; float32/16 as numpy's, read by their text
+        kind = str(raw.type)
+        raw = raw.as_py()
+        if raw is not None and kind in ("float", "halffloat"):
+            import numpy as np
+
+            raw = (np.float32 if kind == "float" else np.float16)(raw)
     if raw is _ABSENT or is_blank(raw):
         return spec.default if spec.has_default else Missing("input_missing", spec.name)
     try:

@@ -205,6 +205,20 @@ def batch_of_one(row: Sequence) -> list[Stats]:
     return [Stats.from_values([v]) for v in row]
 
 
+def check_given(pop, count: int) -> None:
+    """A caller's `pop=` (evaluate_batches, evaluate_one): the list population_stats returns,
+    one Stats per population argument of these rules. Anything else failed deep inside the
+    evaluators (IndexError: list index out of range, AttributeError on a str)."""
+    if pop is None:
+        return
+    if not isinstance(pop, (list, tuple)) or not all(isinstance(s, Stats) for s in pop):
+        raise TypeError(f"pop= takes the list that population_stats returns (one Stats per population argument), "
+                        f"got {type(pop).__name__}")
+    if len(pop) != count:
+        raise ValueError(f"pop= holds {len(pop)} statistics but these rules have {count} population arguments: "
+                         "pass the population_stats of this ruleset")
+
+
 def merge_all(chunks: Iterable[Sequence[Stats]]) -> list[Stats] | None:
     """Merge per-chunk statistic lists (each a list with one Stats per population) in one sort
     per population (merging two by two re-sorts the growing head each time: quadratic in the
