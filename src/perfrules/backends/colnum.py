@@ -612,12 +612,10 @@ def floor_ceil(a: Num, ceil: bool):
     return Num(val, 0.0, 0.0, 1.0, a.m, dp=0), _residual(bad, a.m)
 
 
-def from_q(q, places: int, m=0, qmax: float | None = None) -> Num:
-    """The exact decimal q / 10^places as a Num; `qmax`, when the caller knows it, bounds |q|
-    (a leaf's points: the reductions for max |f| are spared when groups add them up)."""
-    s = 10.0**places
-    f = q / s
-    return Num(f, 0.0, U if places else 0.0, s, m, dp=places, mx=None if qmax is None else qmax / s * (1 + U))
+def from_q(q, places: int, m=0) -> Num:
+    """The exact decimal q / 10^places as a Num."""
+    f = q / 10.0**places
+    return Num(f, 0.0, U if places else 0.0, 10.0**places, m, dp=places)
 
 
 # ---- numbers shown as text
