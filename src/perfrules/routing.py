@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .io.mapping import fold_name, read_json_text
 from .oserrors import os_reason
 
 
@@ -96,8 +97,6 @@ def routes_from_dir(directory) -> Routes:
 def routes_from_file(path) -> Routes:
     """A JSON object {"unit": "rule file"} (paths relative to the JSON file)."""
     from .api import CompileError, load
-
-    from .io.mapping import read_json_text
 
     p = Path(path)
     try:
@@ -187,14 +186,6 @@ def conform(batch, target, ruleset_name: str | None, lang: str):
     return pa.RecordBatch.from_arrays(arrays, schema=target)
 
 
-def unit_key(unit: str) -> str:
-    """A unit name for the loose comparison: NFKC (full-width forms folded), no whitespace,
-    case folded."""
-    import unicodedata
-
-    return "".join(unicodedata.normalize("NFKC", unit).split()).casefold()
-
-
 class Router:
     """Scores pieces of a BatchSource with the ruleset each record's unit names."""
 
@@ -237,7 +228,7 @@ class Router:
         # name but for such forms (as column headers are matched).
         self.loose: dict = {}
         for unit, k in self.index.items():
-            key = unit_key(unit)
+            key = fold_name(unit)
             self.loose[key] = k if self.loose.get(key, k) == k else -1
 
     def name_of(self, rs) -> str:
@@ -251,7 +242,7 @@ class Router:
         codes = [index.get(t, -2) for t in texts]
         for i, c in enumerate(codes):
             if c == -2:
-                codes[i] = loose.get(unit_key(texts[i]), -1)
+                codes[i] = loose.get(fold_name(texts[i]), -1)
         return np.array(codes, dtype=np.int32), texts
 
     def phase1(self, pieces) -> None:

@@ -454,8 +454,10 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
     """Rounding to `places` decimals: rint of the float (right for every row that is not a tie),
     exact ties certified by the chunk's denominator bound, and the rows left too close to call."""
     s = 10.0**places
-    y = np.multiply(a.f, s, out=scratch(a.f.size, np.float64)) if s != 1.0 and not is_scalar(a.f) else (
-        a.f * s if s != 1.0 else a.f)
+    if s == 1.0 or is_scalar(a.f):
+        y = a.f * s if s != 1.0 else a.f
+    else:  # read once more below, then dropped: a scratch array
+        y = np.multiply(a.f, s, out=scratch(a.f.size, np.float64))
     q = np.rint(y)
     E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
     if a.maxabs() * s >= BIG:
@@ -464,7 +466,7 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
         return q, None  # already on the grid (points of a band, a decimal input): rint is exact
     if is_scalar(y):
         return q, (None if abs(abs(y - q) - 0.5) > E else "scalar")
-    # |y − q| in y's own buffer when y is a temporary: a fresh array costs its page faults
+    # |y − q| in y's own buffer when y is the scratch array: a fresh array costs its page faults
     dist = np.subtract(y, q, out=y) if y is not a.f else np.subtract(y, q)
     np.abs(dist, out=dist)
     close = np.flatnonzero(np.greater_equal(dist, 0.5 - E, out=scratch(dist.size, np.bool_)))

@@ -27,10 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ReaderError
 from .readers import (
     Record,
-    _canonical_format,
     _decode_lines,
     _error_record,
     _is_blank_line,
@@ -38,9 +36,8 @@ from .readers import (
     _line_safe,
     _row_record,
     clean_header,
-    detect_format,
+    file_format,
     open_records,
-    refuse_folder,
 )
 
 BATCH_ROWS = 32768
@@ -554,15 +551,7 @@ def open_batches(path: str | Path, *, fmt: str | None = None, encoding: str | No
     """Open a data file for batch reading (see the module docstring). Raises ReaderError like
     open_records."""
     p = Path(path)
-    refuse_folder(p)
-    given = fmt is not None
-    fmt = _canonical_format(fmt) if given else detect_format(p)
-    if not p.is_file():
-        raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
-    if not given:
-        from .readers import data_format
-
-        fmt = data_format(p)
+    fmt = file_format(p, fmt)
     if fmt in ("csv", "tsv"):
         src = open_records(p, fmt=fmt, encoding=encoding)
         enc = src.encoding

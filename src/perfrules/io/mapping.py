@@ -166,12 +166,15 @@ _WHITESPACE = re.compile(r"\s+")
 _TRAILING_UNIT = re.compile(r"(?<=.)(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕)$")
 
 
+def fold_name(text: str) -> str:
+    """A name for a loose comparison: full-width forms folded (NFKC), no whitespace, case
+    folded (headers here; units when routing records to rule files)."""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
 def normalise_header(text: str) -> str:
-    """Normalise a header for the loose (tier 4) comparison."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _WHITESPACE.sub("", text)
-    text = _TRAILING_UNIT.sub("", text)
-    return text.casefold()
+    """Normalise a header for the loose (tier 4) comparison: folded, one trailing unit dropped."""
+    return _TRAILING_UNIT.sub("", fold_name(text))
 
 
 def resolve_columns(

@@ -1322,12 +1322,19 @@ class _VerticalMerges:
 # --- entry point --------------------------------------------------------------------
 
 
-def refuse_folder(p: Path) -> None:
-    """A folder given as the data file: say so (its name has no extension, so the format
-    check said it could not tell the format from the extension)."""
+def file_format(p: Path, fmt: str | None) -> str:
+    """The format to read the data file p as: `fmt` when given, else its extension's unless
+    its first bytes say otherwise (data_format). ReaderError for a folder (its name has no
+    extension: the format check said it could not tell the format), an unknown format or a
+    missing file."""
     if p.is_dir():
         raise ReaderError("is_a_folder", f"数据文件 {p} 是一个文件夹，请给出其中的数据文件",
                           f"the data file {p} is a folder: name a file in it", p)
+    given = fmt is not None
+    fmt = _canonical_format(fmt) if given else detect_format(p)
+    if not p.is_file():
+        raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
+    return fmt if given else data_format(p)
 
 
 def open_records(
@@ -1356,13 +1363,7 @@ def open_records(
             read as a whole (no header, malformed JSON document, …).
     """
     p = Path(path)
-    refuse_folder(p)
-    given = fmt is not None
-    fmt = _canonical_format(fmt) if given else detect_format(p)
-    if not p.is_file():
-        raise ReaderError("file_not_found", f"找不到数据文件：{p}", f"data file not found: {p}", p)
-    if not given:
-        fmt = data_format(p)
+    fmt = file_format(p, fmt)
     if fmt in ("csv", "tsv"):
         return _CsvSource(p, fmt, encoding)
     if fmt == "xlsx":
