@@ -153,6 +153,32 @@ def add_scores(a: Num, b: Num, minus: bool = False) -> Num:
     return add(a, b, minus)
 
 
+def sum_scores(terms) -> Num:
+    """Σ ±score over (score, minus) pairs, in order. Scaled scores of one grid are added into a
+    single fresh array (one allocation, not one per term: a fresh chunk-sized array costs its
+    pages); anything else pairwise by add_scores."""
+    (acc, minus), rest = terms[0], terms[1:]
+    if minus:
+        acc = neg_score(acc)
+    if not rest:
+        return acc
+    if (type(acc) is Scaled and all(type(x) is Scaled and x.places == acc.places for x, _ in rest)
+            and acc.qmax + sum(x.qmax for x, _ in rest) < BIG):
+        q, qmax, ours = acc.q, acc.qmax, False
+        for x, minus in rest:
+            op = np.subtract if minus else np.add
+            if ours and np.shape(x.q) in (q.shape, ()):
+                op(q, x.q, out=q)
+            else:
+                q = op(q, x.q)
+                ours = not is_scalar(q)  # a new array: the next terms go into it
+            qmax += x.qmax
+        return Scaled(q, acc.places, qmax)
+    for x, minus in rest:
+        acc = add_scores(acc, x, minus)
+    return acc
+
+
 def neg_score(a: Num) -> Num:
     return Scaled(-a.q, a.places, a.qmax) if type(a) is Scaled else neg(a)
 
@@ -205,17 +231,40 @@ def _int_exact(a: Num, b: Num) -> bool:
     return a.exact() and b.exact() and is_scalar(a.d) and is_scalar(b.d) and a.d == 1 and b.d == 1
 
 
-# ---- arithmetic (decides nothing except division by zero)
+def _mx_known(x: Num):
+    """max |f| of x (or a bound on it) when known without a pass over it, else None."""
+    if x._mx is not None:
+        return x._mx
+    return _nan_to_inf(abs(float(x.f))) if is_scalar(x.f) else None
+
+
+def _mx_sum(a: Num, b: Num):
+    """Both operands' known bounds (for a ± b and a · b), or None."""
+    ma, mb = _mx_known(a), _mx_known(b)
+    return None if ma is None or mb is None else (ma, mb)
+
+
+def _mx_max(a: Num, b: Num):
+    """The bound of a value each of whose rows is a's or b's: None unless both are known."""
+    known = _mx_sum(a, b)
+    return None if known is None else max(known)
+
+
+# ---- arithmetic (decides nothing except division by zero). Each result carries a bound on
+# its max |f| from its operands' (mx) where they know theirs: the error bounds of the next
+# decision need it, and a bound costs no pass over the column (a reduction costs two).
 def add(a: Num, b: Num, minus: bool = False, precise: bool = False) -> Num:
     f = a.f - b.f if minus else a.f + b.f
     if _int_exact(a, b) and a.maxabs() + b.maxabs() < BIG:
-        return Num(f, 0.0, 0.0, 1.0, first(a.m, b.m), dp=0)
+        return Num(f, 0.0, 0.0, 1.0, first(a.m, b.m), dp=0, mx=a.maxabs() + b.maxabs())
     e = a.e + b.e
     if not zero(a.r):
         e = e + a.r * _mag(a, precise)
     if not zero(b.r):
         e = e + b.r * _mag(b, precise)
-    return Num(f, e * SLACK, U, den_sum(a.d, b.d), first(a.m, b.m), dp=_dp_max(a, b))
+    known = _mx_sum(a, b)
+    return Num(f, e * SLACK, U, den_sum(a.d, b.d), first(a.m, b.m), dp=_dp_max(a, b),
+               mx=None if known is None else (known[0] + known[1]) * SLACK)
 
 
 def _is_one(b: Num) -> bool:
@@ -233,7 +282,9 @@ def mul(a: Num, b: Num, precise: bool = False) -> Num:
     d = a.d * b.d
     dp = None if a.dp is None or b.dp is None else a.dp + b.dp
     if _int_exact(a, b) and a.maxabs() * b.maxabs() < BIG:
-        return Num(f, 0.0, 0.0, 1.0, m, dp=0)
+        return Num(f, 0.0, 0.0, 1.0, m, dp=0, mx=a.maxabs() * b.maxabs())
+    known = _mx_sum(a, b)
+    mx = None if known is None else known[0] * known[1] * SLACK
     r = (a.r + b.r + a.r * b.r) * (1 + U) + U
     e = 0.0
     if not zero(b.e):
@@ -242,7 +293,7 @@ def mul(a: Num, b: Num, precise: bool = False) -> Num:
         e = e + _mag(b, precise) * a.e * (1 + b.r)
         if not zero(b.e):
             e = e + a.e * b.e
-    return Num(f, e * SLACK if not zero(e) else 0.0, r * SLACK, d, m, dp=dp)
+    return Num(f, e * SLACK if not zero(e) else 0.0, r * SLACK, d, m, dp=dp, mx=mx)
 
 
 def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
@@ -290,7 +341,20 @@ def div(a: Num, b: Num, isz, reason_id: int, precise: bool = False) -> Num:
         elif m == 0:
             m = np.zeros(f.shape, dtype=np.int32)
             m[zrows] = reason_id
-    return Num(f, e, r, d, m)
+    return Num(f, e, r, d, m, mx=_div_mx(a, b))
+
+
+def _div_mx(a: Num, b: Num):
+    """A bound on max |fl(a / b)| (rows dividing by zero hold 0): by a constant, or by exact
+    integers (|b| ≥ 1 where b ≠ 0, so |a / b| ≤ |a|); None otherwise."""
+    ma = _mx_known(a)
+    if ma is None:
+        return None
+    if is_scalar(b.f):
+        return ma / abs(float(b.f)) * SLACK if b.f != 0 else 0.0
+    if b.exact() and is_scalar(b.d) and b.d == 1:
+        return ma
+    return None
 
 
 def _maxabs_of(f) -> float:
@@ -312,11 +376,11 @@ def _min_nonzero(b: Num) -> float:
 
 
 def neg(a: Num) -> Num:
-    return Num(-a.f, a.e, a.r, a.d, a.m, dp=a.dp)
+    return Num(-a.f, a.e, a.r, a.d, a.m, dp=a.dp, mx=_mx_known(a))
 
 
 def absolute(a: Num) -> Num:
-    return Num(np.abs(a.f), a.e, a.r, a.d, a.m, dp=a.dp)
+    return Num(np.abs(a.f), a.e, a.r, a.d, a.m, dp=a.dp, mx=_mx_known(a))
 
 
 def minmax(a: Num, b: Num, is_max: bool, precise: bool = False) -> Num:
@@ -324,23 +388,24 @@ def minmax(a: Num, b: Num, is_max: bool, precise: bool = False) -> Num:
     errors — within the larger error of both (min and max are 1-Lipschitz in the max norm)."""
     f = np.maximum(a.f, b.f) if is_max else np.minimum(a.f, b.f)
     m = first(a.m, b.m)
+    mx = _mx_max(a, b)  # each row's f is a's or b's
     if a.exact() and b.exact():
         d = a.d if (is_scalar(a.d) and is_scalar(b.d) and a.d == b.d) else np.maximum(a.d, b.d)
         if precise and not (is_scalar(a.d) and is_scalar(b.d)):
             pick_a = (a.f >= b.f) if is_max else (a.f <= b.f)
             d = np.where(pick_a, a.d, b.d)
-        return Num(f, 0.0, 0.0, d, m, dp=_dp_max(a, b))
+        return Num(f, 0.0, 0.0, d, m, dp=_dp_max(a, b), mx=mx)
     if precise:
         ea, eb = _bound(a, True), _bound(b, True)
         pick_a = (a.f >= b.f) if is_max else (a.f <= b.f)
         clear = np.abs(a.f - b.f) > ea + eb
         e = np.where(clear, np.where(pick_a, ea, eb), np.maximum(ea, eb))
         d = np.where(clear, np.where(pick_a, a.d, b.d), np.maximum(a.d, b.d))
-        return Num(f, e, 0.0, d, m, dp=_dp_max(a, b))
+        return Num(f, e, 0.0, d, m, dp=_dp_max(a, b), mx=mx)
     rmax = max(a.r, b.r)
     grow = 1 + 4 * rmax
     e = max(_smax(a.e), _smax(b.e)) * grow
-    return Num(f, e, rmax * grow, max(_smax(a.d), _smax(b.d)), m, dp=_dp_max(a, b))
+    return Num(f, e, rmax * grow, max(_smax(a.d), _smax(b.d)), m, dp=_dp_max(a, b), mx=mx)
 
 
 def pick(mask, x, y):
@@ -377,9 +442,9 @@ def select(mask, a: Num, b: Num, precise: bool = False) -> Num:
 
     if precise:
         return Num(w(a.f, b.f), w(_bound(a, True), _bound(b, True)), 0.0, w(a.d, b.d), w(a.m, b.m),
-                   dp=_dp_max(a, b))
+                   dp=_dp_max(a, b), mx=_mx_max(a, b))
     return Num(w(a.f, b.f), max(_smax(a.e), _smax(b.e)), max(a.r, b.r), max(_smax(a.d), _smax(b.d)),
-               w(a.m, b.m), dp=_dp_max(a, b))
+               w(a.m, b.m), dp=_dp_max(a, b), mx=_mx_max(a, b))
 
 
 # ---- decisions, fast tier: (answer, suspect row indices or None)

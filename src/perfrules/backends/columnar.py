@@ -26,7 +26,7 @@ from . import colpop
 from .colnum import Num
 from .colrun import ChunkRun
 from .colvalues import (_FUNCTIONS, _KNOWN, Bool, Date, MissingNode, Reasons, Text, Unsupported, _pres, kind_of,
-                        lower_form, missing_of)
+                        lower_form, missing_of, scaled_ratio)
 
 
 def walk_all(program: ir.Program):
@@ -119,6 +119,15 @@ class ColumnarEvaluator:
                     self.raw_expr[ind.id] = MissingNode(ir.NUMBER, Missing("no_value", ind.name))
         self.form_of = {id(node): program.indicators[i] for i, node in self.raw_expr.items()
                         if program.indicators[i].score is not None}
+        # raw points × 10^places, rounded to whole numbers, for leaves whose raw points no
+        # figure shows (columns="total") — fewer passes than rounding raw to `places`
+        self.scaled_raw = {}
+        if not self.s.total_only:
+            for ind in program.indicators:
+                if ind.is_leaf and ind.score is not None and (ind.weight * 10**self.s.places).denominator == 1:
+                    node = scaled_ratio(ind.score, ind, self.s.places)
+                    if node is not None:
+                        self.scaled_raw[ind.id] = node
         self.reasons = Reasons()
         for spec in program.inputs:
             self.reasons.id(Missing("input_missing", spec.name))
@@ -247,13 +256,17 @@ class ColumnarEvaluator:
             val = missing_of("num", run.reasons.id(Missing("no_value", ind.name)))
         run.env[f"val:{ind.id}"] = val
         node = self.raw_expr[ind.id]
-        raw = run.ev(node)
+        scaled_node = self.scaled_raw.get(ind.id) if run.columns == "total" else None
+        raw = run.ev(node if scaled_node is None else scaled_node)  # (scaled: × 10^places)
         miss = np.broadcast_to(raw.m != 0, (n,)) if not cn.is_scalar(raw.m) else np.full(n, raw.m != 0)
         w = ind.weight
         wc = self.consts[w]
         zero = self.consts[Fraction(0)]
         if not s.total_only:
-            q = run.round(raw, node, s.places, s.rounding)
+            if scaled_node is None:
+                q = run.round(raw, node, s.places, s.rounding)
+            else:
+                q = run.round(raw, scaled_node, 0, s.rounding)
             fresh = type(q) is np.ndarray and q.shape == (n,)  # round's own array: clipped in place
             q = np.broadcast_to(q, (n,)) if not fresh else q
             scaled = w * 10**s.places
@@ -282,7 +295,7 @@ class ColumnarEvaluator:
         res.missing[ind.id] = miss
         res.clamped[ind.id] = (low, high)
         res.flag_reason[ind.id] = raw.m
-        res.raw[ind.id] = raw
+        res.raw[ind.id] = raw if scaled_node is None else None  # (scaled: read by nothing)
         res.excluded[ind.id] = miss if ind.missing == "exclude" else None
         if ind.missing == "error":
             if res.error_leaf is None:
@@ -294,9 +307,7 @@ class ColumnarEvaluator:
 
     def _group(self, run: ChunkRun, res: ChunkResult, ind: ir.Indicator) -> None:
         kids = ind.children
-        score = run.env[f"score:{kids[0]}"]
-        for c in kids[1:]:
-            score = cn.add_scores(score, run.env[f"score:{c}"])
+        score = cn.sum_scores([(run.env[f"score:{c}"], False) for c in kids])
         if ind.kind != "normal":
             score = cn.minmax(cn.minmax(score, self.consts[Fraction(0)], True), self.consts[ind.weight], False)
         elif type(score) is cn.Scaled and score.places == self.s.places:
@@ -314,17 +325,11 @@ class ColumnarEvaluator:
     def _total(self, run: ChunkRun, res: ChunkResult) -> None:
         p, s, n = self.p, self.s, run.n
         zero = self.consts[Fraction(0)]
-        base, extra = None, None
-        for i in p.top:
-            ind = p.indicators[i]
-            sc = run.env[f"score:{i}"]
-            if ind.kind == "normal":
-                base = sc if base is None else cn.add_scores(base, sc)
-            elif extra is None:
-                extra = sc if ind.kind == "bonus" else cn.neg_score(sc)
-            else:
-                extra = cn.add_scores(extra, sc, minus=ind.kind != "bonus")
-        base = zero if base is None else base
+        base = [(run.env[f"score:{i}"], False) for i in p.top if p.indicators[i].kind == "normal"]
+        extra = [(run.env[f"score:{i}"], p.indicators[i].kind != "bonus") for i in p.top
+                 if p.indicators[i].kind != "normal"]
+        base = cn.sum_scores(base) if base else zero
+        extra = cn.sum_scores(extra) if extra else None
         excl = zero
         for ind in p.indicators:
             if ind.is_leaf and self._normal_root[ind.id] and ind.missing == "exclude" and res.excluded[ind.id].any():

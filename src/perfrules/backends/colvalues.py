@@ -60,6 +60,21 @@ class Unsupported(Exception):
     """The program uses something this backend does not implement; the caller uses the row path."""
 
 
+def scaled_ratio(f: ir.ScoreForm, ind: ir.Indicator, places: int) -> ir.Expr | None:
+    """For ratio(target: T) with a constant T > 0 and weight W > 0: the raw points times
+    10^places, written min(value · (W·10^places / T), W·10^places) — the same number as
+    lower_form's min(value / T, 1) · W · 10^places, and the same missing rows, in two passes
+    over the column instead of four (divide, min, multiply, and rounding's own scaling).
+    None for any other form."""
+    if not (isinstance(f, ir.RatioScore) and not f.reverse and isinstance(f.target, ir.Const)
+            and isinstance(f.target.value, Fraction) and f.target.value > 0 and ind.weight > 0):
+        return None
+    full = ind.weight * 10**places
+    value = ir.Slot(ind.value.type if ind.value is not None else ir.NUMBER, f"val:{ind.id}")
+    times = ir.Arith(ir.NUMBER, "*", value, ir.Const(ir.NUMBER, full / f.target.value), "")
+    return ir.Call(ir.NUMBER, "min", (times, ir.Const(ir.NUMBER, full)))
+
+
 def lower_form(f: ir.ScoreForm, ind: ir.Indicator) -> ir.Expr:
     """A scoring form as an expression of the raw points, with the reference's missing order."""
     vt = ind.value.type if ind.value is not None else ir.NUMBER
