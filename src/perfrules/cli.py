@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     args.lang = args.lang or default_lang()
-    _terminate_as_interrupt()
+    previous = _terminate_as_interrupt()
     try:
         return args.run(args)
     except KeyboardInterrupt as exc:
@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"perfrules internal error: {type(exc).__name__}: {exc}\nPlease report it with the command and files (--debug shows details).", file=sys.stderr)
         return 70
+    finally:
+        _restore_sigterm(previous)
 
 
 class Terminated(KeyboardInterrupt):
@@ -88,21 +90,40 @@ class Terminated(KeyboardInterrupt):
     cleans up after it) but ending the command with 143 rather than 130."""
 
 
-def _terminate_as_interrupt() -> None:
+_NOT_SET = object()
+
+
+def _terminate_as_interrupt():
     """SIGTERM (what `kill` and batch schedulers send) ends a run like Ctrl-C: as an exception
-    in the main thread, so half-written output files are removed, not left behind."""
+    in the main thread, so half-written output files are removed, not left behind. Returns
+    the handler it replaced (main() puts it back)."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        return  # signal handlers can only be set from the main thread (e.g. main() in a worker)
+        return _NOT_SET  # signal handlers can only be set from the main thread (e.g. main() in a worker)
 
     def handler(signum, frame):
         raise Terminated
 
     try:
-        signal.signal(signal.SIGTERM, handler)
+        return signal.signal(signal.SIGTERM, handler)
     except (ValueError, OSError):  # pragma: no cover - platforms without SIGTERM
+        return _NOT_SET
+
+
+def _restore_sigterm(previous) -> None:
+    """Put back the SIGTERM handler main() replaced. Left installed in a process that called
+    main() (a test run, a service), it was inherited by processes forked later, which then
+    turned multiprocessing's SIGTERM (Pool.terminate) into an exception anywhere — even while
+    holding the pool's queue lock — and the pool's shutdown waited for them forever."""
+    import signal
+
+    if previous is _NOT_SET or previous is None:  # (None: a handler not set from Python)
+        return
+    try:
+        signal.signal(signal.SIGTERM, previous)
+    except (ValueError, OSError):  # pragma: no cover
         pass
 
 

@@ -237,7 +237,7 @@ class Router:
     def _codes(self, batch) -> tuple[np.ndarray, list]:
         col = batch.column(self.unit_column)
         units = col if isinstance(col, list) else col.to_pylist()
-        texts = ["" if u is None else str(u).strip() for u in units]
+        texts = [_unit_text(u) for u in units]
         index, loose = self.index, self.loose
         codes = [index.get(t, -2) for t in texts]
         for i, c in enumerate(codes):
@@ -371,3 +371,13 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
         if progress is not None:
             progress.done()
     return router
+
+
+def _unit_text(u) -> str:
+    """A unit cell as the routes name it: a code read as a number (an Excel cell, a float
+    column with blanks) is its digits — 101.0 is unit 101, not a unit nobody routes."""
+    if u is None:
+        return ""
+    if isinstance(u, float) and u.is_integer():
+        return str(int(u))
+    return str(u).strip()

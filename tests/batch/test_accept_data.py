@@ -81,6 +81,21 @@ def test_string_view_unit_column_routed(rules, tmp_path, capsys):
     assert outs[1] == outs[0] and "丁局" in outs[0]
 
 
+def test_numeric_unit_codes_in_a_float_column_are_routed(rules, tmp_path, capsys):
+    # A code column with a blank is float64 in Parquet (and a number cell in XLSX): 101.0
+    # matched no route for unit 101, and every record became an error row.
+    import pyarrow.parquet as pq
+
+    (tmp_path / "rs").mkdir()
+    (tmp_path / "rs" / "t.rules").write_text('applies to "101", "102"\n' + RULES, encoding="utf-8")
+    t = _table(False).append_column("单位名称", pa.array([101.0, None, 102.0]))
+    pq.write_table(t, tmp_path / "codes.parquet")
+    assert main(["eval", "--rulesets", str(tmp_path / "rs"), "--data", str(tmp_path / "codes.parquet"),
+                 "--format", "csv", "--lang", "zh"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == 3 and sum("没有适用的规则" in r or "路由" in r or "错误" in r for r in rows) == 1, rows
+
+
 TIE = """\
 settings { total 4 }
 input 预算数: amount
@@ -218,6 +233,16 @@ def test_unclosed_quote_names_the_lines_it_swallowed(rules, tmp_path, capsys, ba
     assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--backend", backend, "--lang", "zh"]) == 0
     out = capsys.readouterr().out
     assert "第3–6行被读成了这一条记录" in out and out.count("\n") == 3
+
+
+def test_unclosed_quote_on_the_last_line_is_named(rules, tmp_path, capsys):
+    # On the last line the quote swallows only the rest of that line: the error row said
+    # "a truncated line?" and nothing of the quote.
+    data = tmp_path / "q.csv"
+    data.write_text('预算数,支出数,等次\n100,95,优秀\n"100,90,优秀\n', encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(data), "--format", "csv", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "第3行可能有没闭合的引号" in out and out.count("\n") == 3
 
 
 def test_bare_cr_line_ends_say_what_to_do(rules, tmp_path, capsys):

@@ -161,3 +161,13 @@ def test_evaluate_table_of_binary_text_columns(rules):
     t = pa.table({"预算数": pa.chunked_array([[b"100"], [b"100"]]), "支出数": pa.chunked_array([[b"95"], [b"\xff"]])})
     got = r.evaluate_table(t)
     assert [str(v) if v is not None else None for v in got.column("总分").to_pylist()] == ["8.10", None]
+
+
+def test_a_macro_enabled_workbook_is_not_written(rules, tmp_path, capsys):
+    # -o 结果.xlsm wrote a plain workbook under that name (Excel refuses to open it), after
+    # scoring every record; now refused before any work, and a plain .xlsx still written.
+    data = _write(tmp_path, "d.csv", ["单位名称", "预算数", "支出数"], [["区甲局", "100", "95"]])
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "结果.xlsm"), "--lang", "zh"]) == 2
+    assert "不能写出启用宏的工作簿" in capsys.readouterr().err and not (tmp_path / "结果.xlsm").exists()
+    assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "结果.xlsx"), "--lang", "zh"]) == 0
+    assert (tmp_path / "结果.xlsx").exists()

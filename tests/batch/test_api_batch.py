@@ -266,5 +266,13 @@ def test_a_forked_worker_builds_its_own_thread_pool(health):
     table = make_health_table(70000, seed=3)
     health.evaluate_table(table, columns="total", chunk_rows=40000, threads=2)  # the parent's pool exists
     _FORKED.update(rules=health, table=table)
-    with multiprocessing.get_context("fork").Pool(2) as pool:
+    pool = multiprocessing.get_context("fork").Pool(2)
+    try:
         assert pool.map_async(_rows_in_forked_child, range(2)).get(timeout=120) == [70000, 70000]
+        pool.close()  # workers leave on their own: no SIGTERM (Pool.terminate hung once, see
+        # tests/cli/test_cli.py::test_main_puts_back_the_sigterm_handler_it_replaced)
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()

@@ -533,3 +533,21 @@ def test_compile_shows_the_ir_and_the_code_in_the_rule_files_words(capsys):
     assert "Fraction(" not in out and "Score" not in out
     code, out, err = run(capsys, "compile", ROOT / "tests" / "acceptance" / "methods.rules")
     assert code == 0 and "    i0 = env[k0]  # 完成数" in out.splitlines()
+
+
+def test_main_puts_back_the_sigterm_handler_it_replaced(capsys):
+    # The handler stayed installed in a process that called main() (this test run): processes
+    # it forked later turned Pool.terminate's SIGTERM into an exception while holding the pool's
+    # queue lock, and the pool's shutdown hung (seen in test_a_forked_worker_builds_its_own_…).
+    import signal
+
+    def mine(signum, frame):  # pragma: no cover - never sent
+        pass
+
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        assert main(["check", str(SMALL)]) == 0
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    capsys.readouterr()

@@ -544,3 +544,19 @@ def test_a_json_record_naming_a_key_twice_is_an_error_record(tmp_path):
         assert recs[0].values is None and recs[0].error_code == "repeated_key" and "支出数" in recs[0].error
         assert recs[1].values == {"预算数": 100, "支出数": 95, "备注": None, "x": None}
         assert recs[2].values["备注"] == 'a": b'
+
+
+@pytest.mark.parametrize("line, zh", [
+    ('{单位: "甲"}', "第2个字符处：键要用英文双引号括起来"),
+    ('{"单位": "甲",}', "最后多了一个逗号"),
+    ('{"单位": "甲"', "内容不完整"),
+    ('{"金额": True}', "true、false、null 要小写"),
+])
+def test_a_json_syntax_error_is_said_in_chinese(tmp_path, line, zh):
+    # The Chinese error row carried orjson's English ("unexpected character, expected a string
+    # key: line 1 column 2 (char 1)"); the English row keeps it.
+    path = write_bytes(tmp_path, "d.jsonl", ('{"单位": "乙"}\n' + line + "\n").encode())
+    with open_records(path) as src:
+        bad = list(src)[1]
+    assert bad.error_code == "bad_json" and zh in bad.error and "unexpected" not in bad.error
+    assert "line 2 is not valid JSON: " in bad.error_en

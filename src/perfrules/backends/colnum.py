@@ -531,8 +531,8 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
         return q, None  # already on the grid (points of a band, a decimal input): rint is exact
     if is_scalar(y):
         return q, (None if abs(abs(y - q) - 0.5) > E else "scalar")
-    # |y − q| in y's own buffer when y is the scratch array: a fresh array costs its page faults
-    dist = np.subtract(y, q, out=y) if y is not a.f else np.subtract(y, q)
+    # |y − q| in a scratch array (y's own when y is one): a fresh array costs its page faults
+    dist = np.subtract(y, q, out=y if y is not a.f else scratch(y.size, np.float64))
     np.abs(dist, out=dist)
     close = np.flatnonzero(np.greater_equal(dist, 0.5 - E, out=scratch(dist.size, np.bool_)))
     if close.size == 0:

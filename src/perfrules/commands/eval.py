@@ -137,7 +137,8 @@ def run(args) -> int:
              f"--format {fmt} needs -o FILE (binary formats are not written to the terminal)")
         return 2
     if args.output and to_stdout is None and table_out is None:
-        problem = _output_problem(args.output, args.data) or _overwrites_input(args.output, "输出文件", "the output", args)
+        problem = (_output_problem(args.output, args.data, fmt)
+                   or _overwrites_input(args.output, "输出文件", "the output", args))
         if problem:
             _say(lang, *problem)
             return 2
@@ -214,9 +215,16 @@ def _summary_problem(path: str, data: str) -> tuple[str, str] | None:
     return None
 
 
-def _output_problem(output: str, data: str) -> tuple[str, str] | None:
+def _output_problem(output: str, data: str, fmt: str | None = None) -> tuple[str, str] | None:
     """Why -o cannot be written, found before any work (zh, en), or None."""
+    from ..io import WriterError
+    from ..io.writers import writable_format
+
     out = Path(output)
+    try:
+        writable_format(out, fmt)
+    except WriterError as err:  # (an .xlsm was written as a plain workbook after all the work)
+        return err.message_zh, err.message_en
     if out.is_dir():
         return f"输出路径 {output} 是一个文件夹，请给出文件名（如 {out / '结果.xlsx'}）", \
             f"the output {output} is a directory; give a file name (e.g. {out / 'results.xlsx'})"

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..oserrors import os_reason
 from .errors import ReaderError, WriterError
 from .readers import _canonical_format, detect_format
-from .writers import WRITE_FORMATS, write_rows
+from .writers import writable_format, write_rows
 
 
 def check_fits(path: str | Path, rows: int | None, *, fmt: str | None = None) -> None:
@@ -51,12 +51,7 @@ def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | Non
     target = Path(path)
     if target.is_symlink():  # write through the link (os.replace would swap the link for a file)
         target = target.resolve()
-    try:
-        fmt = _canonical_format(fmt) if fmt is not None else detect_format(target)
-    except ReaderError as exc:
-        raise WriterError(exc.code, exc.message_zh, exc.message_en) from None
-    if fmt not in WRITE_FORMATS:  # pragma: no cover
-        raise WriterError("unknown_format", f"不支持写出 {fmt} 格式", f"cannot write {fmt} files")
+    fmt = writable_format(target, fmt)
     to_text = to_text or (lambda b: b)
     typed = typed or (lambda b: b)
     if fmt in ("json", "jsonl", "xlsx"):

@@ -430,6 +430,10 @@ def _row_record(row: int, columns: list[str], cells: Sequence[object], short_ok:
     if end is not None and end > row:
         span_zh = f"；第{row}–{end}行被读成了这一条记录：第{row}行可能有没闭合的引号"
         span_en = f"; lines {row}–{end} were read as this one record: an unclosed quote on line {row}?"
+    elif not short_ok and any(isinstance(c, str) and ("," in c or "\t" in c) for c in cells):
+        # the last line's unclosed quote swallows only the rest of its own line
+        span_zh = f"；第{row}行可能有没闭合的引号"
+        span_en = f"; an unclosed quote on line {row}?"
     if not short_ok and len(cells) < width:
         missing = "、".join(columns[len(cells):][:3]) + ("…" if width - len(cells) > 3 else "")
         return _error_record(
@@ -1028,7 +1032,7 @@ class _JsonSource(_KeyedSource):
             data = _loads(raw, encoding)
         except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
             raise ReaderError(
-                "bad_json", f"JSON 文件格式错误：{path}：{exc}", f"malformed JSON in {path}: {exc}", path
+                "bad_json", f"JSON 文件格式错误：{path}：{json_problem_zh(exc)}", f"malformed JSON in {path}: {exc}", path
             ) from exc
         if isinstance(data, dict) and isinstance(data.get("records"), list):
             data = data["records"]
@@ -1083,7 +1087,7 @@ class _JsonlSource(_KeyedSource):
                 try:
                     yield number, _loads(line, encoding)
                 except (ValueError, UnicodeDecodeError) as exc:  # orjson.JSONDecodeError is a ValueError
-                    yield number, _Bad(str(exc))
+                    yield number, _Bad(str(exc), json_problem_zh(exc, one_line=True))
 
     def _records(self) -> Iterator[Record]:
         for number, obj in self._lines():
@@ -1094,7 +1098,7 @@ class _JsonlSource(_KeyedSource):
                 yield _error_record(
                     number,
                     "bad_json",
-                    f"第{number}行不是合法的 JSON：{obj.detail}",
+                    f"第{number}行不是合法的 JSON：{obj.detail_zh}",
                     f"line {number} is not valid JSON: {obj.detail}",
                 )
                 continue
@@ -1103,11 +1107,41 @@ class _JsonlSource(_KeyedSource):
                 yield record
 
 
-class _Bad:
-    __slots__ = ("detail",)
+# orjson's messages (English) → what to fix, for the Chinese text; the first match wins
+_JSON_PROBLEMS = (
+    ("expected a string key", "键要用英文双引号括起来"),
+    ("expected ':'", "键后面少了冒号"),
+    ("expected ','", "少了逗号或右括号"),
+    ("expected a json value", "这里应是一个值（文字要加英文双引号，true、false、null 要小写）"),
+    ("trailing comma", "最后多了一个逗号"),
+    ("end of data", "内容不完整（少了右括号或引号？）"),
+    ("zero-length", "内容是空的"),
+    ("content after document", "JSON 结束后还有多余的内容"),
+    ("control character", "引号里有未转义的控制字符（如换行）"),
+    ("escaped sequence", "引号里有无效的转义（\\ 后面的字符）"),
+    ("leading zero", "数字不能以 0 开头"),
+    ("number", "数字写法不对"),
+    ("invalid literal", "值写法不对（true、false、null 要小写，文字要加英文双引号）"),
+    ("utf-8", "不是 UTF-8 编码的文字"),
+    ("unexpected character", "这里有不该出现的字符"),
+)
 
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
+
+def json_problem_zh(exc: Exception, one_line: bool = False) -> str:
+    """A JSON syntax error (orjson's) said in Chinese, with where it is."""
+    message = str(exc).lower()
+    what = next((zh for key, zh in _JSON_PROBLEMS if key in message), "格式不对")
+    line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    if col is None:
+        return what
+    return f"第{col}个字符处：{what}" if one_line else f"第{line}行第{col}列：{what}"
+
+
+class _Bad:
+    __slots__ = ("detail", "detail_zh")
+
+    def __init__(self, detail: str, detail_zh: str) -> None:
+        self.detail, self.detail_zh = detail, detail_zh
 
 
 _BLANK = object()

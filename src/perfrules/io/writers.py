@@ -425,6 +425,26 @@ def _write_arrow(
 # --- entry point ---------------------------------------------------------------------
 
 
+def writable_format(target: Path, fmt: str | None = None) -> str:
+    """The canonical format an output file is written in: `fmt`, or its extension's.
+
+    Raises:
+        WriterError: an unknown extension, or one that reads but cannot be written truly: a
+            macro-enabled workbook (.xlsm) written by openpyxl is a plain workbook that Excel
+            refuses to open under that name.
+    """
+    try:
+        canonical = _canonical_format(fmt) if fmt is not None else detect_format(target)
+    except ReaderError as exc:
+        raise WriterError(exc.code, exc.message_zh, exc.message_en) from None
+    if fmt is None and target.suffix.lower() == ".xlsm":
+        raise WriterError("xlsm_output", f"不能写出启用宏的工作簿 {target}：结果请写成 .xlsx",
+                          f"cannot write a macro-enabled workbook {target}: write the results as .xlsx")
+    if canonical not in WRITE_FORMATS:  # pragma: no cover - every readable format is writable
+        raise WriterError("unknown_format", f"不支持写出 {canonical} 格式", f"cannot write {canonical} files")
+    return canonical
+
+
 def write_rows(
     rows: Iterable[Mapping[str, Any]],
     path: str | Path,
@@ -464,12 +484,7 @@ def write_rows(
     target = Path(path)
     if target.is_symlink():  # write through the link (os.replace would swap the link for a file)
         target = target.resolve()
-    try:
-        fmt = _canonical_format(fmt) if fmt is not None else detect_format(target)
-    except ReaderError as exc:
-        raise WriterError(exc.code, exc.message_zh, exc.message_en) from None
-    if fmt not in WRITE_FORMATS:  # pragma: no cover - every readable format is writable
-        raise WriterError("unknown_format", f"不支持写出 {fmt} 格式", f"cannot write {fmt} files")
+    fmt = writable_format(target, fmt)
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     if extra not in ("error", "ignore"):

@@ -179,10 +179,15 @@ def _clean_numbers(spec, arr, n: int, rid: int):
     # (Casting through Arrow's kernels, into Arrow's pool, was faster on one thread but slower
     # on two: 1.51 → 1.68 s CPU for 1M rows, columns="total".)
     if pa.types.is_integer(arr.type) and not pa.types.is_uint64(arr.type):
-        f = _slots(arr).astype(np.float64)
+        slots = _slots(arr)
+        f = slots.astype(np.float64)
         if blank is not None:
             np.copyto(f, 0.0, where=blank)
-        lo, hi = float(f.min()), float(f.max())
+        # Non-negative slots (counts) in one pass instead of min and max: their bitwise or is
+        # negative iff some slot is, and bounds every slot (a null's slot too: at worst a
+        # looser bound, or the min and max below).
+        top = int(np.bitwise_or.reduce(slots))
+        lo, hi = (0.0, float(top)) if top >= 0 else (float(f.min()), float(f.max()))
         if max(-lo, hi) >= _TWO53 or (kind == "count" and lo < 0):  # ≥ 2^53 also when rounded
             return None
         kmax = 0
@@ -206,7 +211,7 @@ def _clean_numbers(spec, arr, n: int, rid: int):
             return None
     else:
         return None
-    return _number_num(spec, f, places, kmax, blank, rid, maxabs=max(-lo, hi))
+    return _number_num(spec, f, places, kmax, blank, rid, maxabs=max(-lo, hi), blank_zero=True)
 
 
 def _slots(arr) -> np.ndarray:
@@ -538,11 +543,12 @@ def _number_value(spec, f, places, pct, blank, odd, rid, out: Converted, order: 
     return _number_num(spec, f, places, kmax, blank, rid, out.errors)
 
 
-def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None, maxabs: float | None = None):
+def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None, maxabs: float | None = None,
+                blank_zero: bool = False):
     """The Num of converted numbers: `places` bounds each row's decimal places (an array, a
-    scalar, or None when all are whole), `blank` marks the blanks (or None). A blank takes the
-    input's default if it has one — not on rows whose other fields are errors — else it is
-    missing with reason `rid`."""
+    scalar, or None when all are whole), `blank` marks the blanks (or None; blank_zero: f is 0
+    there). A blank takes the input's default if it has one — not on rows whose other fields
+    are errors — else it is missing with reason `rid`."""
     from ..backends import colnum as cn
 
     m, d = 0, _POW10[kmax]
@@ -555,7 +561,8 @@ def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None, maxabs
                 fill[[r for r in errors if fill[r]]] = False
             c = cn.const(Fraction(spec.default))
             k_default = _decimal_of(Fraction(spec.default))[2]
-            f = np.where(fill, c.f, f)
+            if not (blank_zero and c.f == 0.0):  # (a default of 0: the blanks hold it)
+                f = np.where(fill, c.f, f)
             if maxabs is not None:
                 maxabs = max(maxabs, abs(c.f))
             if kmax or k_default:
