@@ -76,11 +76,40 @@ def string_table(records):
        as_of=st.one_of(st.none(), st.dates(min_value=date(2023, 1, 1), max_value=date(2025, 12, 31))),
        chunk=st.sampled_from([1, 3, 16384]), columns=st.sampled_from(["all", "all", "scores", "total"]))
 def test_columnar_equals_reference_on_random_rule_files(src, recs, as_of, chunk, columns):
-    """Every column set: "total" evaluates some scores by another route (scaled_ratio)."""
+    """Every column set: "total" evaluates some scores by another route (colvalues.scaled_raw)."""
     rules = G.compiled(src)
     want = reference_rows(rules, recs, as_of)
     got = columnar_rows(rules, string_table(recs), as_of, chunk_rows=chunk, columns=columns)
     assert_same(got, want, src, subset=columns != "all")
+
+
+def _scaled_forms_file(places: int, rounding: str) -> str:
+    """Leaves of the forms colvalues.scaled_raw rewrites when only totals are shown (ratio with
+    a constant target, deduct counted continuously), beside forms it leaves alone."""
+    forms = ["ratio(target: 100%)", "ratio(target: 90%)", "ratio(target: 0.3)", "ratio(target: b)",
+             "ratio(target: 95%, reverse)", "deduct 0.5 per 1 over 0", "deduct 0.2 per 1% over 5%",
+             "deduct 0.05 per 0.3 under 2", "deduct 1 per 1% over b", "deduct 0.5 per 1 over 0 counting whole",
+             "deduct 0.25 per 0.1 under 0.5 counting started"]
+    values = ["a / b", "a", "p", "a - b", "c / 3", "n", "p", "a", "a / b", "c", "b"]
+    weights = ["2", "5", "2.5", "1", "3", "2", "4", "1.5", "2", "3", "1"]
+    lines = G.HEAD + [f"settings {{ rounding {rounding} {places}; missing zero; total 100 }}"]
+    for i, (form, value, w) in enumerate(zip(forms, values, weights)):
+        lines += [f"indicator 指标{i} weight {w} {{", f"  value {value}", f"  score {form}", "}"]
+    lines += ["indicator 其余 weight 73 {", "  value 1", "  score value * 73", "}",
+              "grade by total { 优 >= 90; 良 >= 80; 差 otherwise }"]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(recs=st.lists(G.records, min_size=1, max_size=40), places=st.sampled_from([0, 1, 2, 4]),
+       rounding=st.sampled_from(["half_up", "half_even", "truncate"]))
+def test_scaled_forms_total_equals_the_reference(recs, places, rounding):
+    """columns="total" scores ratio and deduct leaves from one scaled expression each: every
+    total, grade and error row equals the reference's."""
+    rules = G.compiled(_scaled_forms_file(places, rounding))
+    want = reference_rows(rules, recs, None)
+    got = columnar_rows(rules, string_table(recs), None, columns="total", chunk_rows=16)
+    assert_same(got, want, (places, rounding), subset=True)
 
 
 @settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -36,6 +36,7 @@ import numpy as np
 from ..runtime.numbers import decimal_places
 
 U = 2.0**-52  # twice the unit roundoff: one rounding plus slack for the bound arithmetic itself
+_TIGHTEN = 2.0**36  # a carried max-|f| bound times the decision's scale beyond this: use the real max
 SLACK = 1.0 + 2.0**-40
 BIG = 2.0**52  # beyond this a float no longer holds every integer (and half-integer)
 INF = math.inf
@@ -97,18 +98,23 @@ class Num:
     bounds; `mx`, when the maker knows it, is max |f| or a bound on it — every use is as an upper
     bound — (else computed when first needed)."""
 
-    __slots__ = ("f", "e", "r", "d", "m", "k", "dp", "_mx", "_zero")
+    __slots__ = ("f", "e", "r", "d", "m", "k", "dp", "_mx", "_loose", "_zero")
 
     def __init__(self, f, e=0.0, r=0.0, d=1.0, m=0, k=None, dp=None, mx=None):
         self.f, self.e, self.r, self.d, self.m, self.k = f, e, r, d, m, k
         self.dp = dp  # the exact value is a decimal with at most dp places (None: unknown)
         self._mx = mx
+        self._loose = mx is not None  # a bound given by the maker, not the reduction's max
         self._zero = None  # is_zero_fast's answer: a divisor (a budget column) serves many ratios
 
-    def maxabs(self) -> float:
-        """max |f| over the rows (f is finite everywhere: garbage rows hold 0 or a finite value)."""
-        if self._mx is None:
-            self._mx = _maxabs_of(self.f)
+    def maxabs(self, scale: float = 1.0) -> float:
+        """max |f| over the rows (f is finite everywhere: garbage rows hold 0 or a finite value),
+        or a bound on it, for error bounds of decisions at `scale` (rounding to p places: 10^p).
+        A bound carried from the operands (a ratio of counts: |a / b| ≤ max |a|) can be far
+        above the max; where it is so large that U·bound·scale would make rows undecidable
+        (values shown to 10 places), the real max replaces it."""
+        if self._mx is None or (self._loose and self._mx * scale >= _TIGHTEN and not is_scalar(self.f)):
+            self._mx, self._loose = _maxabs_of(self.f), False
         return self._mx
 
     def exact(self) -> bool:
@@ -137,7 +143,7 @@ class Scaled(Num):
         s = 10.0**places
         self.q, self.places, self.qmax, self._f = q, places, qmax, None
         self.e, self.r, self.d, self.m, self.k, self.dp = 0.0, (U if places else 0.0), s, 0, None, places
-        self._mx, self._zero = qmax / s * (1 + U), None
+        self._mx, self._loose, self._zero = qmax / s * (1 + U), True, None
 
     @property
     def f(self):
@@ -202,11 +208,12 @@ def _mag(x: Num, precise: bool):
     return np.abs(x.f) if precise else x.maxabs()
 
 
-def _bound(x: Num, precise: bool):
-    """The absolute error bound, per row (precise) or the chunk's largest (fast)."""
+def _bound(x: Num, precise: bool, scale: float = 1.0):
+    """The absolute error bound, per row (precise) or the chunk's largest (fast; `scale`: of
+    the decision it serves, see Num.maxabs)."""
     if zero(x.r):
         return x.e if precise or is_scalar(x.e) else float(np.max(x.e))
-    return x.e + x.r * _mag(x, precise) if precise else (_smax(x.e) + x.r * x.maxabs())
+    return x.e + x.r * _mag(x, precise) if precise else (_smax(x.e) + x.r * x.maxabs(scale))
 
 
 def _smax(x):
@@ -254,6 +261,8 @@ def _mx_max(a: Num, b: Num):
 # its max |f| from its operands' (mx) where they know theirs: the error bounds of the next
 # decision need it, and a bound costs no pass over the column (a reduction costs two).
 def add(a: Num, b: Num, minus: bool = False, precise: bool = False) -> Num:
+    if _is_const(b, 0.0):  # deduct … over 0: value − 0, no pass
+        return a
     f = a.f - b.f if minus else a.f + b.f
     if _int_exact(a, b) and a.maxabs() + b.maxabs() < BIG:
         return Num(f, 0.0, 0.0, 1.0, first(a.m, b.m), dp=0, mx=a.maxabs() + b.maxabs())
@@ -267,9 +276,13 @@ def add(a: Num, b: Num, minus: bool = False, precise: bool = False) -> Num:
                mx=None if known is None else (known[0] + known[1]) * SLACK)
 
 
+def _is_const(b: Num, c: float) -> bool:
+    """b is the exact constant c (present in every row)."""
+    return is_scalar(b.f) and b.f == c and b.exact() and zero(b.m)
+
+
 def _is_one(b: Num) -> bool:
-    """b is the exact constant 1 (present in every row)."""
-    return is_scalar(b.f) and b.f == 1.0 and b.exact() and zero(b.m)
+    return _is_const(b, 1.0)
 
 
 def mul(a: Num, b: Num, precise: bool = False) -> Num:
@@ -524,8 +537,8 @@ def round_fast(a: Num, places: int, mode: str = "half_up"):
     else:  # read once more below, then dropped: a scratch array
         y = np.multiply(a.f, s, out=scratch(a.f.size, np.float64))
     q = np.rint(y)
-    E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
-    if a.maxabs() * s >= BIG:
+    E = (_bound(a, False, s) * s + U * a.maxabs(s) * s) * SLACK
+    if a.maxabs(s) * s >= BIG:
         return q, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
     if a.dp is not None and a.dp <= places and E < 0.25:
         return q, None  # already on the grid (points of a band, a decimal input): rint is exact
@@ -557,8 +570,8 @@ def trunc_fast(a: Num, places: int):
     """Truncation (and floor/ceil with places 0): the rows near an integer are suspects."""
     s = 10.0**places
     y = a.f * s if s != 1.0 else a.f  # floor and ceil: no scaling pass
-    E = (_bound(a, False) * s + U * a.maxabs() * s) * SLACK
-    if a.maxabs() * s >= BIG:
+    E = (_bound(a, False, s) * s + U * a.maxabs(s) * s) * SLACK
+    if a.maxabs(s) * s >= BIG:
         return y, _suspects(np.ones(np.shape(y), dtype=bool), a.m) if not is_scalar(y) else "scalar"
     if is_scalar(y):
         return y, (None if abs(y - np.rint(y)) > E else "scalar")
@@ -697,7 +710,7 @@ def snap_q(a: Num, places: int):
     d = 10.0**k
     y = a.f * d
     n = np.rint(y)
-    if _bound(a, False) * d < 0.25 and a.maxabs() * d < BIG:
+    if _bound(a, False, d) * d < 0.25 and a.maxabs(d) * d < BIG:
         return _scale_int(n, 10 ** (places - k)), None
     ok = (_bound(a, True) * d < 0.25) & (np.abs(y) < BIG)
     return _scale_int(np.where(ok, n, 0.0), 10 ** (places - k)), ~ok

@@ -116,7 +116,7 @@ class ChunkRun:
         """x rounded to `places` as runtime round_fraction: float64 holding the integer q.
         (Rows where q would not fit a float exactly go to the reference.)"""
         q = self._round(x, node, places, mode)
-        if not self.precise and (x.maxabs() + 1.0) * 10.0**places < cn.BIG:
+        if not self.precise and (x.maxabs(10.0**places) + 1.0) * 10.0**places < cn.BIG:
             return q  # no row's q can reach 2**52
         huge = np.abs(q) >= cn.BIG
         if np.any(huge):

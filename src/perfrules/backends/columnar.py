@@ -26,7 +26,7 @@ from . import colpop
 from .colnum import Num
 from .colrun import ChunkRun
 from .colvalues import (_FUNCTIONS, _KNOWN, Bool, Date, MissingNode, Reasons, Text, Unsupported, _pres, kind_of,
-                        lower_form, missing_of, scaled_ratio)
+                        lower_form, missing_of, scaled_raw)
 
 
 def walk_all(program: ir.Program):
@@ -125,7 +125,7 @@ class ColumnarEvaluator:
         if not self.s.total_only:
             for ind in program.indicators:
                 if ind.is_leaf and ind.score is not None and (ind.weight * 10**self.s.places).denominator == 1:
-                    node = scaled_ratio(ind.score, ind, self.s.places)
+                    node = scaled_raw(ind.score, ind, self.s.places)
                     if node is not None:
                         self.scaled_raw[ind.id] = node
         self.reasons = Reasons()

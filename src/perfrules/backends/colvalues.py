@@ -60,19 +60,48 @@ class Unsupported(Exception):
     """The program uses something this backend does not implement; the caller uses the row path."""
 
 
-def scaled_ratio(f: ir.ScoreForm, ind: ir.Indicator, places: int) -> ir.Expr | None:
-    """For ratio(target: T) with a constant T > 0 and weight W > 0: the raw points times
-    10^places, written min(value · (W·10^places / T), W·10^places) — the same number as
-    lower_form's min(value / T, 1) · W · 10^places, and the same missing rows, in two passes
-    over the column instead of four (divide, min, multiply, and rounding's own scaling).
-    None for any other form."""
-    if not (isinstance(f, ir.RatioScore) and not f.reverse and isinstance(f.target, ir.Const)
-            and isinstance(f.target.value, Fraction) and f.target.value > 0 and ind.weight > 0):
-        return None
-    full = ind.weight * 10**places
-    value = ir.Slot(ind.value.type if ind.value is not None else ir.NUMBER, f"val:{ind.id}")
-    times = ir.Arith(ir.NUMBER, "*", value, ir.Const(ir.NUMBER, full / f.target.value), "")
-    return ir.Call(ir.NUMBER, "min", (times, ir.Const(ir.NUMBER, full)))
+def _positive(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Const) and isinstance(e.value, Fraction) and e.value > 0
+
+
+def _deviation(f: ir.DeductScore, value: ir.Expr) -> ir.Expr:
+    N = ir.NUMBER
+    return ir.Arith(N, "-", value, f.threshold) if f.direction == "over" else ir.Arith(N, "-", f.threshold, value)
+
+
+def _count(f: ir.DeductScore, dev: ir.Expr) -> ir.Expr:
+    """How many units dev is: n = dev / unit, counted as the form says."""
+    n: ir.Expr = ir.Arith(ir.NUMBER, "/", dev, f.unit, f.subject)
+    if f.counting == "whole":
+        return ir.Call(ir.NUMBER, "floor", (n,))
+    if f.counting == "started":
+        return ir.Call(ir.NUMBER, "ceil", (n,))
+    return n
+
+
+def scaled_raw(f: ir.ScoreForm, ind: ir.Indicator, places: int) -> ir.Expr | None:
+    """The raw points times 10^places, for rounding to whole numbers, where that takes fewer
+    passes over the column than lower_form's expression and then rounding's own scaling (the
+    same number and the same missing rows, so the same score); None for other forms.
+
+    ratio(target: T), constant T > 0, weight W > 0: min(value · (W·10^p / T), W·10^p) — two
+    passes instead of four (divide, min, multiply, scale). deduct P per U (constants, U > 0),
+    counted continuously: W·10^p − max(dev, 0) · (P·10^p / U)."""
+    N = ir.NUMBER
+    s = 10**places
+    full = ind.weight * s
+    value = ir.Slot(ind.value.type if ind.value is not None else N, f"val:{ind.id}")
+    if isinstance(f, ir.RatioScore) and not f.reverse and _positive(f.target) and ind.weight > 0:
+        times = ir.Arith(N, "*", value, ir.Const(N, full / f.target.value), "")
+        return ir.Call(N, "min", (times, ir.Const(N, full)))
+    if (isinstance(f, ir.DeductScore) and f.counting == "continuous" and _positive(f.unit)
+            and isinstance(f.points, ir.Const) and isinstance(f.points.value, Fraction)):
+        over = ir.Call(N, "max", (_deviation(f, value), ZERO))
+        body = ir.Arith(N, "-", ir.Const(N, full), ir.Arith(N, "*", over, ir.Const(N, f.points.value * s / f.unit.value), ""))
+        # value − threshold meets value's missing reason first, as the Guard does; with the
+        # Guard (for threshold − value) a row decided exactly goes whole to the reference
+        return body if f.direction == "over" else Guard(N, (value, f.points, f.unit, f.threshold), body)
+    return None
 
 
 def lower_form(f: ir.ScoreForm, ind: ir.Indicator) -> ir.Expr:
@@ -104,13 +133,14 @@ def lower_form(f: ir.ScoreForm, ind: ir.Indicator) -> ir.Expr:
         body = ir.If(N, ir.Cmp(ir.BOOL, "<=", value, xs[0]), ps[0], body)
         return Guard(N, (value, *xs, *ps), body)
     if isinstance(f, ir.DeductScore):
-        dev = ir.Arith(N, "-", value, f.threshold) if f.direction == "over" else ir.Arith(N, "-", f.threshold, value)
-        n: ir.Expr = ir.Arith(N, "/", dev, f.unit, f.subject)
-        if f.counting == "whole":
-            n = ir.Call(N, "floor", (n,))
-        elif f.counting == "started":
-            n = ir.Call(N, "ceil", (n,))
-        body = ir.If(N, ir.Cmp(ir.BOOL, "<=", dev, ZERO), full, ir.Arith(N, "-", full, ir.Arith(N, "*", n, f.points)))
+        dev = _deviation(f, value)
+        if _positive(f.unit):
+            # n counted from max(dev, 0): 0 where dev ≤ 0, so full there — the same number as
+            # the general form below, without its comparison and its choice of two columns
+            body = ir.Arith(N, "-", full, ir.Arith(N, "*", _count(f, ir.Call(N, "max", (dev, ZERO))), f.points))
+        else:  # (a unit that may be 0 must not be divided by where dev ≤ 0)
+            body = ir.If(N, ir.Cmp(ir.BOOL, "<=", dev, ZERO), full,
+                         ir.Arith(N, "-", full, ir.Arith(N, "*", _count(f, dev), f.points)))
         return Guard(N, (value, f.points, f.unit, f.threshold), body)
     if isinstance(f, ir.ChecklistScore):
         return ChecklistNode(N, tuple((b.cond, b.points) for b in f.items))
