@@ -176,3 +176,43 @@ def test_awkward_numbers(value):
     recs = [{"a": value, "b": "0"}, {"a": "-" + value.lstrip("-"), "b": value}]
     table = pa.table({"a": [r["a"] for r in recs], "b": [r["b"] for r in recs]})
     assert_same(columnar_rows(rules, table, None), reference_rows(rules, recs, None), value)
+
+
+CHOICES = """\
+input 等次: choice(优秀, 良好, 合格, 不合格)
+input 层级: choice(国家级, 省级, 市级, 无) = 无
+input 备注: text
+settings { rounding half_up 2; missing {missing}; total 20 }
+indicator 考评 weight 5 {
+  score match 等次 { 优秀 -> 5, 良好 | 合格 -> 3.5, 不合格 -> 0 }
+}
+indicator 层级分 weight 3 {
+  score match 层级 { 国家级 -> 3, 省级 -> 2.25, otherwise -> 0.5 }
+}
+indicator 备注分 weight 2 {
+  score match 备注 { "有" -> 2, "无" -> 0 }
+}
+indicator 其余 weight 10 {
+  value 1
+  score value * 10
+}
+grade by total { 优 >= 18; 良 >= 15; 差 otherwise }
+output 考评值 = match 等次 { 优秀 -> 1, 不合格 -> -1, otherwise -> 0.5 }
+"""
+
+
+@settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recs=st.lists(st.fixed_dictionaries({
+    "等次": st.sampled_from(["优秀", "良好", "合格", "不合格", "", "很好", " 良好 "]),
+    "层级": st.sampled_from(["国家级", "省级", "市级", "无", "", "国家"]),
+    "备注": st.sampled_from(["有", "无", "", "有 ", "没有"])}), min_size=1, max_size=30),
+    missing=st.sampled_from(["zero", "exclude", "error"]), columns=st.sampled_from(["all", "total"]))
+def test_match_over_choices_equals_the_reference(recs, missing, columns):
+    """A match over a choice column with constant results is looked up by category code
+    (ChunkRun._match_table): blanks, defaults, unknown values, a category in two cases and
+    a category in none all as the reference has them."""
+    rules = G.compiled(CHOICES.replace("{missing}", missing))
+    table = pa.table({k: pa.array([r[k] for r in recs], pa.string()) for k in ("等次", "层级", "备注")})
+    want = reference_rows(rules, [dict(r) for r in recs], None)
+    got = columnar_rows(rules, table, None, columns=columns, chunk_rows=8)
+    assert_same(got, want, missing, subset=columns != "all")

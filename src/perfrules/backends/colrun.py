@@ -418,6 +418,9 @@ class ChunkRun:
     # ---- match and the lowered forms
     def _Match(self, e: ir.Match):
         s = self.ev(e.subject)
+        fast = self._match_table(e, s)
+        if fast is not None:
+            return fast
         n = self.n
         case = np.full(n, -1, dtype=np.int32)
         for i, c in enumerate(e.cases):
@@ -432,6 +435,31 @@ class ChunkRun:
             out = self._no_case(s, case < 0, kind_of(e.type))
         for i in reversed(range(len(results))):
             out = select(case == i, results[i], out, self.precise)
+        return with_missing(out, s.m)
+
+    def _match_table(self, e: ir.Match, s):
+        """match over a choice column with constant results (match 等次 { 优秀 -> 5, … }): the
+        case of each category, then each row's points, in two lookups — not a comparison and
+        a choice between two columns per case. None where that does not apply."""
+        if not (isinstance(s, Text) and not self.precise and not cn.is_scalar(s.c) and kind_of(e.type) == "num"
+                and all(_const_number(c.result) for c in e.cases)
+                and (e.default is None or _const_number(e.default))):
+            return None
+        case_of = np.full(len(s.cats), -1, dtype=np.int32)  # the first case naming the category
+        for i, c in enumerate(e.cases):
+            for v in c.values:
+                if isinstance(v, str) and v in s.cats and case_of[s.cats.index(v)] < 0:
+                    case_of[s.cats.index(v)] = i
+        case = case_of[s.c]
+        nums = [self.E.consts[c.result.value] for c in e.cases]
+        nums.append(self.E.consts[e.default.value] if e.default is not None else missing_of("num", 0))
+        f = np.array([x.f for x in nums])[case]  # case −1: the last entry (default or none)
+        m = 0
+        if e.default is None:
+            m = self._no_case(s, case < 0, "num").m
+        dps = [x.dp for x in nums]
+        out = Num(f, 0.0, max(x.r for x in nums), max(x.d for x in nums), m,
+                  dp=None if None in dps else max(dps), mx=max(abs(x.f) for x in nums))
         return with_missing(out, s.m)
 
     def _equals(self, s, v, node) -> np.ndarray:
@@ -644,3 +672,5 @@ def _patch(v, idx, pv, n, fresh: bool = False):
     return out
 
 
+def _const_number(e) -> bool:
+    return isinstance(e, ir.Const) and isinstance(e.value, Fraction)
