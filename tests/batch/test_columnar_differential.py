@@ -216,3 +216,46 @@ def test_match_over_choices_equals_the_reference(recs, missing, columns):
     want = reference_rows(rules, [dict(r) for r in recs], None)
     got = columnar_rows(rules, table, None, columns=columns, chunk_rows=8)
     assert_same(got, want, missing, subset=columns != "all")
+
+
+BANDS = """\
+input a: number
+input b: number
+input p: percent
+input n: count
+settings { rounding half_up 2; missing {missing}; total 20 }
+indicator 档次 weight 5 {
+  value a / b
+  score bands { >= 95% -> 5; >= 90% -> 4; > 80% -> 2.5; otherwise -> 0 }
+}
+indicator 名次 weight 4 {
+  value n
+  score bands { <= 3 -> 4; <= 6 -> 3; <= 9 -> 2; > 9 -> 1 }
+}
+indicator 达标 weight 3 {
+  value p
+  score bands { == 100% -> 3; > 100% -> 2; < 100% -> 1.5 }
+}
+indicator 乱序 weight 2 {
+  value a
+  score bands { <= 0.5 -> 2; >= 2.675 -> 1; <= 1.005 -> 0.5; otherwise -> 0.25 }
+}
+indicator 其余 weight 6 {
+  value 1
+  score value * 6
+}
+grade by total { 优 >= 18; 良 >= 15; 差 otherwise }
+"""
+
+
+@settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(recs=st.lists(G.records, min_size=1, max_size=40), missing=st.sampled_from(["zero", "exclude", "error"]),
+       columns=st.sampled_from(["all", "total"]))
+def test_bands_of_constants_equal_the_reference(recs, missing, columns):
+    """Bands comparing the value with constants and giving constant points are looked up
+    (ChunkRun._bands_table): the first band that holds, ties on a threshold, blanks and a value
+    no otherwise (名次, 达标: every value has a band) as the reference has them."""
+    rules = G.compiled(BANDS.replace("{missing}", missing))
+    want = reference_rows(rules, recs, None)
+    got = columnar_rows(rules, string_table(recs), None, columns=columns, chunk_rows=16)
+    assert_same(got, want, missing, subset=columns != "all")

@@ -495,6 +495,9 @@ class ChunkRun:
         return missing_of(kind, m)
 
     def _BandsNode(self, e: BandsNode):
+        fast = self._bands_table(e)
+        if fast is not None:
+            return fast
         n = self.n
         chosen = np.zeros(n, dtype=bool)
         fm = 0
@@ -515,6 +518,33 @@ class ChunkRun:
             other = self._dynamic_missing("no_band", value, rest & ~(np.asarray(fm) != 0), "num")
         other = with_missing(other, fm)
         return other if out is None else select(chosen, out, other, self.precise)
+
+    def _bands_table(self, e: BandsNode):
+        """bands { >= 90% -> 1; >= 80% -> 0.8; …; otherwise -> 0 }: every band a comparison of
+        the value with a constant, every point a constant. Each row's first band comes from the
+        comparisons (decided exactly, as always) marked into one small array, its points from
+        one lookup — not a choice between two columns per band. None where that does not apply."""
+        if self.precise or not (e.value is not None and _const_number_or_none(e.otherwise) and all(
+                isinstance(c, ir.Cmp) and c.left == e.value and _const_number(c.right) and _const_number(p)
+                for c, p in e.bands)) or len(e.bands) > 100:
+            return None
+        n, k = self.n, len(e.bands)
+        value = self.ev(e.value)
+        if not isinstance(value, Num):
+            return None
+        band = np.full(n, k, dtype=np.int8)  # k: no band
+        for i in reversed(range(k)):  # the first band that holds wins
+            np.putmask(band, np.broadcast_to(np.asarray(self.ev(e.bands[i][0]).v), (n,)), i)
+        nums = [self.E.consts[p.value] for _, p in e.bands]
+        nums.append(self.E.consts[e.otherwise.value] if e.otherwise is not None else missing_of("num", 0))
+        f = np.array([x.f for x in nums])[band]
+        m = value.m  # every comparison is missing where the value is, with its reason
+        if e.otherwise is None:
+            rest = (band == k) & np.broadcast_to(_pres(m), (n,))
+            m = cn.first(m, self._dynamic_missing("no_band", value, rest, "num").m)
+        dps = [x.dp for x in nums]
+        return Num(f, 0.0, max(x.r for x in nums), max(x.d for x in nums), m,
+                   dp=None if None in dps else max(dps), mx=max(abs(x.f) for x in nums))
 
     def _ChecklistNode(self, e: ChecklistNode):
         total = self.E.consts[Fraction(0)]
@@ -674,3 +704,7 @@ def _patch(v, idx, pv, n, fresh: bool = False):
 
 def _const_number(e) -> bool:
     return isinstance(e, ir.Const) and isinstance(e.value, Fraction)
+
+
+def _const_number_or_none(e) -> bool:
+    return e is None or _const_number(e)
