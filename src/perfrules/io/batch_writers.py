@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -64,7 +63,7 @@ def write_batches(batches: Iterable, path: str | Path, schema, *, fmt: str | Non
         # XLSX cells of decimal columns are numbers (written from their exact text)
         types = {f.name: "decimal" for f in schema if str(f.type).startswith("decimal")} if fmt == "xlsx" else None
         return write_rows(rows(), target, fmt=fmt, columns=names, types=types)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     count = 0
     try:  # from the file's creation on: an interrupt (Ctrl-C, SIGTERM) right after it removes it too
         try:

@@ -30,7 +30,6 @@ import datetime as _dt
 import itertools
 import numbers
 import os
-import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -498,7 +497,7 @@ def write_rows(
 
     # A uniquely named sibling created with open(..., "x") honours the umask,
     # unlike tempfile.mkstemp whose 0600 mode would carry over on replace.
-    tmp_name = str(target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
+    tmp_name = str(target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"))
     try:  # from the file's creation on: an interrupt (Ctrl-C, SIGTERM) right after it removes it too
         try:
             open(tmp_name, "xb").close()
