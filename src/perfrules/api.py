@@ -285,7 +285,7 @@ class Ruleset:
 
     def evaluate_table(self, table, *, as_of: date | str | None = None, lang: str = "zh", id_column: str | None = None,
                        mapping: Mapping[str, str] | None = None, backend: str = "columnar", chunk_rows: int | None = None,
-                       columns: str = "all", threads: int | None = None):
+                       columns: str = "all", threads: int | None = None, first_row: int = 1):
         """Score every row of a pyarrow Table or RecordBatch (or a pandas/polars DataFrame; a
         pandas frame's named index levels count as columns, df.set_index("单位名称") included).
 
@@ -297,11 +297,12 @@ class Ruleset:
         `columns`: "all" (default); "scores" without the leaves' values; "total" without any
         indicator's score or the flags (status, error, total, grades, outputs, alerts). Chunks
         of up to `chunk_rows` (default 131,072; 262,144 with columns="total") are evaluated on
-        `threads` threads (default: 2, or 1 on one CPU)."""
+        `threads` threads (default: 2, or 1 on one CPU). `first_row`: the record number of the
+        table's first row, shown in 记录 and error rows (a part of a larger file: its offset + 1)."""
         from .batch import THREADS, evaluate_table
         return evaluate_table(self, table, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
                               backend=backend, chunk_rows=chunk_rows, columns=columns,
-                              threads=THREADS if threads is None else threads)
+                              threads=THREADS if threads is None else threads, first_row=first_row)
 
     def evaluate_batches(self, batches: Iterable, *, as_of: date | str | None = None, lang: str = "zh",
                          id_column: str | None = None, mapping: Mapping[str, str] | None = None,

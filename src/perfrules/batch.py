@@ -451,13 +451,18 @@ def _check_options(backend: str, lang: str) -> None:
 
 def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: str | None = None,
                    mapping: dict | None = None, backend: str = "columnar", chunk_rows: int | None = None,
-                   columns: str = "all", threads: int = THREADS):
+                   columns: str = "all", threads: int = THREADS, first_row: int = 1):
     """Score every row of `data`; returns a pyarrow Table of the flat results, one row per row.
     Population functions range over the table's rows. chunk_rows: at most this many rows are
-    evaluated together (default TABLE_CHUNK_ROWS for the column set)."""
+    evaluated together (default TABLE_CHUNK_ROWS for the column set); first_row: the record
+    number of the first row (a service scoring a file in parts numbers them as the file does)."""
     import pyarrow as pa
 
     _check_options(backend, lang)
+    if isinstance(first_row, bool) or not isinstance(first_row, (int, np.integer)):
+        raise TypeError(f"first_row must be an int, not {type(first_row).__name__}")
+    if first_row < 1:
+        raise ValueError(f"first_row must be 1 or more, not {first_row}")
     if chunk_rows is None:
         chunk_rows = TABLE_CHUNK_ROWS.get(columns, CHUNK_ROWS)
 
@@ -470,9 +475,10 @@ def evaluate_table(ruleset, data, *, as_of=None, lang: str = "zh", id_column: st
     if ruleset.has_population:
         from .runtime.population import merge_all
 
-        b.pop = merge_all([b.phase1(batch) for batch, _ in _batches_with_rows([table], 1 << 16)])
+        b.pop = merge_all([b.phase1(batch) for batch, _ in _batches_with_rows([table], 1 << 16, int(first_row))])
         b.pop_members = True
-    out = [part for batch, rows in _batches_with_rows([table], 1 << 20) for part in b.evaluate(batch, rows)]
+    out = [part for batch, rows in _batches_with_rows([table], 1 << 20, int(first_row))
+           for part in b.evaluate(batch, rows)]
     return pa.Table.from_batches(out, schema=b.schema)
 
 
@@ -518,8 +524,7 @@ def evaluate_batches(ruleset, batches: Iterable, *, as_of=None, lang: str = "zh"
             yield pa.Table.from_batches(parts, schema=b.schema).combine_chunks().to_batches()[0]
 
 
-def _batches_with_rows(tables, size: int):
-    start = 1
+def _batches_with_rows(tables, size: int, start: int = 1):
     for t in tables:
         for off in range(0, max(t.num_rows, 1), size):
             part = t.slice(off, size)

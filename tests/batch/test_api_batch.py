@@ -119,6 +119,21 @@ def test_chunks_on_threads_give_the_same_table(health, table):
     assert two.column("row").to_pylist() == list(range(1, table.num_rows + 1))
 
 
+@pytest.mark.parametrize("backend", ["columnar", "row"])
+def test_a_table_in_parts_is_numbered_as_the_whole(health, table, backend):
+    # A service scoring a file partition by partition got rows 1… in every part: error rows
+    # could not be traced back to the file's records.
+    whole = health.evaluate_table(table, lang="en", backend=backend)
+    k = table.num_rows // 2
+    parts = [health.evaluate_table(table.slice(0, k), lang="en", backend=backend),
+             health.evaluate_table(table.slice(k), lang="en", backend=backend, first_row=k + 1)]
+    assert pa.concat_tables(parts).equals(whole)
+    with pytest.raises(ValueError, match="first_row must be 1 or more"):
+        health.evaluate_table(table, first_row=0)
+    with pytest.raises(TypeError, match="first_row must be an int"):
+        health.evaluate_table(table, first_row="2")
+
+
 def test_threaded_batcher_counts_every_record_once(health, table):
     from perfrules.batch import Batcher, resolve
 
