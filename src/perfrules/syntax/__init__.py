@@ -327,6 +327,11 @@ def _hint_for(tok, expected, text: str = "", a: int = 0) -> Hint | None:
         example = "given { a = 1, b = 2 }" if block.group(1) == "given" else "expect { total = 90.00, grade = 优 }"
         return Hint(f"测试的各项之间用逗号或换行隔开：{example}",
                     f"the items of a test are separated by commas or new lines: {example}")
+    if (text and tok.start_pos is not None and "_SEMI" in expected and tok.type not in ("_SEMI", "_RBRACE", "_NL")
+            and re.search(r"\bbands\s*[{｛][^{}｛｝]*->[^{}｛｝]*$", text[a:tok.start_pos])):
+        # `bands { >= 9 -> 10; >= 5 -> 5 otherwise -> 0 }`: a band ends at a ; or a new line
+        return Hint("分档之间用分号或换行隔开：bands { >= 90% -> 5; >= 80% -> 4; otherwise -> 0 }",
+                    "bands are separated by semicolons or new lines: bands { >= 90% -> 5; >= 80% -> 4; otherwise -> 0 }")
     if tok.type == "AND" and "_ARROW" in expected and text:
         hint = _range_band_hint(tok, text)
         if hint is not None:
