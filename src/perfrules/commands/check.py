@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 
-import orjson
 
 from ..oserrors import os_reason
 
@@ -73,5 +72,7 @@ def run(args) -> int:
         else:
             print(f"{f}: OK" if args.lang == "en" else f"{f}：没有问题")
     if args.format == "json":
+        import orjson  # (here: every command's module is imported to build the parser)
+
         sys.stdout.write(orjson.dumps(everything, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 1 if failed else 0
