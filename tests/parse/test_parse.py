@@ -274,3 +274,15 @@ def test_unterminated_string(text, line, column):
     (d,) = [d for d in comp.diagnostics if d.is_error]
     assert d.code == "PR106" and (d.span.line, d.span.column) == (line, column)
     assert "not closed" in d.message("en") and "没有结束" in d.message("zh")
+
+
+def test_an_unexpected_token_lists_what_could_follow_there():
+    # After a band's points the list was the LALR state's whole lookahead set, with words of
+    # other places first: "+、and、by、比较符号、counting、else、-、* /、…".
+    _, comp = compile_text("input a: number\nsettings { total 10 }\nindicator x weight 10 {\n  value a\n"
+                           "  score bands { >= 9 -> 10; >= 5 -> 5 otherwise -> 0 }\n}\n")
+    [d] = [d for d in comp.diagnostics if d.code == "PR102"]
+    zh, en = d.message("zh"), d.message("en")
+    for word in ("by", "counting", "else", "over", "per", "then"):
+        assert f"、{word}、" not in zh and f" {word}," not in en, (word, zh)
+    assert "换行、}、;" in zh and "a new line, }, ;" in en

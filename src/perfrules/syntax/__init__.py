@@ -53,7 +53,8 @@ _TERMINAL_WORDS = {
 
 def _describe(terminals, lang: str) -> str:
     words = []
-    for t in sorted(terminals):
+    # punctuation first (a new line, }, ;, …: what usually ends or separates), then words
+    for t in sorted(terminals, key=lambda t: (not t.startswith("_"), t)):
         if t in _TERMINAL_WORDS:
             words.append(_TERMINAL_WORDS[t][0 if lang == "zh" else 1])
         elif t.isupper() and not t.startswith("_") and not t.startswith("__"):
@@ -62,6 +63,20 @@ def _describe(terminals, lang: str) -> str:
     if len(words) > 8:
         words = words[:8] + ["…"]
     return ", ".join(words) if lang == "en" else "、".join(words)
+
+
+def _acceptable(err) -> set:
+    """The tokens the parser could really take where it stopped. LALR's `expected` is its state's
+    lookahead set, which merged states fill with words of other places (after a band's points:
+    by, counting, else, over, per, then…); the interactive parser tries each token on the actual
+    stack. Empty when it cannot say (the caller falls back to `expected`)."""
+    ip = getattr(err, "interactive_parser", None)
+    if ip is None:
+        return set()
+    try:
+        return set(ip.accepts())
+    except Exception:  # noqa: BLE001 - only the message's list depends on it
+        return set()
 
 
 def _expected_args(terms) -> dict:
@@ -159,7 +174,7 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
         shown = repr(str(tok))
         sink.error("PR102", src.span(start, max(end, start + 1)), hint,
                    token=shown if tok.type != "_NL" else "换行", token_en=shown if tok.type != "_NL" else "a new line",
-                   **_expected_args(expected))
+                   **_expected_args(_acceptable(err) or expected))
         return
     # The declaration ran to its end unfinished: point at its last character, and at the
     # brace that was never closed when that is the reason.
