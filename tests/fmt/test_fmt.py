@@ -356,3 +356,12 @@ def test_a_comment_after_the_brace_of_a_continued_header_stays_there():
     once = fmt(text)
     assert once.splitlines()[2] == "alert 续 warning when 甲 < 1 and 乙 < 1 {  # 续行说明"
     assert fmt(once) == once
+
+
+def test_a_one_line_block_opened_keeps_its_comment_on_the_line_that_names_it():
+    # The comment after a one-line alert block that statements must open went after its }.
+    src = ('input x: number\nsettings { total 10 }\nindicator 甲 weight 10 {\n  value x\n  score value\n}\n'
+           'alert 偏低 warning when x < 1 { message "x 偏低" }  # 半年检查\n')
+    out = fmt(src)
+    assert 'alert 偏低 warning when x < 1 {  # 半年检查\n  message "x 偏低"\n}\n' in out
+    assert fmt(out) == out

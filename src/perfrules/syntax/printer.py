@@ -394,7 +394,14 @@ class _Printer:
             rows.extend([line, None] for line in item_lines)
             trail = self.trailing.get(id(group[-1]))
             if trail is not None:
-                rows[-1][1] = trail.text
+                last = group[-1]
+                if (len(group) == 1 and len(item_lines) > 1 and last.span.line == last.span.end_line
+                        and item_lines[0].endswith("{")):
+                    # a one-line block opened by the printer: its comment stays on the line
+                    # that names it (as a comment after an opening { does), not after its }
+                    rows[-len(item_lines)][1] = trail.text
+                else:
+                    rows[-1][1] = trail.text
             prev_end = group[-1].span.end_line
         for c in self.dangling.get(id(box), ()):
             gap(c.line)
