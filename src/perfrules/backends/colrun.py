@@ -453,14 +453,8 @@ class ChunkRun:
         case = case_of[s.c]
         nums = [self.E.consts[c.result.value] for c in e.cases]
         nums.append(self.E.consts[e.default.value] if e.default is not None else missing_of("num", 0))
-        f = np.array([x.f for x in nums])[case]  # case −1: the last entry (default or none)
-        m = 0
-        if e.default is None:
-            m = self._no_case(s, case < 0, "num").m
-        dps = [x.dp for x in nums]
-        out = Num(f, 0.0, max(x.r for x in nums), max(x.d for x in nums), m,
-                  dp=None if None in dps else max(dps), mx=max(abs(x.f) for x in nums))
-        return with_missing(out, s.m)
+        m = self._no_case(s, case < 0, "num").m if e.default is None else 0
+        return with_missing(_lookup(nums, case, m), s.m)  # case −1: the last entry (default or none)
 
     def _equals(self, s, v, node) -> np.ndarray:
         n = self.n
@@ -537,14 +531,11 @@ class ChunkRun:
             np.putmask(band, np.broadcast_to(np.asarray(self.ev(e.bands[i][0]).v), (n,)), i)
         nums = [self.E.consts[p.value] for _, p in e.bands]
         nums.append(self.E.consts[e.otherwise.value] if e.otherwise is not None else missing_of("num", 0))
-        f = np.array([x.f for x in nums])[band]
         m = value.m  # every comparison is missing where the value is, with its reason
         if e.otherwise is None:
             rest = (band == k) & np.broadcast_to(_pres(m), (n,))
             m = cn.first(m, self._dynamic_missing("no_band", value, rest, "num").m)
-        dps = [x.dp for x in nums]
-        return Num(f, 0.0, max(x.r for x in nums), max(x.d for x in nums), m,
-                   dp=None if None in dps else max(dps), mx=max(abs(x.f) for x in nums))
+        return _lookup(nums, band, m)
 
     def _ChecklistNode(self, e: ChecklistNode):
         total = self.E.consts[Fraction(0)]
@@ -700,6 +691,13 @@ def _patch(v, idx, pv, n, fresh: bool = False):
     out = np.array(np.broadcast_to(v, (n,)))
     out[idx] = np.broadcast_to(pv, (len(idx),))
     return out
+
+
+def _lookup(nums: list, index: np.ndarray, m) -> Num:
+    """Each row's constant nums[index], as one column: the bounds of the loosest constant."""
+    dps = [x.dp for x in nums]
+    return Num(np.array([x.f for x in nums])[index], 0.0, max(x.r for x in nums), max(x.d for x in nums), m,
+               dp=None if None in dps else max(dps), mx=max(abs(x.f) for x in nums))
 
 
 def _const_number(e) -> bool:
