@@ -23,10 +23,15 @@ output 件值 = 件
 """
 
 
+def _write(path, text: str):
+    """path, with text written to it (UTF-8)."""
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture()
 def ranges(tmp_path):
-    path = tmp_path / "r.rules"
-    path.write_text(RANGES, encoding="utf-8")
+    path = _write(tmp_path / "r.rules", RANGES)
     return perfrules.load(path)
 
 
@@ -52,10 +57,8 @@ def test_cells_beyond_fifteen_digits_are_checked_like_the_row_path(ranges, name,
 
 
 def test_a_long_count_cell_in_a_file_is_an_error_row(tmp_path, capsys):
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("分,率,件\n50,50%,3\n50,50%,3.0000000000000000001\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
+    data = _write(tmp_path / "d.csv", "分,率,件\n50,50%,3\n50,50%,3.0000000000000000001\n")
     out = tmp_path / "o.jsonl"
     assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
     rows = [__import__("json").loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -70,8 +73,7 @@ def _routes_dir(tmp_path):
     d = tmp_path / "rules"
     d.mkdir()
     (d / "a.rules").write_text(ROUTED, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("单位名称,数\n区甲局,5\n", encoding="utf-8")
+    data = _write(tmp_path / "d.csv", "单位名称,数\n区甲局,5\n")
     return d, data
 
 
@@ -91,10 +93,8 @@ def test_an_unreadable_rule_file_under_rulesets_is_named_in_the_users_language(t
 
 
 def test_too_many_cells_quotes_the_extra_cells_not_a_python_list(tmp_path, capsys):
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("分,率,件\n50,50%,3,y,z\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
+    data = _write(tmp_path / "d.csv", "分,率,件\n50,50%,3,y,z\n")
     for backend in ("columnar", "row"):
         out = tmp_path / f"o-{backend}.csv"
         assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "zh", "--backend", backend]) == 0
@@ -133,8 +133,7 @@ def test_utf8_headers_stay_utf8(tmp_path, text):
 def test_a_hidden_first_sheet_is_not_the_default(tmp_path, capsys):
     from openpyxl import Workbook
 
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
     wb = Workbook()
     wb.active.title = "参数"
     wb.active.append(["这是导出程序的参数页"])
@@ -153,20 +152,16 @@ def test_a_hidden_first_sheet_is_not_the_default(tmp_path, capsys):
 
 
 def test_summary_json_onto_the_output_or_an_input_is_refused_before_work(tmp_path, capsys):
-    rules = tmp_path / "r.rules"
-    rules.write_text(ROUTED, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("单位名称,数\n区甲局,5\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", ROUTED)
+    data = _write(tmp_path / "d.csv", "单位名称,数\n区甲局,5\n")
     out = tmp_path / "o.csv"
     # the summary was written over the results after scoring (exit 0, every result gone)
     assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--summary-json", str(tmp_path / "." / "o.csv")]) == 2
     assert not out.exists()
     assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--summary-json", str(rules)]) == 2
-    mapping = tmp_path / "m.json"
-    mapping.write_text('{"数": "数"}', encoding="utf-8")
+    mapping = _write(tmp_path / "m.json", '{"数": "数"}')
     assert main(["eval", str(rules), "--data", str(data), "--map", str(mapping), "-o", str(mapping)]) == 2
-    routes = tmp_path / "routes.json"
-    routes.write_text('{"区甲局": "r.rules"}', encoding="utf-8")
+    routes = _write(tmp_path / "routes.json", '{"区甲局": "r.rules"}')
     assert main(["eval", "--routes", str(routes), "--data", str(data), "-o", str(routes)]) == 2
     assert main(["eval", "--routes", str(routes), "--data", str(data), "-o", str(out), "--summary-json", str(routes)]) == 2
     assert rules.read_text(encoding="utf-8") == ROUTED and mapping.read_text(encoding="utf-8") == '{"数": "数"}'
@@ -205,10 +200,8 @@ def test_a_wrong_pop_is_named(tmp_path):
 def test_an_xlsx_cell_beyond_excels_limit_ends_with_an_ellipsis(tmp_path, capsys):
     from openpyxl import load_workbook
 
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES.replace("output 件值 = 件", "input 备注: text\noutput 备注值 = 备注"), encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("分,率,件,备注\n50,50%,3," + "x" * 40000 + "\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES.replace("output 件值 = 件", "input 备注: text\noutput 备注值 = 备注"))
+    data = _write(tmp_path / "d.csv", "分,率,件,备注\n50,50%,3," + "x" * 40000 + "\n")
     out = tmp_path / "o.xlsx"
     assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
     ws = load_workbook(out).active
@@ -224,10 +217,8 @@ def test_a_map_wins_over_a_column_named_like_the_input(tmp_path, capsys):
     rules.write_text("settings { total 10 }\ninput 预算数: amount\ninput 支出数: amount\n"
                      "indicator 执行率 weight 10 {\n  value 支出数 / 预算数\n  score ratio(target: 100%)\n}\n",
                      encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("预算数,调整后预算,支出数\n50,100,95\n", encoding="utf-8")
-    mapping = tmp_path / "m.json"
-    mapping.write_text('{"调整后预算": "预算数"}', encoding="utf-8")
+    data = _write(tmp_path / "d.csv", "预算数,调整后预算,支出数\n50,100,95\n")
+    mapping = _write(tmp_path / "m.json", '{"调整后预算": "预算数"}')
     out = tmp_path / "o.jsonl"
     assert main(["eval", str(rules), "--data", str(data), "--map", str(mapping), "-o", str(out), "--lang", "en"]) == 0
     assert '"total":"9.50"' in out.read_text(encoding="utf-8")
@@ -257,10 +248,8 @@ def test_gbk_map_and_routes_files_are_read(tmp_path, capsys):
 def test_a_utf16_encoding_given_for_a_utf8_file_is_a_data_problem(tmp_path, capsys, encoding):
     # Python's UTF-16 decoder raises a bare UnicodeError (no BOM), not a UnicodeDecodeError:
     # it was an internal error, exit 70.
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("分,率,件\n50,50%,3\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
+    data = _write(tmp_path / "d.csv", "分,率,件\n50,50%,3\n")
     assert main(["eval", str(rules), "--data", str(data), "--encoding", encoding, "-o", str(tmp_path / "o.csv"),
                  "--lang", "en"]) == 2
     assert f"cannot be decoded as {encoding}" in capsys.readouterr().err
@@ -278,8 +267,7 @@ def _workbook(path):
 @pytest.mark.parametrize("backend", ["columnar", "row"])
 def test_a_workbook_named_csv_is_read_as_a_workbook(tmp_path, capsys, backend):
     # It was read as text: "the header line ends with a lone CR (Mac Excel's format)".
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
     _workbook(tmp_path / "real.xlsx")
     data = tmp_path / "export.csv"
     data.write_bytes((tmp_path / "real.xlsx").read_bytes())
@@ -292,8 +280,7 @@ def test_a_workbook_named_csv_is_read_as_a_workbook(tmp_path, capsys, backend):
 @pytest.mark.parametrize("content, says", [(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "old Excel .xls"),
                                            ("分,率,件\n50,50%,3\n".encode(), "no Excel workbook")], ids=["xls", "csv"])
 def test_a_file_named_xlsx_that_is_none_says_what_it_is(tmp_path, capsys, content, says):
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
     data = tmp_path / "d.xlsx"
     data.write_bytes(content)
     assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "o.csv"), "--lang", "en"]) == 2
@@ -302,10 +289,8 @@ def test_a_file_named_xlsx_that_is_none_says_what_it_is(tmp_path, capsys, conten
 
 
 def test_the_terminal_summary_counts_skipped_blank_lines(tmp_path, capsys):
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("分,率,件\n50,50%,3\n\n50,50%,3\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
+    data = _write(tmp_path / "d.csv", "分,率,件\n50,50%,3\n\n50,50%,3\n")
     summary = tmp_path / "s.json"
     assert main(["eval", str(rules), "--data", str(data), "--summary-json", str(summary), "--lang", "en"]) == 0
     assert "1 empty rows skipped" in capsys.readouterr().err  # said with -o, not on the terminal
@@ -330,8 +315,7 @@ def test_routing_matches_a_unit_written_with_other_widths_spaces_or_case(tmp_pat
     d.mkdir()
     (d / "a.rules").write_text(ROUTED.replace('"区甲局"', '"区农业农村局（含下属单位）", "Dept A"'), encoding="utf-8")
     (d / "b.rules").write_text(ROUTED.replace('"区甲局"', '"区乙局"'), encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("单位名称,数\n区农业农村局(含下属单位),1\nDEPT A,2\nＤｅｐｔ　Ａ,3\n区 乙局,4\n区丙局,5\n", encoding="utf-8")
+    data = _write(tmp_path / "d.csv", "单位名称,数\n区农业农村局(含下属单位),1\nDEPT A,2\nＤｅｐｔ　Ａ,3\n区 乙局,4\n区丙局,5\n")
     out = tmp_path / "o.jsonl"
     assert main(["eval", "--rulesets", str(d), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
     import json
@@ -346,8 +330,7 @@ def test_routing_matches_a_unit_written_with_other_widths_spaces_or_case(tmp_pat
 def test_utf16_json_with_a_bom_is_read(tmp_path, capsys, fmt, encoding):
     # PowerShell 5 writes UTF-16 with a BOM: a JSON file failed with "'gb18030' codec can't
     # decode byte 0xff", a JSONL file had "no records" (its lines were cut at b"\n" bytes).
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
     data = tmp_path / f"d.{fmt}"
     rows = ['{"分": 50, "率": "50%", "件": 3}', '{"分": 90, "率": "1", "件": 4}']
     data.write_text(("[" + ",\n".join(rows) + "]" if fmt == "json" else "\n".join(rows) + "\n"), encoding=encoding)
@@ -362,10 +345,8 @@ def test_an_output_in_a_missing_folder_is_refused_before_reading(tmp_path, capsy
     # after reading the whole file once.
     import perfrules.batch as batch
 
-    rules = tmp_path / "r.rules"
-    rules.write_text(POP, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("数\n1\n2\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", POP)
+    data = _write(tmp_path / "d.csv", "数\n1\n2\n")
     monkeypatch.setattr(batch, "open_data", lambda *a, **k: pytest.fail("read before the output was checked"))
     assert main(["eval", str(rules), "--data", str(data), "-o", str(tmp_path / "no" / "o.csv"), "--lang", "en"]) == 2
     assert "no folder" in capsys.readouterr().err
@@ -377,10 +358,8 @@ def test_an_output_in_a_missing_folder_is_refused_before_reading(tmp_path, capsy
 @pytest.mark.parametrize("sep, says", [("\t", "tab-separated; rename it .tsv"), (";", "semicolon-separated")])
 @pytest.mark.parametrize("to_file", [True, False])
 def test_a_csv_with_another_delimiter_says_so(tmp_path, capsys, sep, says, to_file):
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text(sep.join(["分", "率", "件"]) + "\n" + sep.join(["50", "50%", "3"]) + "\n", encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
+    data = _write(tmp_path / "d.csv", sep.join(["分", "率", "件"]) + "\n" + sep.join(["50", "50%", "3"]) + "\n")
     args = ["eval", str(rules), "--data", str(data), "--lang", "en"] + (["-o", str(tmp_path / "o.csv")] if to_file else [])
     assert main(args) == 2
     err = capsys.readouterr().err
@@ -412,10 +391,8 @@ def test_pyarrow_scalars_in_a_record_and_records_that_are_no_mapping():
 
 def test_json_values_in_messages_are_written_as_json(tmp_path, capsys):
     # "not a number: True", "{'a': 1}", "datetime.timedelta(seconds=1)": Python's reprs
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
-    data = tmp_path / "d.json"
-    data.write_text('[{"分": true, "率": "50%", "件": 3}, {"分": {"a": 1}, "率": [1], "件": 3}]', encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
+    data = _write(tmp_path / "d.json", '[{"分": true, "率": "50%", "件": 3}, {"分": {"a": 1}, "率": [1], "件": 3}]')
     out = tmp_path / "o.jsonl"
     assert main(["eval", str(rules), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
     text = out.read_text(encoding="utf-8")
@@ -446,12 +423,9 @@ def test_a_date_header_is_named_by_its_date_and_sheet_follows_the_content(tmp_pa
 
 
 def test_a_map_giving_one_input_two_columns_says_so(tmp_path, capsys):
-    rules = tmp_path / "r.rules"
-    rules.write_text(RANGES, encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("A,B,率,件\n50,60,50%,3\n", encoding="utf-8")
-    mapping = tmp_path / "m.json"
-    mapping.write_text('{"A": "分", "B": "分"}', encoding="utf-8")
+    rules = _write(tmp_path / "r.rules", RANGES)
+    data = _write(tmp_path / "d.csv", "A,B,率,件\n50,60,50%,3\n")
+    mapping = _write(tmp_path / "m.json", '{"A": "分", "B": "分"}')
     assert main(["eval", str(rules), "--data", str(data), "--map", str(mapping), "-o", str(tmp_path / "o.csv"),
                  "--lang", "en"]) == 2
     err = capsys.readouterr().err
