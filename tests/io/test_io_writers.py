@@ -299,3 +299,69 @@ def test_numpy_integers_are_written(tmp_path):
     path = tmp_path / "out.csv"
     write_rows([{"n": np.int64(7)}], path)
     assert path.read_text(encoding="utf-8-sig").splitlines() == ["n", "7"]
+
+
+# --- CSV: text a spreadsheet would run as a formula -----------------------------------------
+
+# (cell as the data had it, as the CSV must hold it)
+FORMULA_CELLS = [
+    ("=HYPERLINK(\"http://x\",\"点此\")", "'=HYPERLINK(\"http://x\",\"点此\")"),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("\t=1+1", "'\t=1+1"),
+    ("-12.50", "-12.50"),  # numbers stay numbers
+    ("+3%", "+3%"),
+    ("-1,234.56", "-1,234.56"),
+    ("甲局 = 乙局", "甲局 = 乙局"),  # only the first character counts
+]
+
+
+@pytest.mark.parametrize("ext", ["csv", "tsv"])
+def test_csv_text_is_never_a_formula(tmp_path, ext):
+    import csv
+
+    path = tmp_path / f"out.{ext}"
+    rows = [{"单位": cell, "得分": Decimal("-1.50")} for cell, _ in FORMULA_CELLS]
+    write_rows(rows, path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        got = list(csv.reader(fh, delimiter="\t" if ext == "tsv" else ","))
+    assert got[0] == ["单位", "得分"]
+    assert [r[0] for r in got[1:]] == [want for _, want in FORMULA_CELLS]
+    assert {r[1] for r in got[1:]} == {"-1.50"}  # a negative number is not touched
+
+
+def test_batch_csv_text_is_never_a_formula(tmp_path):
+    import csv
+
+    import pyarrow as pa
+
+    from perfrules.io.batch_writers import write_batches
+
+    cells = [cell for cell, _ in FORMULA_CELLS]
+    schema = pa.schema([("编号", pa.string()), ("得分", pa.decimal128(18, 2)), ("提示", pa.list_(pa.string()))])
+    batch = pa.RecordBatch.from_arrays([
+        pa.array(cells),
+        pa.array([Decimal("-1.50")] * len(cells), pa.decimal128(18, 2)),
+        pa.array([["=1+1"]] + [None] * (len(cells) - 1), pa.list_(pa.string())),
+    ], schema=schema)
+
+    def to_text(b):  # as flat.as_text does: decimals and lists as strings
+        return pa.RecordBatch.from_arrays(
+            [b.column(0), b.column(1).cast(pa.string()),
+             pa.array([None if v is None else "; ".join(v) for v in b.column(2).to_pylist()])],
+            names=b.schema.names)
+
+    path = tmp_path / "out.csv"
+    assert write_batches([batch], path, schema, to_text=to_text) == len(cells)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        got = list(csv.reader(fh))
+    assert [r[0] for r in got[1:]] == [want for _, want in FORMULA_CELLS]
+    assert {r[1] for r in got[1:]} == {"-1.50"}
+    assert got[1][2] == "'=1+1"
+    # Parquet keeps the data as it is
+    pq_path = tmp_path / "out.parquet"
+    write_batches([batch], pq_path, schema, to_text=to_text)
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(pq_path).column("编号").to_pylist() == cells

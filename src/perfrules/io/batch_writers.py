@@ -3,7 +3,8 @@ Parquet or Arrow, consuming the stream once so memory stays bounded.
 
 CSV/TSV is written by pyarrow from the batches' text form (`to_text`), with the header written
 by the `csv` module exactly as `write_rows` writes it: UTF-8 with a BOM (Excel shows Chinese
-correctly), minimal quoting, CRLF line ends. Parquet and Arrow keep the batches' types (exact
+correctly), minimal quoting, CRLF line ends; text a spreadsheet would run as a formula gets a
+leading apostrophe (`writers.excel_safe`). Parquet and Arrow keep the batches' types (exact
 decimals). JSON, JSONL and XLSX rows go through `write_rows`. As with `write_rows`, output goes
 to a temporary file that replaces the target only on success.
 """
@@ -95,12 +96,13 @@ def _csv(batches, tmp: Path, schema, delimiter: str, to_text) -> int:
     head = io.StringIO()
     csv.writer(head, delimiter=delimiter).writerow(list(schema.names))
     special = "[" + ("\t" if delimiter == "\t" else ",") + '"\r\n]'
+    texts = [i for i, f in enumerate(schema) if pa.types.is_string(f.type) or pa.types.is_list(f.type)]
     count = 0
     with open(tmp, "wb") as fh:
         fh.write(head.getvalue().encode("utf-8-sig"))
         writer = None
         for b in batches:
-            t = to_text(b)
+            t = _excel_safe(to_text(b), texts)
             count += t.num_rows
             if not t.num_rows:
                 continue
@@ -119,6 +121,29 @@ def _csv(batches, tmp: Path, schema, delimiter: str, to_text) -> int:
         if writer is not None:
             writer.close()
     return count
+
+
+def _excel_safe(batch, texts: list[int]):
+    """writers.excel_safe over the text columns `texts` of a batch (numbers are never touched:
+    -12.50 is a score, not a formula)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .writers import FORMULA_START, PLAIN_NUMBER
+
+    arrays = batch.columns
+    changed = False
+    for i in texts:
+        col = arrays[i]
+        if not pa.types.is_string(col.type) or col.null_count == len(col):
+            continue
+        risky = pc.match_substring_regex(col, FORMULA_START)
+        if not pc.any(risky).as_py():
+            continue
+        risky = pc.and_(risky, pc.invert(pc.match_substring_regex(col, PLAIN_NUMBER)))
+        arrays[i] = pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
+        changed = True
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema) if changed else batch
 
 
 def _parquet_options(schema) -> dict:

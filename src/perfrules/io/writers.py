@@ -30,6 +30,7 @@ import datetime as _dt
 import itertools
 import numbers
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +50,23 @@ DEFAULT_BATCH_SIZE = 8192
 _EXCEL_INT_LIMIT = 10**15
 _EXCEL_MAX_ROWS = 1_048_576
 _EXCEL_CELL_CHARS = 32_767  # characters in one cell
+
+
+# A text cell that Excel (or WPS) would run as a formula when the CSV is opened: = + - @ first,
+# or a tab / carriage return before one. Such text (a record id, a name echoed from the input)
+# is written with a leading apostrophe, which Excel shows as text; a plain number such as
+# -12.5 or +3% is left alone.
+FORMULA_START = r"^[=+\-@\t\r]"
+PLAIN_NUMBER = r"^[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?$"
+_FORMULA_START = re.compile(FORMULA_START)
+_PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
+
+
+def excel_safe(text: str) -> str:
+    """Text for a CSV cell that a spreadsheet will show and never evaluate."""
+    if _FORMULA_START.match(text) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 # --- value conversion -------------------------------------------------------------
@@ -173,8 +191,9 @@ def _write_csv(rows, fh: TextIO, delimiter: str, columns, batch_size: int, extra
     for number, row in _checked(rows, cols):
         cells = []
         for name in names:
-            text = _to_text(row.get(name), number, name)
-            cells.append("" if text is None else text)
+            value = row.get(name)
+            text = _to_text(value, number, name)
+            cells.append("" if text is None else excel_safe(text) if isinstance(value, str) else text)
         try:
             writer.writerow(cells)
         except UnicodeEncodeError as exc:
