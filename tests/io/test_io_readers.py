@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import json
 import subprocess
@@ -294,6 +295,60 @@ def test_xlsx_merged_header_and_blank_trailing_rows(tmp_path):
         (3, {"单位": "甲局", "指标": "执行率", "预算数": 100, "列D": 0.1, "日期": dt.datetime(2024, 6, 30)}),
         (5, {"单位": "乙局", "指标": "覆盖率", "预算数": "1,234.5", "列D": None, "日期": "2024年6月30日"}),
     ]
+
+
+def test_xlsx_percent_formatted_cells_read_as_the_percentages_shown(tmp_path):
+    """A cell shown as 95.5% (0.955 under a 0.0% format) reads as the text "95.5%", as the
+    same cell of a CSV would: a percent input takes 0.955, an amount refuses it."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "pct.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["单位", "执行率", "支出", "说明"])
+    ws.append(["甲局", 0.955, 90, 0.25])
+    ws.append(["乙局", 1, 0.5, "未到期"])
+    ws["B2"].number_format = "0.0%"
+    ws["B3"].number_format = "0%"
+    ws["C3"].number_format = "0.00%"
+    ws["D2"].number_format = '0.00"%"'  # a quoted % is a literal sign, not a percentage
+    ws["D3"].number_format = "0%"  # text under a percent format stays text
+    wb.save(path)
+    with open_records(path) as src:
+        rows = [r.values for r in src]
+    assert rows == [{"单位": "甲局", "执行率": "95.5%", "支出": 90, "说明": 0.25},
+                    {"单位": "乙局", "执行率": "100%", "支出": "50%", "说明": "未到期"}]
+
+
+def test_xlsx_percent_formatted_cells_scored_like_csv_text(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    import perfrules
+
+    rules = tmp_path / "r.rules"
+    rules.write_text("""ruleset "t" version "1"
+input 执行率: percent
+input 支出: amount
+indicator 执行 weight 100 {
+  indicator 执行率 weight 60 { value 执行率; score ratio(target: 100%) }
+  indicator 支出 weight 40 { value 支出; score ratio(target: 100) }
+}
+""", encoding="utf-8")
+    path = tmp_path / "d.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["执行率", "支出"])
+    ws.append([0.955, 90])
+    ws.append([0.8, 0.5])
+    for ref in ("A2", "A3", "B3"):
+        ws[ref].number_format = "0.0%"
+    wb.save(path)
+    out = tmp_path / "o.csv"
+    from perfrules.batch import run_file
+
+    run_file(perfrules.load(rules), path, out)
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        got = list(csv.DictReader(fh))
+    assert [r["总分"] for r in got] == ["93.30", ""]  # 0.955 × 60 = 57.30, 90 / 100 × 40 = 36.00
+    assert "金额不能写成百分数" in got[1]["错误"] and "50%" in got[1]["错误"]
 
 
 def test_xlsx_title_and_unit_rows_above_the_header(tmp_path):

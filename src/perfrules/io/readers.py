@@ -48,7 +48,8 @@ sub-labels, see :meth:`_XlsxSource._two_level_header`) names each column by
 its lowest label. Rows with no value at all are skipped (Excel cannot tell an
 empty cell from a missing one), trailing formatted-only rows included. A data cell
 merged down a column (one 单位名称 over several rows) gives each row of the
-merge its value; merges across columns are not copied (see _VerticalMerges).
+merge its value; merges across columns are not copied (see _VerticalMerges). A number under a
+percentage format (0.955 shown as 95.5%) reads as the text shown, "95.5%" (_percent_text).
 
 The header (CSV and XLSX) is the first non-empty row — unless that row is a
 title, a unit line or a row of group captions above the real header: see
@@ -63,9 +64,11 @@ import csv
 import datetime
 import io
 import itertools
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -810,7 +813,13 @@ class _XlsxSource(RecordSource):
     def _rows(self) -> Iterator[tuple[int, tuple[object, ...]]]:
         # openpyxl fills rows missing from the XML with empty tuples, so the
         # enumeration index is the sheet row number.
-        yield from enumerate(self._sheet.iter_rows(values_only=True), 1)
+        percent = _percent_styles(self._workbook)
+        if not percent:  # (reading cells, not values, costs ~15 %: only when it can matter)
+            yield from enumerate(self._sheet.iter_rows(values_only=True), 1)
+            return
+        for number, row in enumerate(self._sheet.iter_rows(), 1):
+            yield number, tuple(_percent_text(c.value) if getattr(c, "_style_id", None) in percent else c.value
+                                for c in row)
 
     def _records(self) -> Iterator[Record]:
         columns = self.columns
@@ -1292,6 +1301,39 @@ def _merged_ranges(workbook: Any, sheet: Any) -> list[tuple[int, int, int, int]]
 _UNCACHED = re.compile(rb"<c\b([^>]*)>\s*(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _CELL_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
+
+
+def _percent_styles(workbook: Any) -> frozenset[int]:
+    """The workbook's cell style ids whose number format shows a percentage (0.00%); none if
+    openpyxl's style tables cannot be read."""
+    try:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+        custom = workbook._number_formats  # private to openpyxl: guarded
+        out = set()
+        for i, style in enumerate(workbook._cell_styles):
+            fid = style.numFmtId
+            fmt = BUILTIN_FORMATS.get(fid, "") if fid < 164 else custom[fid - 164]
+            if "%" in fmt.replace("\\%", "").replace('"%"', ""):  # (a quoted or escaped % is a literal)
+                out.add(i)
+        return frozenset(out)
+    except Exception:  # noqa: BLE001 - a convenience: without it such cells read as fractions
+        return frozenset()
+
+
+def _percent_text(value: object) -> object:
+    """A number shown as a percentage (0.955 under 0.0%) as the text the clerk sees and typed,
+    "95.5%": read like the same text in a CSV (a percent input takes 0.955, an amount refuses
+    it); anything else as it is."""
+    if type(value) is float and math.isfinite(value):
+        exact = Fraction(repr(value)) * 100
+    elif type(value) is int:
+        exact = Fraction(value) * 100
+    else:
+        return value
+    from ..runtime.numbers import format_plain
+
+    return format_plain(exact, 28) + "%"
 
 
 def _uncached_formulas(workbook: Any, sheet: Any) -> dict[int, list[tuple[str, int]]]:
