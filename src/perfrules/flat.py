@@ -420,13 +420,17 @@ class _Joined:
         for _, w in self.parts:
             words.extend(w)
         if self.parts:
-            K = np.stack([c for c, _ in self.parts])
-            offs = np.cumsum([0] + [len(w) for _, w in self.parts])[:-1].astype(np.int32)
-            has = K >= 0
-            for i in self.over:
-                has[:, i] = False
-            count = has.sum(axis=0)
-            values = (K + offs[:, None]).T[has.T]
+            # (row, part) pairs of the few texts there are, ordered by row and then part: no
+            # parts × rows matrix to build and read across
+            at, codes, base = [], [], 0
+            for c, w in self.parts:
+                r = np.flatnonzero(c >= 0)
+                at.append(r)
+                codes.append(c[r] + base)
+                base += len(w)
+            rows, values = np.concatenate(at), np.concatenate(codes)
+            values = values[np.argsort(rows, kind="stable")]
+            count = np.bincount(rows, minlength=n)
         else:
             count = np.zeros(n, dtype=np.int64)
             values = np.zeros(0, dtype=np.int32)
@@ -480,7 +484,8 @@ def _clamp_texts(ind, q4: np.ndarray, side: str, col: str, lang: str) -> list[st
 
 
 def _decimal(q, valid: np.ndarray, precision: int, scale: int):
-    """decimal128 array from integers q (int64 or Python ints) = value × 10^scale."""
+    """decimal128 array from integers q (int64, float64 holding integers below 2^53 — a rounded
+    score — or Python ints) = value × 10^scale; the cast to int64 is part of the first pass."""
     import pyarrow as pa
 
     from .runtime.numbers import scaled_decimal
@@ -491,14 +496,15 @@ def _decimal(q, valid: np.ndarray, precision: int, scale: int):
     if q.dtype == object:
         return pa.array([scaled_decimal(int(v), scale) if ok else None for v, ok in zip(q, valid)], typ)
     all_valid = bool(valid.all())
-    buf = np.empty((n, 2), dtype="<i8")
+    pool = pa.allocate_buffer(16 * n)  # (Arrow's pool reuses freed pages: no page faults per column)
+    buf = np.frombuffer(pool, dtype="<i8").reshape(n, 2)
     if all_valid:
         buf[:, 0] = q
     else:
         np.multiply(q, valid, out=buf[:, 0], casting="unsafe")
     np.right_shift(buf[:, 0], 63, out=buf[:, 1])  # sign extension: -1 for negatives, else 0
     bitmap = None if all_valid else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(typ, n, [bitmap, pa.py_buffer(buf)], null_count=0 if all_valid else int(n - valid.sum()))
+    return pa.Array.from_buffers(typ, n, [bitmap, pool], null_count=0 if all_valid else int(n - valid.sum()))
 
 
 def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", columns: str = "all"):
@@ -565,7 +571,7 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
             excluded = res.excluded.get(what[1])
             if excluded is not None:
                 shown = computed & ~np.broadcast_to(excluded, (n,))
-            col = _Decimals(np.asarray(res.score_q[what[1]]).astype(np.int64), shown, SCORE_PRECISION, p.settings.places)
+            col = _Decimals(np.asarray(res.score_q[what[1]]), shown, SCORE_PRECISION, p.settings.places)
         elif kind in ("value", "output"):
             val = res.values[what[1]] if kind == "value" else res.outputs[what[1]]
             q = res.value_q.get(what[1]) if kind == "value" else res.output_q.get(what[1])
