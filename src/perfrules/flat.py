@@ -538,8 +538,10 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
     reasons = res.reasons
     rtext = [None] + [r.text(lang) for r in reasons[1:]]
 
-    def present(m):
-        return computed & (np.broadcast_to(m, (n,)) == 0)
+    def present(m):  # (shared by columns: _Decimals copies it before an override)
+        if np.ndim(m) == 0:
+            return computed if m == 0 else np.zeros(n, dtype=bool)
+        return computed & (m == 0)
 
     error_text = _Strings(n)
     if res.error_leaf is not None:
@@ -575,7 +577,9 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
         elif kind in ("value", "output"):
             val = res.values[what[1]] if kind == "value" else res.outputs[what[1]]
             q = res.value_q.get(what[1]) if kind == "value" else res.output_q.get(what[1])
-            ok = present(val.m) & (~failed if kind == "output" else True)
+            ok = present(val.m)
+            if kind == "output" and failed.any():
+                ok = ok & ~failed
             scale = VALUE_SCALE
             if kind == "output" and what[3] is not None and isinstance(val, Num):
                 scale = what[3]  # already rounded to these places: the division is exact
@@ -600,7 +604,8 @@ def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", col
                     note = NOTES[lang]["excluded"] if ind.missing == "exclude" else ""
                     for u in np.unique(rr[missing]):
                         lut[u] = part.word(f"{names[ind.id]}: {note}{rtext[u]}")
-                    part.codes = np.where(missing, lut[rr], -1).astype(np.int32)
+                    at = np.flatnonzero(missing)  # (few rows: set by index)
+                    part.codes[at] = lut[rr[at]]
                 for mask, side in ((low, "low"), (high, "high")):
                     rows_c = np.flatnonzero(computed & ~miss & mask) if mask.any() else ()
                     if len(rows_c):
