@@ -105,17 +105,6 @@ class Ruleset:
             found = self.__dict__["_scores_use_as_of"] = ir.mentions_slot(self.program.indicators, "as_of", lets)
         return found
 
-    @property
-    def reports_use_as_of(self) -> bool:
-        """Whether an alert's condition or an output reads the evaluation date (directly or through
-        a let): without a date such an alert never fires and such an output is blank."""
-        found = self.__dict__.get("_reports_use_as_of")
-        if found is None:
-            lets = {st.key: st.expr for st in self.program.steps if isinstance(st, ir.LetStep)}
-            nodes = [a.cond for a in self.program.alerts] + [o.expr for o in self.program.outputs]
-            found = self.__dict__["_reports_use_as_of"] = ir.mentions_slot(nodes, "as_of", lets)
-        return found
-
     # ---- evaluation
     @property
     def row_evaluator(self):

@@ -551,24 +551,3 @@ def test_main_puts_back_the_sigterm_handler_it_replaced(capsys):
     finally:
         signal.signal(signal.SIGTERM, before)
     capsys.readouterr()
-
-
-def test_alert_on_time_progress_without_as_of_is_warned(tmp_path, capsys):
-    # A monitoring run that forgets --as-of: an alert "支出进度低于序时进度" reads as_of, so it
-    # silently never fires, and the summary says 预警信息：0. The warning was only given when an
-    # indicator's score read as_of.
-    rules = tmp_path / "m.rules"
-    rules.write_text(
-        'ruleset "m" version "1"\nsettings { total 10 }\ninput 支出: amount\ninput 预算: amount\n'
-        "indicator 执行率 weight 10 {\n  value 支出 / 预算\n  score ratio(target: 100%)\n}\n"
-        "alert 低于序时进度 warning when 执行率.value < time_progress(as_of) { message \"低\" }\n"
-        "output 序时 = time_progress(as_of)\n", encoding="utf-8")
-    data = tmp_path / "d.csv"
-    data.write_text("支出,预算\n10,100\n", encoding="utf-8")
-    code, out, err = run(capsys, "eval", rules, "--data", data, "--lang", "zh")
-    assert code == 0
-    assert "没有给出 --as-of" in err and "预警" in err
-    code, out, err = run(capsys, "eval", rules, "--data", data, "--lang", "en")
-    assert "no --as-of" in err and "alert" in err
-    code, out, err = run(capsys, "eval", rules, "--data", data, "--as-of", "2024-06-30", "--lang", "zh")
-    assert "--as-of" not in err and "低于序时进度" in out

@@ -71,16 +71,11 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
     if as_of is not None:
         return
     for rs in rulesets:
-        name = rs.id or "规则"
         if rs.scores_use_as_of:
+            name = rs.id or "规则"
             _say(lang, f"警告：{name} 用到评价时点（as_of，如序时进度），但没有给出 --as-of：依赖它的指标按缺失处理",
                  f"warning: {rs.id or 'the rules'} read the evaluation date (as_of, e.g. time progress) but no --as-of "
                  "was given: what depends on it is missing")
-        elif rs.reports_use_as_of:  # a monitoring run: its alerts would silently never fire
-            _say(lang, f"警告：{name} 的预警或输出项用到评价时点（as_of，如序时进度），但没有给出 --as-of："
-                       "依赖它的预警不会触发，输出项为空",
-                 f"warning: {rs.id or 'the rules'} have alerts or outputs that read the evaluation date (as_of, e.g. "
-                 "time progress) but no --as-of was given: such alerts cannot fire and such outputs are blank")
 
 
 def _warn_unknown_mapping_targets(rulesets, mapping, lang: str) -> None:
