@@ -449,10 +449,16 @@ def render_text(files: list[FileResult], lang: str = "zh", color: bool = False, 
     total = sum(len(f.cases) for f in files)
     took = "" if seconds is None else (f"，用时 {seconds:.2f} 秒" if lang == "zh" else f", {seconds:.2f}s")
     out.append("")
+    # a file that does not compile counts as one failure in the last line (for tools), but it
+    # ran no tests: said apart, so that passed + failed are the tests counted
+    broken = sum(1 for f in files if f.broken)
+    failed_cases = sum(1 for f in files if not f.broken for c in f.cases if not c.passed)
     if lang == "zh":
-        line = f"{len(files)} 个文件，{total} 个测试：{passed} 个通过，{failed} 个失败{took}"
+        line = f"{len(files)} 个文件，{total} 个测试：{passed} 个通过，{failed_cases} 个失败"
+        line += (f"；{broken} 个文件无法编译" if broken else "") + took
     else:
-        line = f"{len(files)} file(s), {total} test(s): {passed} passed, {failed} failed{took}"
+        line = f"{len(files)} file(s), {total} test(s): {passed} passed, {failed_cases} failed"
+        line += (f"; {broken} file(s) do not compile" if broken else "") + took
     out.append(tint(line, "1;31" if failed else "1;32"))
     out.append(f"{passed} passed, {failed} failed")
     return "\n".join(out) + "\n"

@@ -286,3 +286,40 @@ def test_an_unexpected_token_lists_what_could_follow_there():
     for word in ("by", "counting", "else", "over", "per", "then"):
         assert f"、{word}、" not in zh and f" {word}," not in en, (word, zh)
     assert "换行、}、;" in zh and "a new line, }, ;" in en
+
+
+def test_misspelt_top_level_keyword_costs_only_its_own_declaration():
+    # `indicater 预算执行率 weight 5 { … }`: recovery restarts at lines starting with a
+    # declaration keyword, so the chunk ran from the `input` above to the next `indicator` and
+    # the input was lost (a test giving it: "没有名为 等次 的输入项"); the misspelt indicator's
+    # name was not known as declared in the broken part either, so every reference to it was
+    # reported again as unknown (PR201 in an alert, PR704 in a test).
+    text = ("settings { total 10 }\n"
+            "input 实际支出: amount\n"
+            "input 预算数: amount\n"
+            "input 等次: choice(优秀, 良好, 合格)\n"
+            "indicater 预算执行率 weight 5 {\n"
+            "  value 实际支出 / 预算数\n"
+            "  score ratio(target: 100%)\n"
+            "}\n"
+            "indicator 等次得分 weight 5 {\n"
+            "  value 等次\n"
+            "  score match value { 优秀 -> 5, 良好 -> 3, 合格 -> 1 }\n"
+            "}\n"
+            "alert 低 warning when 预算执行率.value < 50% { message \"执行率 {预算执行率.value:pct}\" }\n"
+            "test \"t\" {\n"
+            "  given { 实际支出 = 1, 预算数 = 2, 等次 = 优秀 }\n"
+            "  expect { 预算执行率 = 2.50, 等次得分 = 5.00 }\n"
+            "}\n")
+    src, comp = compile_text(text)
+    found = [(d.code, d.span.line) for d in comp.diagnostics if d.is_error]
+    assert found == [("PR102", 5)], [(d.code, d.span.line, d.message("en")) for d in comp.diagnostics]
+    [d] = [d for d in comp.diagnostics if d.is_error]
+    assert "did you mean indicator?" in d.hint.en
+
+
+def test_a_test_giving_an_input_of_a_part_that_did_not_parse_is_not_reported_again():
+    text = ('settings { total 5 }\ninptu 甲: number\nindicator 乙 weight 5 { value 1; score ratio(target: 1) }\n'
+            'test "t" { given { 甲 = 1 } expect { 乙 = 5.00 } }\n')
+    src, comp = compile_text(text)
+    assert [(d.code, d.span.line) for d in comp.diagnostics if d.is_error] == [("PR102", 2)]

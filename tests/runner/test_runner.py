@@ -359,3 +359,16 @@ test "错" {
     ok, bad = result.cases
     assert ok.passed, [p.en for p in ok.problems]
     assert [p.en for p in bad.problems] == ["expected 好, got 差"]
+
+
+def test_summary_counts_add_up_with_a_file_that_does_not_compile(tmp_path, capsys):
+    # "2 个文件，3 个测试：3 个通过，1 个失败": the uncompiled file counted as a failed test among
+    # tests that were never counted, so passed + failed did not make the tests run.
+    write(tmp_path, "ok.rules", PASSING)
+    write(tmp_path, "bad.rules", RULES.replace("value 支出 / 预算", "value 支处 / 预算") + PASSING[len(RULES):])
+    code, out, _ = run_cli(capsys, str(tmp_path), "--lang", "zh")
+    assert code == 1
+    assert "2 个文件，3 个测试：3 个通过，0 个失败；1 个文件无法编译" in out
+    assert out.splitlines()[-1] == "3 passed, 1 failed"
+    code, out, _ = run_cli(capsys, str(tmp_path), "--lang", "en")
+    assert "2 file(s), 3 test(s): 3 passed, 0 failed; 1 file(s) do not compile" in out

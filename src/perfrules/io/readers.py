@@ -850,6 +850,7 @@ class _XlsxSource(RecordSource):
                         "（文件可能不是 Excel/WPS 保存的）；请在 Excel 中打开并保存，或把公式粘贴为数值",
                         f"row {number} {', '.join(names)}: cell {', '.join(refs)} holds a formula whose result the file "
                         "does not store (perhaps not saved by Excel/WPS); open and save it in Excel, or paste the values",
+                        dict(zip(columns, cells)),  # the row's other cells name the record (its id)
                     )
                     continue
             yield _row_record(number, columns, cells)

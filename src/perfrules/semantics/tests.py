@@ -45,8 +45,8 @@ def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=(), grades=
                     sink.error("PR704", item.span, what="as_of 应为日期，如 2024-06-30", what_en="as_of takes a date, e.g. 2024-06-30")
                 continue
             if name not in checker.inputs:
-                if checker.unread_names:  # maybe an input of the file that could not be read (PR701)
-                    continue
+                if checker.unread_names or name in checker.broken:  # maybe an input of the file that could not
+                    continue                                           # be read (PR701), or of a part that did not parse
                 sink.error("PR704", item.name.span, suggest(name, checker.inputs), what=f"没有名为 {name} 的输入项",
                            what_en=f"there is no input named {name}")
                 continue

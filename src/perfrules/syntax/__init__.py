@@ -20,6 +20,39 @@ _TOP = re.compile(
     r"|指标|输入|等级|预警|输出|测试|设置)\b",
     re.M,
 )
+# The declaration keywords, for a line that starts with one misspelt (`indicater 名称 weight 5 {`):
+# recovery restarts there too, so that the declaration above it is not lost with it, and the
+# name it declares is known as declared in a broken part (not reported again as unknown).
+_TOP_WORDS = ("ruleset", "title", "description", "owner", "applies", "extends", "use", "settings", "input",
+              "let", "def", "indicator", "bonus", "penalty", "grade", "alert", "output", "override", "remove",
+              "test")
+_LINE_WORD = re.compile(r"^([A-Za-z]{3,})[ \t]+\S", re.M)
+
+
+def _misspelt_top(word: str) -> str | None:
+    """The declaration keyword `word` is a slip of (`indicater` → indicator), or None."""
+    import difflib
+
+    if word in _TOP_WORDS:
+        return None
+    close = difflib.get_close_matches(word.lower(), _TOP_WORDS, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _starts(text: str) -> list[int]:
+    """Offsets where recovery may restart: declaration keywords, and misspelt ones."""
+    found = {m.start() for m in _TOP.finditer(text)}
+    found.update(m.start() for m in _LINE_WORD.finditer(text) if _misspelt_top(m.group(1)))
+    return sorted(found)
+
+
+def _as_written_meant(chunk: str) -> str:
+    """The chunk with a misspelt declaration keyword at its start put right (for the names it declares)."""
+    m = _LINE_WORD.match(chunk)
+    keyword = _misspelt_top(m.group(1)) if m else None
+    return keyword + chunk[len(m.group(1)):] if keyword else chunk
+
+
 _DECLARED = re.compile(r"^[ \t\u3000]*(?:input|let|def|output|(?:bonus\s+|penalty\s+)?indicator)\s+(`[^`\n]+`|[^\s:=(（：＝{]+)", re.M)
 # A `grade by total` that did not parse declares the name `grade` of expressions; marked with a
 # word no name can be (it has spaces), so that it silences only `grade` and tests' expected grade
@@ -94,7 +127,7 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
         pass
     # Recovery: parse each top-level declaration on its own, with the rest blanked out so that
     # positions stay those of the real file.
-    starts = [m.start() for m in _TOP.finditer(src.text)]
+    starts = _starts(src.text)
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     starts.append(len(src.text))
@@ -109,6 +142,7 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
             decls.extend(AstBuilder(src).transform(tree).decls)
         except UnexpectedInput as err:
             _report(err, src, sink, a, b)
+            chunk = _as_written_meant(chunk)
             broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
             if _GRADE_BY_TOTAL.search(chunk):
                 broken.add(BROKEN_GRADE)
@@ -172,9 +206,14 @@ def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int 
         start = tok.start_pos if tok.start_pos is not None else 0
         end = tok.end_pos if tok.end_pos is not None else start + 1
         shown = repr(str(tok))
+        terms = _acceptable(err) or expected
+        if tok.type != "_NL" and not src.text[src.text.rfind("\n", 0, start) + 1:start].strip():
+            # a word that starts a line where a declaration may start (`indicater 甲 …`): what could
+            # come there is a declaration; "a new line, ;, end of file" says nothing
+            terms = {t for t in terms if t not in ("_NL", "_SEMI", "$END")} or terms
         sink.error("PR102", src.span(start, max(end, start + 1)), hint,
                    token=shown if tok.type != "_NL" else "换行", token_en=shown if tok.type != "_NL" else "a new line",
-                   **_expected_args(_acceptable(err) or expected))
+                   **_expected_args(terms))
         return
     # The declaration ran to its end unfinished: point at its last character, and at the
     # brace that was never closed when that is the reason.
