@@ -141,7 +141,25 @@ def resolve(ruleset, columns: list[str], mapping: dict | None = None, id_column:
     if missing_id is not None:
         raise missing_id
     repeated_columns(repeats, set(plan.by_input.values()) | {id_column})
+    _warn_shadowed(plan.shadowed)
     return plan.by_input
+
+
+def _warn_shadowed(shadowed) -> None:
+    """A column that matches an input as well as the one used, left unused (实际支出 used,
+    实际支出（万元） not): the stronger match wins, but the other may hold other units, or the
+    values that records lacking the first have (sparse JSONL keys) — say so."""
+    import warnings
+
+    from .io.errors import ColumnWarning
+
+    for name, used, other in shadowed:
+        warnings.warn(ColumnWarning(
+            f"输入 {name} 取自列“{used}”；列“{other}”也对应它，但没有用上：要用它请在 --map 里指定，"
+            "两列是同一项数据请合并为一列",
+            f"input {name} is read from column {used!r}; column {other!r} matches it too but is not used: "
+            "to read it instead, name it in --map; if both hold the same data, merge them into one column"),
+            stacklevel=3)
 
 
 def repeated_columns(repeats: dict | None, used) -> None:

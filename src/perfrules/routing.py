@@ -1,7 +1,7 @@
 """Routing: one data file with many departments, each scored by its own ruleset.
 
 A ruleset says which departments it applies to (`applies to "区卫健局"`); the unit column
-(单位名称 or 部门 by default, `--unit-column`) says which department a record is. Routes come
+(the first of routing.UNIT_COLUMNS — 单位名称, 部门, 单位… — or `--unit-column`) says which department a record is. Routes come
 from every rule file under a directory (`--rulesets DIR`: files without `applies to`, such as
 shared 共性指标 files, are not routes) or from a JSON file (`--routes routes.json`:
 {"区卫健局": "health/health.rules"}, paths relative to that file).
@@ -24,7 +24,7 @@ from .io.mapping import fold_name, read_json_text
 from .oserrors import os_reason
 
 
-UNIT_COLUMNS = ("单位名称", "部门")
+UNIT_COLUMNS = ("单位名称", "部门", "单位", "部门名称", "预算单位", "预算单位名称", "单位全称")  # the first the file has
 _APPLIES = re.compile(r"^\s*applies\s+to\b", re.MULTILINE)
 
 

@@ -220,3 +220,37 @@ def test_routes_file_paths_are_relative_to_it_and_the_error_says_so(tmp_path, ca
                       encoding="utf-8")
     (tmp_path / "rulesets").symlink_to(ROOT / "rulesets", target_is_directory=True)
     assert main(["eval", "--routes", str(routes), "--data", str(DISTRICT), "-o", str(tmp_path / "o.csv"), "--lang", "en"]) == 0
+
+
+SHADOW_RULES = """ruleset "t/shadow" version "1"
+input 支出: amount
+input 预算: amount
+indicator 执行 weight 100 { value 支出 / 预算; score ratio(target: 100%) }
+"""
+
+
+def test_a_second_column_matching_an_input_is_named_in_a_warning(tmp_path, capsys):
+    # 支出 and 支出（万元） both mean the input 支出: the exact name is read; the other column
+    # (other units, or in a sparse JSONL file the key some records use) was dropped in silence
+    rules = tmp_path / "r.rules"
+    rules.write_text(SHADOW_RULES, encoding="utf-8")
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text('{"支出（万元）": 90, "预算": 100}\n{"支出": 80, "预算": 100}\n', encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert main(["eval", str(rules), "--data", str(jsonl), "-o", str(out), "--lang", "zh"]) == 0
+    err = capsys.readouterr().err
+    assert "警告：输入 支出 取自列“支出”；列“支出（万元）”也对应它" in err
+    csv_data = tmp_path / "d.csv"
+    csv_data.write_text("支出（万元）,支出,预算\n1,90,100\n", encoding="utf-8")
+    assert main(["eval", str(rules), "--data", str(csv_data), "--lang", "en"]) == 0
+    assert "warning: input 支出 is read from column '支出'; column '支出（万元）' matches it too" in capsys.readouterr().err
+    # the same through the API, as a ColumnWarning
+    import pyarrow as pa
+    import pytest
+
+    import perfrules
+    from perfrules.io import ColumnWarning
+
+    table = pa.table({"支出": [90], "支出(万元)": [1], "预算": [100]})
+    with pytest.warns(ColumnWarning, match="支出\\(万元\\)"):
+        perfrules.load(rules).evaluate_table(table)

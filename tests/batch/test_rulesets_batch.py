@@ -102,3 +102,23 @@ def test_district_table_routed_to_each_department(tmp_path, capsys):
         for col, v in mine.items():
             assert got[unit][col] == v, (unit, col)
     capsys.readouterr()
+
+
+def test_a_unit_column_named_plainly_单位_is_found(tmp_path, capsys):
+    # the unit column was looked for only as 单位名称 or 部门: a sheet headed 单位 needed
+    # --unit-column, which a clerk had to discover from an error
+    import csv
+
+    src = list(csv.DictReader((ROOT / "rulesets/district/all-2024.csv").open(encoding="utf-8-sig")))
+    data = tmp_path / "units.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, ["单位" if k == "单位名称" else k for k in src[0]])
+        w.writeheader()
+        w.writerows({("单位" if k == "单位名称" else k): v for k, v in r.items()} for r in src)
+    out = tmp_path / "o.csv"
+    assert main(["eval", "--rulesets", str(ROOT / "rulesets"), "--data", str(data), "-o", str(out), "--lang", "en"]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert len(rows) == len(src)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["区卫健局"]["status"] == "ok" and by_id["区卫健局"]["ruleset"] == perfrules.load(ROOT / "rulesets/health/health.rules").id
+    capsys.readouterr()

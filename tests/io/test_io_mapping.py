@@ -66,6 +66,17 @@ def test_ambiguous_normalised_match():
     assert not plan.ok
 
 
+def test_unused_column_matching_a_matched_input_is_reported_as_shadowed():
+    # the exact name wins; the other column may hold other units, or the values some records
+    # of a sparse JSONL file have under the other key: the plan says so
+    plan = resolve_columns(["支出", "支出（万元）", "实际数 (元)", "实际数", "备注"],
+                           [InputSpec("支出"), InputSpec("执行数", aliases=("实际数",))])
+    assert plan.by_input == {"支出": "支出", "执行数": "实际数"}
+    assert plan.shadowed == [("支出", "支出", "支出（万元）"), ("执行数", "实际数", "实际数 (元)")]
+    assert plan.ok
+    assert resolve_columns(["支出", "备注"], [InputSpec("支出")]).shadowed == []
+
+
 def test_two_aliases_in_one_tier_are_ambiguous():
     plan = resolve_columns(["预算金额", "年初预算"], [InputSpec("预算数", aliases=("预算金额", "年初预算"))])
     assert plan.ambiguous == [("预算数", ["预算金额", "年初预算"])]

@@ -12,7 +12,7 @@ the file). A summary goes to stderr (--summary-json FILE for tools); a progress 
 stderr is a terminal.
 
 Many departments in one file: --rulesets DIR scores each record with the ruleset under DIR
-whose `applies to` names the record's unit (column 单位名称 or 部门, or --unit-column);
+whose `applies to` names the record's unit (column 单位名称, 部门, 单位 …, or --unit-column);
 --routes FILE gives the unit → rule file mapping as JSON instead. The output has the union of
 the rulesets' columns and a 规则集 (ruleset) column; a record no ruleset applies to is an error row.
 
@@ -52,7 +52,7 @@ def configure(p) -> None:
                         "reference (the exact oracle); all give the same results")
     p.add_argument("--rulesets", metavar="DIR", help="route each record to the rule file under DIR that applies to its unit")
     p.add_argument("--routes", metavar="FILE", help='JSON {"unit": "rule file"} routing records to rule files')
-    p.add_argument("--unit-column", metavar="COLUMN", help="the column naming a record's unit (default 单位名称 or 部门)")
+    p.add_argument("--unit-column", metavar="COLUMN", help="the column naming a record's unit (default: the first of 单位名称, 部门, 单位, 部门名称, 预算单位, 预算单位名称, 单位全称)")
     p.add_argument("--columns", choices=("all", "scores", "total"), default="all",
                    help="result columns in the output file: all (default); scores (no leaf values); "
                         "total (status, error, total, grades, outputs, alerts)")
@@ -92,6 +92,28 @@ def _warn_unknown_mapping_targets(rulesets, mapping, lang: str) -> None:
 
 
 def run(args) -> int:
+    import warnings
+
+    from ..io.errors import ColumnWarning
+
+    said = set()  # (routed data: every ruleset reading the column would say it again)
+
+    def show(message, category, *rest):
+        if issubclass(category, ColumnWarning):
+            if str(message) not in said:
+                said.add(str(message))
+                _say(args.lang, f"警告：{message.message_zh}", f"warning: {message.message_en}")
+        else:
+            shown(message, category, *rest)
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+        warnings.simplefilter("always", ColumnWarning)
+        warnings.showwarning = show
+        return _evaluate(args)
+
+
+def _evaluate(args) -> int:
     import tempfile
     from ..memory import limit_malloc_arenas
 

@@ -10,7 +10,7 @@ this package through the cell parsers, and needs none of them).
 from importlib import import_module
 
 from .cells import BLANK_MARKERS, CellError, is_blank, parse_bool, parse_date, parse_decimal, parse_text
-from .errors import DataError, MappingError, ReaderError, WriterError
+from .errors import ColumnWarning, DataError, MappingError, ReaderError, WriterError
 
 _LAZY = {
     **dict.fromkeys(("ColumnPlan", "InputSpec", "load_mapping", "normalise_header", "resolve_columns"), "mapping"),
@@ -31,6 +31,7 @@ __all__ = [
     "BLANK_MARKERS",
     "CellError",
     "ColumnPlan",
+    "ColumnWarning",
     "DataError",
     "FORMATS",
     "InputSpec",

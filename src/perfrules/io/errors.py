@@ -12,7 +12,7 @@ import datetime as _dt
 from decimal import Decimal
 from fractions import Fraction
 
-__all__ = ["DataError", "ReaderError", "WriterError", "MappingError", "short_repr"]
+__all__ = ["DataError", "ReaderError", "WriterError", "MappingError", "ColumnWarning", "short_repr"]
 
 
 def short_repr(raw: object, limit: int = 60) -> str:
@@ -69,3 +69,14 @@ class WriterError(DataError):
 
 class MappingError(DataError):
     """A column-mapping file is missing or malformed."""
+
+
+class ColumnWarning(UserWarning):
+    """Something about the data's columns the user should know, though the run goes on (a
+    column left unused that matches an input as well as the one used). str() is the Chinese
+    sentence; `message_en` the English one."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(message_zh)
+        self.message_zh = message_zh
+        self.message_en = message_en

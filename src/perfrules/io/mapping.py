@@ -80,6 +80,9 @@ class ColumnPlan:
     absent_mapping_columns: list[str] = field(default_factory=list)
     how: dict[str, str] = field(default_factory=dict)
     mapped_twice: list[str] = field(default_factory=list)  # inputs the mapping gives several columns
+    # (input, column used, unused column that matches it too — by a weaker tier): 实际支出 used,
+    # 实际支出（万元） left over, perhaps in other units or holding the values some rows lack
+    shadowed: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -258,4 +261,8 @@ def resolve_columns(
     plan.absent_mapping_columns = [h for h, target in mapping.items()
                                    if target in plan.missing_required and normalise_header(h) not in headers]
     plan.unused_columns = [c for c in columns if c not in plan.by_input.values()]
+    loose_keys = {s.name: loose([s.name, *s.aliases, *mapped_keys.get(s.name, ())]) for s in specs}
+    for c in plan.unused_columns:
+        key = normalise_header(c)
+        plan.shadowed.extend((name, used, c) for name, used in plan.by_input.items() if key in loose_keys[name])
     return plan
