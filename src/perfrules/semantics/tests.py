@@ -35,6 +35,9 @@ def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=(), grades=
     names.grades = {g.target: g for g in grades if g.target != "total"}
     for d in decls:
         given, as_of = {}, None
+        # a given value the input cannot take makes the record an error row: meant only when
+        # the block expects that error
+        bad_data_expected = any(e.kind == "error" and e.target.text == "PR801" for e in d.expect)
         for item in d.given:
             name = item.name.text
             value = literal_value(item.value)
@@ -51,6 +54,8 @@ def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=(), grades=
                            what_en=f"there is no input named {name}")
                 continue
             given[name] = value
+            if value is not None and not bad_data_expected:
+                _given_ok(sink, item, checker.inputs[name][0], value)
         expects = []
         for e in d.expect:
             exp = _expect(checker, e, grade_names, names)
@@ -58,6 +63,20 @@ def build_tests(checker, decls: list[A.TestDecl], alerts=(), outputs=(), grades=
                 expects.append(exp)
         out.append(ir.TestCase(d.name, given, as_of, tuple(expects), d.span))
     return out
+
+
+def _given_ok(sink, item: A.GivenItem, spec, value) -> None:
+    """The given value converts as a data cell would (`perfrules test` found 等次 = 优 for
+    choice(优秀, …) only when it ran, pointing at the expectations)."""
+    from ..runtime.convert import FieldError, convert_value
+
+    try:
+        convert_value(spec, value)
+    except FieldError as err:
+        sink.error("PR704", item.value.span,
+                   Hint("要测试错误记录，在 expect 里写 error PR801", "to test an error record, expect error PR801"),
+                   what=f"给定值不可用：{err.text('zh')}，这条记录只会是错误记录",
+                   what_en=f"the given value cannot be used: {err.text('en')}; the record could only be an error row")
 
 
 class _Names:
