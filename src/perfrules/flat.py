@@ -496,15 +496,14 @@ def _decimal(q, valid: np.ndarray, precision: int, scale: int):
     if q.dtype == object:
         return pa.array([scaled_decimal(int(v), scale) if ok else None for v, ok in zip(q, valid)], typ)
     all_valid = bool(valid.all())
-    pool = pa.allocate_buffer(16 * n)  # (Arrow's pool reuses freed pages: no page faults per column)
-    buf = np.frombuffer(pool, dtype="<i8").reshape(n, 2)
+    buf = np.empty((n, 2), dtype="<i8")
     if all_valid:
         buf[:, 0] = q
     else:
         np.multiply(q, valid, out=buf[:, 0], casting="unsafe")
     np.right_shift(buf[:, 0], 63, out=buf[:, 1])  # sign extension: -1 for negatives, else 0
     bitmap = None if all_valid else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(typ, n, [bitmap, pool], null_count=0 if all_valid else int(n - valid.sum()))
+    return pa.Array.from_buffers(typ, n, [bitmap, pa.py_buffer(buf)], null_count=0 if all_valid else int(n - valid.sum()))
 
 
 def chunk_batch(ruleset, res, rows, ids=None, errors=None, lang: str = "zh", columns: str = "all"):
