@@ -70,12 +70,23 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
     missing, so totals change silently otherwise)."""
     if as_of is not None:
         return
+    from .. import ir
+
+    dated: dict[str, None] = {}  # alert names in order, once (routed rulesets share fiscal.rules)
     for rs in rulesets:
         if rs.scores_use_as_of:
             name = rs.id or "规则"
             _say(lang, f"警告：{name} 用到评价时点（as_of，如序时进度），但没有给出 --as-of：依赖它的指标按缺失处理",
                  f"warning: {rs.id or 'the rules'} read the evaluation date (as_of, e.g. time progress) but no --as-of "
                  "was given: what depends on it is missing")
+            continue
+        # an alert on the date (支出进度低于序时进度) is not judged without one: no warning (a
+        # year-end run needs none), but the summary's "0 alerts" must not read as "none fired"
+        lets = {st.key: st.expr for st in rs.program.steps if isinstance(st, ir.LetStep)}
+        dated.update((a.name, None) for a in rs.program.alerts if ir.mentions_slot(a.cond, "as_of", lets))
+    if dated:
+        _say(lang, f"说明：预警 {'、'.join(dated)} 用到评价时点（as_of），没有给出 --as-of，未作判断",
+             f"note: alert {', '.join(dated)} reads the evaluation date (as_of); without --as-of it is not judged")
 
 
 def _warn_unknown_mapping_targets(rulesets, mapping, lang: str) -> None:
