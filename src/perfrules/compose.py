@@ -37,7 +37,7 @@ import os
 from dataclasses import dataclass, field
 
 from .diagnostics import DiagnosticSink, Hint, Label
-from .semantics.names import suggest
+from .semantics.names import suggest, suggestions
 from .source import SourceFile, Span
 from .syntax import ast as A
 from .syntax import BROKEN_INCLUDE, BROKEN_USE, parse_module
@@ -274,6 +274,7 @@ class _Composer:
             # the inherited tree is unknown: re-openings, overrides and removes of it would each
             # be "not found" after the one PR701 that says why
             self.sink = DiagnosticSink()
+        self._root = tree
         for d in own_tree:
             self._merge(tree, d, (), extending, src.path)
         if edits and not extending:
@@ -343,13 +344,32 @@ class _Composer:
             return
         inherited_here = [n.name for n in siblings if n.file != file]
         if d.weight_kind == "" and extending and inherited_here:
-            self.sink.error("PR703", d.name.span, suggest(name, inherited_here),
+            hint = (self._elsewhere(name, parent, file, exact=True) or suggest(name, inherited_here)
+                    or self._elsewhere(name, parent, file))
+            self.sink.error("PR703", d.name.span, hint,
                             what=f"{name} 不是继承来的指标；新指标要写分值（weight N）",
                             what_en=f"{name} is not an inherited indicator; a new indicator needs a weight")
             return
         siblings.append(_Node(d, _nodes(d.children, file), file))
         if extending and (parent or inherited_here):
             self.changes.append(Change("add", path, d.name.span))
+
+    def _elsewhere(self, name: str, parent: tuple, file: str, exact: bool = False) -> Hint | None:
+        """An inherited indicator named `name` (exact) or like it at another level (采购管理
+        under 财政管理, re-opened at the top): where it is and how to re-open it there."""
+        found = [(path, n) for path, n, _ in _walk(self._root, ()) if n.file != file and path[:-1] != parent]
+        names = [n.name for _, n in found]
+        close = ([name] if name in names else []) if exact else suggestions(name, names)
+        if not close:
+            return None
+        path = next(path for path, n in found if n.name == close[0])
+        nested = "…"
+        for part in reversed(path):
+            nested = f"indicator {part} {{ {nested} }}"
+        dotted, above = ".".join(path), ".".join(path[:-1]) or "顶层"
+        return Hint(f"是否想续写继承的 {dotted}？它在 {above} 之下，要写在上级里面：{nested}",
+                    f"did you mean the inherited {dotted}? It sits under {'.'.join(path[:-1]) or 'the top'}: "
+                    f"re-open it inside its parent, {nested}")
 
     def _edit(self, tree: list[_Node], e) -> None:
         parts = [p.text for p in e.path.parts]

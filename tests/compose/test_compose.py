@@ -290,6 +290,18 @@ def test_reopen_adds_a_child_at_any_depth():
     assert [i.dotted for i in comp.program.indicators] == ["总", "总.组", "总.组.甲", "总.组.乙"]
 
 
+@pytest.mark.parametrize("written", ["资产管理", "资产管里"])
+def test_reopen_at_the_wrong_level_says_where_the_inherited_one_is(written):
+    # 资产管理 sits under 财政管理: re-opened at the top it was "not inherited" with no hint
+    # (the exact name) or with 财政管理 as the guess
+    text = f'extends "common/fiscal.rules"\nindicator {written} {{\n  indicator 新 weight 1 {{ score full }}\n}}\n'
+    comp = compile_files({"d.rules": text, "common/fiscal.rules": (DATA / "common" / "fiscal.rules").read_text(encoding="utf-8")}, "d.rules")
+    [d] = [d for d in errors(comp) if d.code == "PR703"]
+    assert d.span.line == 2
+    assert "财政管理.资产管理" in d.hint_text("zh")
+    assert "indicator 财政管理 { indicator 资产管理 { … } }" in d.hint_text("en")
+
+
 def test_reopen_a_name_that_is_not_inherited():
     files = {"common.rules": "indicator 财政管理 weight 100 { score full }\n",
              "dept.rules": 'extends "common.rules"\nindicator 财政管里 {\n}\n'}
