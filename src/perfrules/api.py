@@ -188,13 +188,18 @@ class Ruleset:
         the statistics of a larger batch (population_stats). The evaluation date is `as_of`, or
         the record's own "as_of" (or "评价时点") as in a test's `given`.
         """
+        try:
+            get = record.get
+        except AttributeError:  # a list, a str, None, a namedtuple (df.itertuples()): checked also
+            # when as_of= is given — a list or a str was then scored as a record of blanks
+            raise _not_a_record(record) from None
         if as_of is None:
-            try:
-                get = record.get
-            except AttributeError:  # a list, a namedtuple (df.itertuples()): AttributeError: 'get'
-                raise TypeError(f"evaluate_one takes a mapping of input name → value (a dict, a pandas "
-                                f"Series), got {type(record).__name__}") from None
             as_of = get("as_of", get("评价时点"))
+            if as_of is not None and type(as_of) is not date:
+                as_of, bad = _record_date(record, as_of)
+                if bad is not None:  # a record's date is data: an error record naming it, not a raise
+                    return self.to_result(None, convert_record(self.program.inputs, record)[1] + [bad],
+                                          record_id=record_id, row=row)
         if backend == "row" and type(record) is dict:
             fast = self._fast
             if fast is None:
@@ -218,12 +223,26 @@ class Ruleset:
         d = _as_date(as_of)
         if backend == "row" and not self.has_population and self.fast_evaluator is not None:
             return [self.evaluate_one(r, as_of=d) for r in records]
-        converted = [convert_record(self.program.inputs, r) for r in records]
+        # each record's own date (as_of / 评价时点) when as_of= is not given, as evaluate_one reads it
+        converted = []
+        for r in records:
+            if not hasattr(r, "get"):
+                raise _not_a_record(r)
+            env, errors = convert_record(self.program.inputs, r)
+            day = d
+            if day is None:
+                day, bad = _record_date(r, r.get("as_of", r.get("评价时点")))
+                if bad is not None:
+                    errors.append(bad)
+            converted.append((env, errors, day))
         pop = None
         if self.has_population:
-            pop = self.population_stats([env for env, errors in converted if not errors], as_of=d, backend=backend)
-        return [self.to_result(None, errors) if errors else self.to_result(self._run(env, d, backend, pop), [])
-                for env, errors in converted]
+            from .runtime.population import collect, merge_all
+
+            pop = merge_all([collect((self.population_values(env, as_of=day, backend=backend)
+                                      for env, errors, day in converted if not errors), len(self.program.populations))])
+        return [self.to_result(None, errors) if errors else self.to_result(self._run(env, day, backend, pop), [])
+                for env, errors, day in converted]
 
     # ---- population functions across a batch
     @property
@@ -537,6 +556,25 @@ def _display_of(ind: ir.Indicator):
         return text + suffix
 
     return display
+
+
+def _not_a_record(record) -> TypeError:
+    return TypeError(f"evaluate_one takes a mapping of input name → value (a dict, a pandas Series), "
+                     f"got {type(record).__name__}")
+
+
+def _record_date(record, raw) -> tuple[date | None, FieldError | None]:
+    """A record's own evaluation date (its as_of or 评价时点 value): (date, None), or (None, the
+    field error naming the key) when it is not a date."""
+    from .io.cells import CellError, is_blank
+
+    if raw is None or is_blank(raw):
+        return None, None
+    try:
+        return _as_date(raw), None
+    except CellError as err:
+        key = "as_of" if "as_of" in record else "评价时点"
+        return None, FieldError(key, err.message_zh, err.message_en, raw)
 
 
 def _as_date(v) -> date | None:

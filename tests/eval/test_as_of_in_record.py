@@ -43,3 +43,29 @@ def test_as_of_that_is_no_date_is_a_value_error():
     rules = perfrules.compile(RULES)
     with pytest.raises(ValueError, match="2024-02-30"):
         rules.evaluate_one({"支出": "50", "预算": "100"}, as_of="2024-02-30")
+
+
+@pytest.mark.parametrize("backend", ["row", "rowfraction", "reference"])
+def test_evaluate_reads_each_records_date_on_every_backend(backend):
+    # evaluate(records) gave 100.00 / 50.00 on the row backend (it calls evaluate_one) and 0.00
+    # / 0.00 on rowfraction and reference, which ignored the records' own dates
+    rules = perfrules.compile(RULES)
+    rec = {"支出": "60", "预算": "100"}
+    got = rules.evaluate([{**rec, "as_of": "2024-06-30"}, {**rec, "评价时点": "2024-12-31"}, rec], backend=backend)
+    assert [r.total for r in got] == [Decimal("100.00"), Decimal("50.00"), Decimal("0.00")]
+
+
+@pytest.mark.parametrize("backend", ["row", "rowfraction", "reference"])
+@pytest.mark.parametrize("key", ["as_of", "评价时点"])
+def test_a_records_date_that_is_no_date_is_an_error_record_naming_it(backend, key):
+    # It raised CellError out of evaluate_one, and out of evaluate(records): one bad date in a
+    # service's batch lost every other record's result.
+    rules = perfrules.compile(RULES)
+    rec = {"支出": "60", "预算": "100"}
+    one = rules.evaluate_one({**rec, key: "2024-02-30"}, backend=backend)
+    assert not one.ok and [f.field for f in one.error.fields] == [key]
+    assert "2024-02-30" in one.error.message
+    many = rules.evaluate([{**rec, "as_of": "2024-06-30"}, {**rec, key: "下周一"}, {**rec, "支出": "六十", key: "x"}],
+                          backend=backend)
+    assert [r.ok for r in many] == [True, False, False]
+    assert [f.field for f in many[2].error.fields] == ["支出", key]  # every problem of the record
