@@ -577,10 +577,20 @@ def _number_num(spec, f, places, kmax: int, blank, rid: int, errors=None, maxabs
                   mx=None if maxabs is None else float(maxabs))
 
 
+def _nested_type(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_nested(t) or pa.types.is_union(t)
+
+
 # ---- bool, date, text and choice: once per distinct value
 def _by_unique(spec, kind: str, arr, col, n: int, rid: int, out: Converted, order: int):
     from ..backends.colvalues import Bool, Date, Text
 
+    if arr is not None and _nested_type(arr.type):
+        # list, struct, map, union: no dictionary_encode kernel (ArrowNotImplementedError); each
+        # cell as the row path sees it (convert_value refuses it, naming the field)
+        arr, col = None, arr.to_pylist()
     if arr is not None:
         import pyarrow.compute as pc
 

@@ -67,6 +67,8 @@ def convert_value(spec, raw):
         elif t.kind == "date":
             value = parse_date(raw, allow_serial=isinstance(raw, (int, float)) and not isinstance(raw, bool))
         else:
+            if isinstance(raw, _NESTED):  # str() of it is no text a clerk wrote
+                raise _nested_error(spec.name, raw)
             value = parse_text(raw)
             if t.kind == "choice" and value not in t.choices:
                 raise FieldError(spec.name, f"{value!r} 不是可选值（{'、'.join(t.choices)}）",
@@ -76,6 +78,16 @@ def convert_value(spec, raw):
     if value is None:
         return spec.default if spec.has_default else Missing("input_missing", spec.name)
     return value
+
+
+_NESTED = (list, tuple, dict, set, frozenset)
+
+
+def _nested_error(field: str, raw) -> FieldError:
+    """A list or an object where a text (or a choice) is wanted: a JSON record's ["甲"], a list or
+    struct column of an Arrow table."""
+    what_zh, what_en = ("对象", "an object") if isinstance(raw, dict) else ("列表", "a list")
+    return FieldError(field, f"应为一段文字，不是{what_zh}：{_shown(raw)}", f"expected text, not {what_en}: {_shown(raw)}", raw)
 
 
 def _shown(raw) -> str:
