@@ -57,6 +57,10 @@ def convert_value(spec, raw):
             import numpy as np
 
             raw = (np.float32 if kind == "float" else np.float16)(raw)
+    elif isinstance(raw, (bytes, bytearray, memoryview)):
+        # its UTF-8 text, as a binary Arrow column reads (io.batches.unview_column): it was
+        # "not a number: b'95.5'" here, or the text "b'甲'"
+        raw = bytes(raw).decode("utf-8", "replace")
     if raw is _ABSENT or is_blank(raw):
         return spec.default if spec.has_default else Missing("input_missing", spec.name)
     try:
