@@ -37,6 +37,10 @@ class Summary:
     skipped: int = 0  # rows of the file with no value at all: not records (blank lines, empty sheet rows)
     # the grade names in the order the rule files declare them (优, 良, 中, 差), for `text`
     order: list = field(default_factory=list)
+    # the evaluation date (--as-of, ISO), and the alerts that read it and so were not judged
+    # without one: in --summary-json, where "alerts": {} would otherwise read as "none fired"
+    as_of: str | None = None
+    alerts_not_judged: list = field(default_factory=list)
 
     def grades_in_order(self, rulesets) -> "Summary":
         """Show grades in the order `grade by total` lists them (优 1，良 2，中 1), not by code point."""
@@ -87,7 +91,8 @@ class Summary:
     def to_dict(self) -> dict:
         return {"records": self.records, "results": self.results, "errors": self.errors,
                 "grades": dict(self.grades),
-                "alerts": {k: self.alerts[k] for k in sorted(self.alerts, key=lambda k: (_LEVEL_ORDER.get(k, 9), k))}, "skipped_empty_rows": self.skipped}
+                "alerts": {k: self.alerts[k] for k in sorted(self.alerts, key=lambda k: (_LEVEL_ORDER.get(k, 9), k))}, "skipped_empty_rows": self.skipped,
+                "as_of": self.as_of, "alerts_not_judged": list(self.alerts_not_judged)}
 
     def text(self, lang: str) -> str:
         zh = lang == "zh"

@@ -75,3 +75,28 @@ def test_summary_json_counts_alerts_by_level_on_every_path(tmp_path, capsys):
         got[name] = json.loads(summary.read_text(encoding="utf-8"))["alerts"]
     for name, alerts in got.items():
         assert list(alerts.items()) == [("severe", 4), ("warning", 11), ("info", 8)], (name, alerts)
+
+
+def test_summary_json_says_which_alerts_were_not_judged_for_want_of_a_date(tmp_path, capsys):
+    # The terminal said "说明：预警 … 未作判断" but --summary-json, "the same summary for other
+    # systems", had only "alerts": {} — which reads as "none fired".
+    import json
+
+    from perfrules.cli import main
+
+    rules = tmp_path / "r.rules"
+    rules.write_text("input 支出: amount\ninput 预算: amount\n"
+                     "indicator 执行 weight 100 { value 支出 / 预算; score ratio(target: 100%) }\n"
+                     "alert 低于序时 warning when 执行.value < time_progress(as_of) { message \"低\" }\n"
+                     "alert 超支 severe when 执行.value > 1 { message \"超\" }\n", encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("支出,预算\n10,100\n", encoding="utf-8")
+    summary = tmp_path / "s.json"
+    for out, as_of, want in ((["-o", str(tmp_path / "o.csv")], [], ([], None, {})),
+                             ([], [], ([], None, {})),
+                             ([], ["--as-of", "2024/6/30"], ([], "2024-06-30", {"warning": 1}))):
+        assert main(["eval", str(rules), "--data", str(data), "--summary-json", str(summary), *out, *as_of]) == 0
+        got = json.loads(summary.read_text(encoding="utf-8"))
+        not_judged = [] if as_of else ["低于序时"]
+        assert (got["alerts_not_judged"], got["as_of"], got["alerts"]) == (not_judged, *want[1:])
+    capsys.readouterr()

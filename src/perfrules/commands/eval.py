@@ -65,15 +65,20 @@ def _say(lang: str, zh: str, en: str) -> None:
     print(zh if lang == "zh" else en, file=sys.stderr)
 
 
-def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
+def _warn_no_as_of(rulesets, as_of, lang: str) -> list[str]:
     """Rules that read the evaluation date, run without --as-of: say so (what depends on it is
-    missing, so totals change silently otherwise)."""
+    missing, so totals change silently otherwise). Returns the alerts that read the date, which
+    are not judged (for --summary-json)."""
     if as_of is not None:
-        return
+        return []
     from .. import ir
 
     dated: dict[str, None] = {}  # alert names in order, once (routed rulesets share fiscal.rules)
+    noted: dict[str, None] = {}
     for rs in rulesets:
+        lets = {st.key: st.expr for st in rs.program.steps if isinstance(st, ir.LetStep)}
+        mine = [a.name for a in rs.program.alerts if ir.mentions_slot(a.cond, "as_of", lets)]
+        dated.update((name, None) for name in mine)
         if rs.scores_use_as_of:
             name = rs.id or "规则"
             _say(lang, f"警告：{name} 用到评价时点（as_of，如序时进度），但没有给出 --as-of：依赖它的指标按缺失处理",
@@ -82,11 +87,11 @@ def _warn_no_as_of(rulesets, as_of, lang: str) -> None:
             continue
         # an alert on the date (支出进度低于序时进度) is not judged without one: no warning (a
         # year-end run needs none), but the summary's "0 alerts" must not read as "none fired"
-        lets = {st.key: st.expr for st in rs.program.steps if isinstance(st, ir.LetStep)}
-        dated.update((a.name, None) for a in rs.program.alerts if ir.mentions_slot(a.cond, "as_of", lets))
-    if dated:
-        _say(lang, f"说明：预警 {'、'.join(dated)} 用到评价时点（as_of），没有给出 --as-of，未作判断",
-             f"note: alert {', '.join(dated)} reads the evaluation date (as_of); without --as-of it is not judged")
+        noted.update((name, None) for name in mine)
+    if noted:
+        _say(lang, f"说明：预警 {'、'.join(noted)} 用到评价时点（as_of），没有给出 --as-of，未作判断",
+             f"note: alert {', '.join(noted)} reads the evaluation date (as_of); without --as-of it is not judged")
+    return list(dated)
 
 
 def _warn_unknown_mapping_targets(rulesets, mapping, lang: str) -> None:
@@ -278,7 +283,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
     from ..io import DataError
     from ..pipeline import DataProblem, Summary
 
-    summary = Summary()
+    summary = Summary(as_of=None if as_of is None else as_of.isoformat())
     progress = Progress(lang) if args.output and sys.stderr.isatty() else None
     try:
         mapping = _mapping(args.mapping)
@@ -293,7 +298,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                     print(render_all([d for d in ce.diagnostics if d.is_error], ce.sources, lang), file=sys.stderr)
                 _say(lang, f"错误[{err.code}]：{err.zh}", f"error[{err.code}]: {err.en}")
                 return 1 if err.compile_error is not None or err.code == "PR805" else 2
-            _warn_no_as_of(routes.rulesets, as_of, lang)
+            summary.alerts_not_judged = _warn_no_as_of(routes.rulesets, as_of, lang)
             _warn_unknown_mapping_targets(routes.rulesets, mapping, lang)
             summary.grades_in_order(routes.rulesets)
             try:
@@ -315,7 +320,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
             except OSError as err:
                 _say(lang, f"无法读取规则文件 {args.rules}：{os_reason(err)}", f"cannot read {args.rules}: {err.strerror}")
                 return 2
-            _warn_no_as_of([rules], as_of, lang)
+            summary.alerts_not_judged = _warn_no_as_of([rules], as_of, lang)
             _warn_unknown_mapping_targets([rules], mapping, lang)
             summary.grades_in_order([rules])
             if fmt == "table":
