@@ -328,8 +328,12 @@ class Ruleset:
                          backend: str = "columnar", chunk_rows: int = 32768, pop=None, columns: str = "all"):
         """Score a stream of pyarrow RecordBatches (or tables); yields one result RecordBatch per
         input batch, so memory stays bounded by the batch size. Rules with population functions
-        need `pop`, the statistics of the whole stream (see population_stats)."""
+        need `pop`, the statistics of the whole stream (see population_stats). One Table or
+        RecordBatch is a stream of one (iterating it would give its columns)."""
         from .batch import evaluate_batches
+
+        if hasattr(batches, "num_rows"):
+            batches = [batches]
         return evaluate_batches(self, batches, as_of=as_of, lang=lang, id_column=id_column, mapping=dict(mapping or {}),
                                 backend=backend, chunk_rows=chunk_rows, pop=pop, columns=columns)
 

@@ -291,3 +291,13 @@ def test_a_forked_worker_builds_its_own_thread_pool(health):
         raise
     finally:
         pool.join()
+
+
+@pytest.mark.parametrize("one", ["table", "batch"])
+def test_evaluate_batches_of_one_table_or_batch(health, table, one):
+    # Iterating a Table gives its columns: it failed with "expected a pyarrow Table or
+    # RecordBatch …, got ChunkedArray" — for a Table. One table or batch is a stream of one.
+    part = table.slice(0, 40)
+    given = part if one == "table" else part.combine_chunks().to_batches()[0]
+    got = list(health.evaluate_batches(given))
+    assert pa.Table.from_batches(got).equals(health.evaluate_table(part))
