@@ -66,3 +66,14 @@ def test_a_json_file_with_a_list_for_a_text_field(tmp_path, capsys):
         assert (summary["records"], summary["results"], summary["errors"]) == (2, 1, 1)
     err = capsys.readouterr().err
     assert "internal error" not in err and "Arrow" not in err
+
+
+@pytest.mark.parametrize("backend", ["row", "rowfraction", "reference"])
+@pytest.mark.parametrize("field", ["单位", "支出"])
+@pytest.mark.parametrize("raw", ["[1, 2]", "['甲', '乙']", "[1.5, 2.5]", "[[1]]", "['甲']", "[7]"])
+def test_a_numpy_array_is_a_list_not_a_scalar(rules, backend, field, raw):
+    # np.array([1, 2]) raised "ValueError: can only convert an array of size 1 to a Python
+    # scalar" from inside the conversion; np.array(['甲']) was read as the text 甲
+    np = pytest.importorskip("numpy")
+    res = rules.evaluate_one({"单位": "甲", "支出": 50, field: np.array(eval(raw))}, backend=backend)
+    assert not res.ok and [f.field for f in res.error.fields] == [field]

@@ -44,7 +44,11 @@ def convert_value(spec, raw):
     # not understood; not floats (a float32's Python float is its binary value, 95231.46875 for
     # 95231.47: cells.parse_number reads it by its shortest text instead)
     mod = type(raw).__module__
-    if mod == "numpy" and raw.dtype.kind != "f":
+    if mod == "numpy" and getattr(raw, "ndim", 0):
+        # an array (a cell of an object column holding one), not a scalar: a list, refused as one
+        # (.item() raised "can only convert an array of size 1"; a 1-element array passed as its element)
+        raw = raw.tolist()
+    elif mod == "numpy" and raw.dtype.kind != "f":
         if raw.dtype.kind == "M":
             raw = raw.astype("datetime64[us]")  # (.item() of a nanosecond datetime64 is an int)
         raw = raw.item()
