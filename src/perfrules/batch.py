@@ -31,6 +31,13 @@ CHUNK_ROWS = 32768  # rows evaluated together: numpy arrays that stay in the CPU
 # when every column is certified and written.
 TABLE_CHUNK_ROWS = {"all": 131072, "scores": 131072, "total": 262144}
 THREADS = min(2, os.cpu_count() or 1)
+# A record's own evaluation date, used when no as_of is given (as Ruleset.evaluate_one reads it)
+DATE_KEYS = ("as_of", "评价时点")
+
+
+def date_key(columns) -> str | None:
+    """The column holding each record's own evaluation date, if the data has one."""
+    return next((k for k in DATE_KEYS if k in columns), None)
 
 
 class DataProblem(Exception):
@@ -223,7 +230,18 @@ class Batcher:
     # ---- population functions: phase 1
     def phase1(self, chunk) -> list:
         """The population statistics of one batch's records that can be scored: columnar
-        where the arguments' exact values can be read off the floats, the rest record by record."""
+        where the arguments' exact values can be read off the floats, the rest record by record
+        (by each record's own date where the data has one and no as_of was given)."""
+        from .runtime.population import merge_all
+
+        groups = self._date_groups(chunk)
+        if groups is None:
+            return self._phase1_at(chunk, self.as_of)
+        # (a record whose date is no date is an error row: not in the population)
+        stats = merge_all(self._phase1_at(_take(chunk, idx), day) for day, idx in groups.items() if day is not _BAD_DATE)
+        return stats if stats is not None else self._phase1_at(chunk.slice(0, 0), None)
+
+    def _phase1_at(self, chunk, as_of) -> list:
         from .runtime.convert import convert_record
         from .runtime.population import Stats
 
@@ -234,7 +252,7 @@ class Batcher:
         todo = range(n)
         if self.backend == "columnar" and n:
             conv, skip, exact_rows = self._converted(cols, n)
-            found, rest = self.columnar.population_values(n, conv.values, self.as_of, skip, exact_rows)
+            found, rest = self.columnar.population_values(n, conv.values, as_of, skip, exact_rows)
             for column, values in zip(columns, found):  # rows in `rest` come whole from the row path
                 column.extend(v for i, v in values.items() if not rest[i])
             todo = np.flatnonzero(rest).tolist()
@@ -249,7 +267,7 @@ class Batcher:
             env, errors = convert_record(self.ruleset.inputs, record(i))
             if errors:
                 continue
-            row = self.ruleset.population_values(env, as_of=self.as_of, backend=backend)
+            row = self.ruleset.population_values(env, as_of=as_of, backend=backend)
             for column, v in zip(columns, row):
                 column.append(v)
         return [Stats.from_values(c) for c in columns]
@@ -296,25 +314,60 @@ class Batcher:
         exact_rows = [] if conv.exact is None else np.flatnonzero(conv.exact & ~skip).tolist()
         return conv, skip, exact_rows
 
+    def _date_groups(self, chunk) -> dict | None:
+        """Row indices by each record's own evaluation date (None: blank; _BAD_DATE: not a
+        date), or None when as_of was given or the data has no date column."""
+        if self.as_of is not None:
+            return None
+        key = date_key(chunk.schema.names if hasattr(chunk, "schema") else chunk.column_names)
+        if key is None:
+            return None
+        col = chunk.column(key)
+        seen: dict = {}
+        groups: dict = {}
+        for i, raw in enumerate(col if isinstance(col, list) else col.to_pylist()):
+            try:
+                day = seen.get(raw, _UNSEEN)
+            except TypeError:  # an unhashable cell (a list): no date
+                day = _BAD_DATE
+            if day is _UNSEEN:
+                day = seen[raw] = _record_day(raw)
+            groups.setdefault(day, []).append(i)
+        return groups
+
     def _chunk(self, chunk, rows):
+        if self.backend != "columnar":
+            return self._rows_path(chunk, rows, self._ids(chunk), self.as_of, dated=True)
+        groups = self._date_groups(chunk)
+        if groups is None:
+            return self._chunk_at(chunk, rows, self.as_of)
+        if len(groups) == 1 and _BAD_DATE not in groups:
+            return self._chunk_at(chunk, rows, next(iter(groups)))
+        parts = []
+        for day, idx in groups.items():
+            part, at = _take(chunk, idx), rows[np.asarray(idx, dtype=np.int64)]
+            # a date that is not one: the row path's error record, which names the field
+            parts.append(self._rows_path(part, at, self._ids(part), None, dated=True) if day is _BAD_DATE
+                         else self._chunk_at(part, at, day))
+        return merge_in_order(parts, self.schema)
+
+    def _chunk_at(self, chunk, rows, as_of):
         from . import flat
 
         n = chunk.num_rows
         ids = self._ids(chunk)
-        if self.backend != "columnar":
-            return self._rows_path(chunk, rows, ids)
         ev = self.columnar
         t0 = time.thread_time()
         cols = self._columns(chunk)
         conv, skip, exact_rows = self._converted(cols, n)
         t1 = time.thread_time()
-        res = ev.run(n, conv.values, self.as_of, skip, exact_rows, lambda i: self._exact_env(cols, i), self.columns,
+        res = ev.run(n, conv.values, as_of, skip, exact_rows, lambda i: self._exact_env(cols, i), self.columns,
                      self.pop, self.pop_members)
         t2 = time.thread_time()
         try:
             out = flat.chunk_batch(self.ruleset, res, rows, ids, conv.errors, self.lang, self.columns)
         except (OverflowError, _arrow_invalid()):  # a figure beyond the decimal columns (rare): the
-            return self._rows_path(chunk, rows, ids)  # row path's flat_row leaves it out with a flag
+            return self._rows_path(chunk, rows, ids, as_of)  # row path's flat_row leaves it out with a flag
         t3 = time.thread_time()
         with self._stats_lock:  # chunks may run on several threads
             st = self.stats
@@ -338,16 +391,21 @@ class Batcher:
         assert not errors, errors  # the columnar conversion found none for this row
         return env
 
-    def _rows_path(self, chunk, rows, ids):
-        """The row (or reference) evaluator, one record at a time, into the same flat layout."""
+    def _rows_path(self, chunk, rows, ids, as_of, dated: bool = False):
+        """The row (or reference) evaluator, one record at a time, into the same flat layout
+        (dated: with each record's own date, when as_of is None and the data has one)."""
         from . import flat
 
         cols = self._columns(chunk)
         data = {name: (col if isinstance(col, list) else col.to_pylist()) for name, col in cols.items() if col is not None}
+        key = date_key(chunk.schema.names if hasattr(chunk, "schema") else chunk.column_names) if dated else None
+        if key is not None and as_of is None and key not in data:
+            col = chunk.column(key)
+            data[key] = col if isinstance(col, list) else col.to_pylist()
         out = []
         for i in range(chunk.num_rows):
             record = {name: values[i] for name, values in data.items()}
-            r = self.ruleset.evaluate_one(record, as_of=self.as_of, record_id=None if ids is None else ids[i],
+            r = self.ruleset.evaluate_one(record, as_of=as_of, record_id=None if ids is None else ids[i],
                                           row=int(rows[i]), backend=self.backend, pop=self.pop)
             out.append(flat.flat_row(self.ruleset, r, self.lang))
         with self._stats_lock:
@@ -375,6 +433,32 @@ def _arrow_invalid():
     import pyarrow as pa
 
     return pa.ArrowInvalid
+
+
+_UNSEEN = object()
+_BAD_DATE = object()  # a date cell that is not a date: the record is an error row
+
+
+def _record_day(raw):
+    """A record's own date cell: its date, None when blank, _BAD_DATE when it is none."""
+    from .api import _as_date
+    from .io.cells import CellError, is_blank
+
+    if raw is None or is_blank(raw):
+        return None
+    try:
+        return _as_date(raw)
+    except (CellError, ValueError, TypeError):
+        return _BAD_DATE
+
+
+def _take(chunk, idx: list):
+    """The rows idx of an Arrow batch/table or of a batches.Cells."""
+    if hasattr(chunk, "schema"):
+        import pyarrow as pa
+
+        return chunk.take(pa.array(idx, type=pa.int64()))
+    return chunk.take(idx)
 
 
 def _cell(col, i: int):

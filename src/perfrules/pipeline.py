@@ -14,7 +14,7 @@ from .io import ReaderError, load_mapping, open_records
 from .models import EvaluationResult
 from .report import LEVELS_ZH as _LEVEL_ZH
 
-from .batch import DataProblem, input_specs, plan_problem as _plan_problem, record_id_of, resolve  # noqa: F401 - re-exported
+from .batch import DataProblem, date_key, input_specs, plan_problem as _plan_problem, record_id_of, resolve  # noqa: F401 - re-exported
 from .flat import HEADERS, column_names as _column_names, flat_columns, flatten, sv
 
 __all__ = ["DataProblem", "Summary", "evaluate_file", "flat_columns", "flatten", "input_specs", "HEADERS",
@@ -131,12 +131,13 @@ def evaluate_file(ruleset: Ruleset, path: str, *, fmt=None, encoding=None, sheet
 def _results(ruleset, source, by_input, id_column, as_of, backend, summary=None):
     from .models import RecordError
 
+    own_date = date_key(source.columns) if as_of is None else None  # (as evaluate_one reads it)
     with source:
         records, pop = source, None
         if ruleset.has_population:
             # population functions (rank, max_of, …) range over the whole file: read it all first
             records = list(source)
-            pop = _population_stats(ruleset, records, by_input, as_of, backend)
+            pop = _population_stats(ruleset, records, by_input, as_of, backend, own_date)
         for rec in records:
             rid = record_id_of(rec, id_column)
             if rec.values is None:
@@ -144,20 +145,29 @@ def _results(ruleset, source, by_input, id_column, as_of, backend, summary=None)
                                        error=RecordError(code="PR804", message=rec.error or "", message_en=rec.error_en or ""))
                 continue
             values = {name: rec.values.get(col) for name, col in by_input.items()}
+            if own_date is not None:
+                values.setdefault(own_date, rec.values.get(own_date))
             yield ruleset.evaluate_one(values, as_of=as_of, record_id=rid, row=rec.row, backend=backend, pop=pop)
         if summary is not None:
             summary.skipped += source.skipped
 
 
-def _population_stats(ruleset, records, by_input, as_of, backend):
+def _population_stats(ruleset, records, by_input, as_of, backend, own_date=None):
     """Phase 1 of population functions over every record of the file that can be scored."""
     from .runtime.convert import convert_record
 
-    envs = []
+    from .api import _record_date
+    from .runtime.population import collect, merge_all
+
+    values = []
     for rec in records:
         if rec.values is None:
             continue
         env, errors = convert_record(ruleset.inputs, {name: rec.values.get(col) for name, col in by_input.items()})
+        day = as_of
+        if own_date is not None:  # each record's own date, as the record is then scored
+            day, bad = _record_date(rec.values, rec.values.get(own_date))
+            errors = errors or ([bad] if bad is not None else [])
         if not errors:
-            envs.append(env)
-    return ruleset.population_stats(envs, as_of=as_of, backend=backend)
+            values.append(ruleset.population_values(env, as_of=day, backend=backend))
+    return merge_all([collect(values, len(ruleset.program.populations))])

@@ -65,11 +65,24 @@ def _say(lang: str, zh: str, en: str) -> None:
     print(zh if lang == "zh" else en, file=sys.stderr)
 
 
-def _warn_no_as_of(rulesets, as_of, lang: str) -> list[str]:
-    """Rules that read the evaluation date, run without --as-of: say so (what depends on it is
-    missing, so totals change silently otherwise). Returns the alerts that read the date, which
-    are not judged (for --summary-json)."""
-    if as_of is not None:
+def _own_dates(args) -> bool:
+    """Whether the data has a column of each record's own evaluation date (as_of / 评价时点),
+    which stands in for --as-of record by record. Only the header is read."""
+    from ..batch import date_key
+    from ..io import open_records
+
+    try:
+        with open_records(args.data, encoding=args.encoding, sheet=args.sheet) as src:
+            return date_key(src.columns) is not None
+    except Exception:  # noqa: BLE001 - the run itself reports an unreadable file
+        return False
+
+
+def _warn_no_as_of(rulesets, as_of, lang: str, args) -> list[str]:
+    """Rules that read the evaluation date, run without --as-of (and without a date column in
+    the data): say so (what depends on it is missing, so totals change silently otherwise).
+    Returns the alerts that read the date, which are not judged (for --summary-json)."""
+    if as_of is not None or not any(rs.program.alerts or rs.scores_use_as_of for rs in rulesets) or _own_dates(args):
         return []
     from .. import ir
 
@@ -298,7 +311,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                     print(render_all([d for d in ce.diagnostics if d.is_error], ce.sources, lang), file=sys.stderr)
                 _say(lang, f"错误[{err.code}]：{err.zh}", f"error[{err.code}]: {err.en}")
                 return 1 if err.compile_error is not None or err.code == "PR805" else 2
-            summary.alerts_not_judged = _warn_no_as_of(routes.rulesets, as_of, lang)
+            summary.alerts_not_judged = _warn_no_as_of(routes.rulesets, as_of, lang, args)
             _warn_unknown_mapping_targets(routes.rulesets, mapping, lang)
             summary.grades_in_order(routes.rulesets)
             try:
@@ -320,7 +333,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
             except OSError as err:
                 _say(lang, f"无法读取规则文件 {args.rules}：{os_reason(err)}", f"cannot read {args.rules}: {err.strerror}")
                 return 2
-            summary.alerts_not_judged = _warn_no_as_of([rules], as_of, lang)
+            summary.alerts_not_judged = _warn_no_as_of([rules], as_of, lang, args)
             _warn_unknown_mapping_targets([rules], mapping, lang)
             summary.grades_in_order([rules])
             if fmt == "table":
