@@ -323,16 +323,16 @@ class Batcher:
         if key is None:
             return None
         col = chunk.column(key)
-        seen: dict = {}
-        groups: dict = {}
-        for i, raw in enumerate(col if isinstance(col, list) else col.to_pylist()):
-            try:
-                day = seen.get(raw, _UNSEEN)
-            except TypeError:  # an unhashable cell (a list): no date
-                day = _BAD_DATE
-            if day is _UNSEEN:
-                day = seen[raw] = _record_day(raw)
-            groups.setdefault(day, []).append(i)
+        codes, values = _distinct(col)
+        # each distinct cell read once; rows grouped by the date it gives
+        by_day: dict = {}
+        for k, raw in enumerate(values):
+            by_day.setdefault(_record_day(raw), []).append(k)
+        groups = {}
+        for day, ks in by_day.items():
+            at = np.flatnonzero(codes == ks[0]) if len(ks) == 1 else np.flatnonzero(np.isin(codes, ks))
+            if at.size:
+                groups[day] = at
         return groups
 
     def _chunk(self, chunk, rows):
@@ -435,8 +435,35 @@ def _arrow_invalid():
     return pa.ArrowInvalid
 
 
-_UNSEEN = object()
 _BAD_DATE = object()  # a date cell that is not a date: the record is an error row
+
+
+def _distinct(col) -> tuple[np.ndarray, list]:
+    """(a code per row, the distinct cells by code) of a column (Arrow, or a list of cells)."""
+    if not isinstance(col, list):
+        import pyarrow as pa
+
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        try:
+            enc = arr.dictionary_encode()
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # (a list or struct column)
+            col = arr.to_pylist()
+        else:
+            import pyarrow.compute as pc
+
+            values = enc.dictionary.to_pylist() + [None]  # code -1: a null cell
+            return pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False) % len(values), values
+    index: dict = {}
+    values, codes = [], np.empty(len(col), dtype=np.int64)
+    for i, raw in enumerate(col):
+        try:
+            k = index.setdefault(raw, len(values))
+        except TypeError:  # an unhashable cell (a list): its own
+            k = len(values)
+        if k == len(values):
+            values.append(raw)
+        codes[i] = k
+    return codes, values
 
 
 def _record_day(raw):

@@ -96,3 +96,28 @@ def test_population_functions_take_each_records_date(tmp_path):
     assert [int(x) for x in want] == [1, 2, 3]
     got = rules.evaluate_table(pa.Table.from_pylist(recs)).column("名次").to_pylist()
     assert [int(x) for x in got] == [1, 2, 3]
+
+
+def test_dates_from_a_jsonl_file_and_from_typed_date_cells(tmp_path, records, capsys):
+    # JSONL is read as cells (lists), Parquet keeps a date32 column: the same results as text dates
+    import json
+
+    import pyarrow.parquet as pq
+
+    from perfrules.io.cells import parse_date
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    ok = [r for r in records if r["评价时点"] != "不是日期"]
+    typed = pa.Table.from_pylist([dict(r, 评价时点=parse_date(r["评价时点"]) if r["评价时点"] else None) for r in ok])
+    assert typed.schema.field("评价时点").type == pa.date32()
+    pq.write_table(typed, tmp_path / "d.parquet")
+    outs = {}
+    for src in ("d.jsonl", "d.parquet"):
+        out = tmp_path / f"{src}.csv"
+        assert main(["eval", str(MONITORING), "--data", str(tmp_path / src), "-o", str(out), "--lang", "en"]) == 0
+        outs[src] = [r for r in csv.DictReader(out.open(encoding="utf-8-sig")) if r["status"] == "ok"]
+    capsys.readouterr()
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "row"} for r in rows]  # noqa: E731
+    assert strip(outs["d.jsonl"]) == strip(outs["d.parquet"])
+    assert any("75.00%" in r["alerts"] for r in outs["d.parquet"])
