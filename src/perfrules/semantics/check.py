@@ -692,11 +692,12 @@ class RulesetChecker:
                                 reason=Bi("花括号里没有表达式：写成 {预算执行率.value:pct} 这样", "nothing inside the braces: write e.g. {预算执行率.value:pct}"))
                 last = m.end()
                 continue
-            masked = re.sub(r"[^\n]", " ", src.text[:offset]) + m.group(1)
             try:
                 from ..syntax.build import AstBuilder
-                tree = get_parser().parse(masked, start="expr")
-                node = AstBuilder(src).transform(tree)
+                # parsed alone and its positions shifted: parsing the file up to here blanked to
+                # spaces (as this once did) made each {expr} cost the whole file before it
+                tree = get_parser().parse(m.group(1), start="expr")
+                node = AstBuilder(src, offset).transform(tree)
                 e = self.exprs.expr(node, Ctx())
             except Exception as err:  # noqa: BLE001 - any parse failure is a user error here
                 span = src.span(offset, offset + len(m.group(1)))
