@@ -47,3 +47,21 @@ def test_an_error_in_a_message_template_deep_in_a_file_keeps_its_line_and_column
     span = errors[0].span
     assert (span.line, span.column) == (line_no, line.index("{a +") + 2)
     assert src.snippet(span) == "a +"
+
+
+def test_indicators_found_by_name_and_path_suffix_among_many():
+    """find_indicators looks names up in an index: a path suffix, a name shared by a group and
+    its leaf, and a name under two groups (ambiguous) resolve as by scanning every indicator."""
+    groups = []
+    for g in range(40):
+        leaves = "\n".join(f"    indicator 指标{k} weight 1 {{ value a; score full }}" for k in range(5))
+        groups.append(f"  indicator 分组{g} weight 5 {{\n{leaves}\n  }}")
+    text = ("settings { total 200 }\ninput a: number\n"
+            "indicator 全部 weight 200 {\n" + "\n".join(groups) + "\n}\n"
+            "output 甲 = 分组7.指标3 + 全部.分组39.指标4\n"
+            'test "t" { given { a = 1 } expect { 分组7.指标3 = 1.00, 分组0 = 5.00, 甲 = 2 } }\n')
+    rules = perfrules.compile(text)
+    assert rules.evaluate_one({"a": "1"}).outputs["甲"] == "2"
+    src = SourceFile("amb.rules", text.replace("分组7.指标3 +", "指标3 +"))
+    result = compile_source(src, lambda p: SourceFile.read(p))
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["PR203"]

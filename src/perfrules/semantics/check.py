@@ -89,6 +89,8 @@ class RulesetChecker:
         self.defs: dict[str, A.DefDecl] = {}
         self.unused_def_errors: list = []  # found in the bodies of defs nothing calls
         self.indicators: list[ir.Indicator] = []
+        self._by_name: dict[str, list[ir.Indicator]] = {}  # find_indicators' index, of the first
+        self._by_name_size = 0                              # _by_name_size indicators
         self.grade_decls: list[A.GradeDecl] = []
         self.used_inputs: set[str] = set()
         self.used_lets: set[str] = set()
@@ -190,8 +192,19 @@ class RulesetChecker:
         return PLACEHOLDER
 
     def find_indicators(self, parts: list[str]) -> list[ir.Indicator]:
+        """The indicators whose path ends with `parts`, in declaration order. Looked up by last
+        name (an index rebuilt when indicators were added): scanning every indicator for every
+        reference made a file with many references (a test expecting each of 2000 indicators)
+        quadratic."""
+        if not parts:
+            return []
+        if self._by_name_size != len(self.indicators):
+            by_name: dict[str, list[ir.Indicator]] = {}
+            for ind in self.indicators:
+                by_name.setdefault(ind.name, []).append(ind)
+            self._by_name, self._by_name_size = by_name, len(self.indicators)
         n = len(parts)
-        return [i for i in self.indicators if list(i.path[-n:]) == parts]
+        return [i for i in self._by_name.get(parts[-1], ()) if list(i.path[-n:]) == list(parts)]
 
     def _let(self, name: str, node: A.Ref) -> ir.Expr:
         self.used_lets.add(name)
