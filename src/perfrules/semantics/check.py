@@ -706,12 +706,18 @@ class RulesetChecker:
                 last = m.end()
                 continue
             try:
+                from ..syntax import report_too_deep, too_deep
                 from ..syntax.build import AstBuilder
                 # parsed alone and its positions shifted: parsing the file up to here blanked to
                 # spaces (as this once did) made each {expr} cost the whole file before it
                 tree = get_parser().parse(m.group(1), start="expr")
-                node = AstBuilder(src, offset).transform(tree)
-                e = self.exprs.expr(node, Ctx())
+                deep = too_deep(tree, offset)
+                if deep is not None:
+                    report_too_deep(src, self.sink, *deep)
+                    e = PLACEHOLDER
+                else:
+                    node = AstBuilder(src, offset).transform(tree)
+                    e = self.exprs.expr(node, Ctx())
             except Exception as err:  # noqa: BLE001 - any parse failure is a user error here
                 span = src.span(offset, offset + len(m.group(1)))
                 self.sink.error("PR105", span, reason=_template_reason(err))
