@@ -551,3 +551,23 @@ def test_main_puts_back_the_sigterm_handler_it_replaced(capsys):
     finally:
         signal.signal(signal.SIGTERM, before)
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "cannot write output file"), ("zh", "磁盘空间不足")])
+def test_a_full_disk_names_the_output_in_the_users_language(tmp_path, capsys, monkeypatch, lang, expected):
+    """A write that fails with no file name (ENOSPC from a buffered write) printed only
+    "[Errno 28] No space left on device": no file, and English under --lang zh."""
+    import errno
+
+    import perfrules.batch
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(perfrules.batch, "run_file", full)
+    out_path = tmp_path / "结果.csv"
+    code, out, err = run(capsys, "eval", HEALTH, "--data", RULESETS / "health" / "health-2024.csv", "-o", out_path, "--lang", lang)
+    assert code == 2
+    no_traceback(code, out, err)
+    assert expected in err and str(out_path) in err, err
+    assert "[Errno" not in err

@@ -365,3 +365,34 @@ def test_batch_csv_text_is_never_a_formula(tmp_path):
     import pyarrow.parquet as pq
 
     assert pq.read_table(pq_path).column("编号").to_pylist() == cells
+
+
+def test_xlsx_on_a_full_disk_fails_once_without_a_stray_traceback(tmp_path, monkeypatch):
+    """A full disk while saving an XLSX left openpyxl's zip archive unclosed; closing it when it
+    was collected failed again, and Python printed "Exception ignored in ZipFile.__del__" with a
+    traceback under perfrules' own message."""
+    import errno
+    import gc
+    import sys
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def part_then_full(self):
+        self._archive.writestr("[Content_Types].xml", "<Types/>")
+        full()
+
+    monkeypatch.setattr(ExcelWriter, "write_data", part_then_full)
+    monkeypatch.setattr(zipfile.ZipFile, "_write_end_record", full)
+    stray = []
+    monkeypatch.setattr(sys, "unraisablehook", stray.append)
+    with pytest.raises(OSError) as info:
+        write_rows(gen([{"a": "1"}]), tmp_path / "out.xlsx")
+    assert info.value.errno == errno.ENOSPC
+    del info  # its traceback holds the frames that hold the archive
+    gc.collect()
+    assert stray == [], [(u.object, u.exc_value) for u in stray]
+    assert leftovers(tmp_path) == []

@@ -360,6 +360,16 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
         msg = getattr(err, "message_zh" if lang == "zh" else "message_en", None) or str(err)
         # name the file at fault: the data file, a --map file or the output file
         where = getattr(err, "path", None) or getattr(err, "filename", None)
+        if isinstance(err, OSError) and not isinstance(err, DataError) and where is None:
+            import errno
+
+            reason = os_reason(err, lang)
+            if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) and args.output:
+                # a buffered write names no file; only the output is written
+                msg = (f"无法写入输出文件 {args.output}：{reason}" if lang == "zh"
+                       else f"cannot write output file {args.output}: {reason}")
+            elif err.strerror:
+                msg = reason
         print(f"{where}: {msg}" if where and str(where) not in msg else msg, file=sys.stderr)
         return 2
     if to_stdout is not None:

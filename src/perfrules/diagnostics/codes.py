@@ -26,6 +26,7 @@ _CODES = [
     Code("PR104", "bad-literal", "error", "无法识别的字面量 {text}：{reason}", "invalid literal {text}: {reason}"),
     Code("PR105", "bad-template", "error", "消息模板中的表达式有误：{reason}", "invalid expression in message template: {reason}"),
     Code("PR106", "unterminated-string", "error", "字符串没有结束：这一行里缺少与 {quote} 配对的右引号", "the string is not closed: the {quote} has no closing quote on this line"),
+    Code("PR107", "too-deep", "error", "嵌套太深，无法处理", "nested too deeply to be processed"),
     # --- names and declarations
     Code("PR201", "unknown-name", "error", "未定义的名称 {name}", "unknown name {name}"),
     Code("PR202", "duplicate-name", "error", "名称 {name} 重复定义", "{name} is defined more than once"),

@@ -313,8 +313,29 @@ def _write_xlsx(rows, target: str, columns, sheet_name: str, batch_size: int, ex
     except BaseException:
         _discard_write_only(ws)
         raise
-    wb.save(target)
+    _save_workbook(wb, target)
     return count
+
+
+def _save_workbook(wb: Any, target: str) -> None:
+    """openpyxl's save, closing the archive when writing fails (a full disk): left open, it was
+    closed when collected, failed again, and Python printed "Exception ignored in ZipFile.__del__"
+    with a traceback under perfrules' own message."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    archive = ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True)
+    try:
+        ExcelWriter(wb, archive).save()  # writes, then closes the archive
+    except BaseException:
+        try:
+            archive.close()
+        except Exception:  # noqa: BLE001 - the first error is the one to report
+            pass
+        for ws in wb.worksheets:  # a sheet not written yet: its row writer and temporary file
+            _discard_write_only(ws)
+        raise
 
 
 def _discard_write_only(ws: Any) -> None:

@@ -89,6 +89,8 @@ class RulesetChecker:
         self.defs: dict[str, A.DefDecl] = {}
         self.unused_def_errors: list = []  # found in the bodies of defs nothing calls
         self.indicators: list[ir.Indicator] = []
+        self._by_name: dict[str, list[ir.Indicator]] = {}  # find_indicators' index, of the first
+        self._by_name_size = 0                              # _by_name_size indicators
         self.grade_decls: list[A.GradeDecl] = []
         self.used_inputs: set[str] = set()
         self.used_lets: set[str] = set()
@@ -190,8 +192,19 @@ class RulesetChecker:
         return PLACEHOLDER
 
     def find_indicators(self, parts: list[str]) -> list[ir.Indicator]:
+        """The indicators whose path ends with `parts`, in declaration order. Looked up by last
+        name (an index rebuilt when indicators were added): scanning every indicator for every
+        reference made a file with many references (a test expecting each of 2000 indicators)
+        quadratic."""
+        if not parts:
+            return []
+        if self._by_name_size != len(self.indicators):
+            by_name: dict[str, list[ir.Indicator]] = {}
+            for ind in self.indicators:
+                by_name.setdefault(ind.name, []).append(ind)
+            self._by_name, self._by_name_size = by_name, len(self.indicators)
         n = len(parts)
-        return [i for i in self.indicators if list(i.path[-n:]) == parts]
+        return [i for i in self._by_name.get(parts[-1], ()) if list(i.path[-n:]) == list(parts)]
 
     def _let(self, name: str, node: A.Ref) -> ir.Expr:
         self.used_lets.add(name)
@@ -692,12 +705,19 @@ class RulesetChecker:
                                 reason=Bi("花括号里没有表达式：写成 {预算执行率.value:pct} 这样", "nothing inside the braces: write e.g. {预算执行率.value:pct}"))
                 last = m.end()
                 continue
-            masked = re.sub(r"[^\n]", " ", src.text[:offset]) + m.group(1)
             try:
+                from ..syntax import report_too_deep, too_deep
                 from ..syntax.build import AstBuilder
-                tree = get_parser().parse(masked, start="expr")
-                node = AstBuilder(src).transform(tree)
-                e = self.exprs.expr(node, Ctx())
+                # parsed alone and its positions shifted: parsing the file up to here blanked to
+                # spaces (as this once did) made each {expr} cost the whole file before it
+                tree = get_parser().parse(m.group(1), start="expr")
+                deep = too_deep(tree, offset)
+                if deep is not None:
+                    report_too_deep(src, self.sink, *deep)
+                    e = PLACEHOLDER
+                else:
+                    node = AstBuilder(src, offset).transform(tree)
+                    e = self.exprs.expr(node, Ctx())
             except Exception as err:  # noqa: BLE001 - any parse failure is a user error here
                 span = src.span(offset, offset + len(m.group(1)))
                 self.sink.error("PR105", span, reason=_template_reason(err))

@@ -122,11 +122,14 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
     parser = get_parser()
     try:
         tree = parser.parse(src.text, start="start")
-        return AstBuilder(src).transform(tree), set()
     except UnexpectedInput:
         pass
-    # Recovery: parse each top-level declaration on its own, with the rest blanked out so that
-    # positions stay those of the real file.
+    else:
+        broken = _drop_too_deep(tree, src, sink)
+        return AstBuilder(src).transform(tree), broken
+    # Recovery: parse each top-level declaration on its own; positions are shifted back to those
+    # of the real file (parsing the file up to the declaration blanked to spaces, as this once
+    # did, made a long file with one error quadratic: 10,000 lines took minutes).
     starts = _starts(src.text)
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
@@ -136,29 +139,107 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
         chunk = src.text[a:b]
         if not chunk.strip():
             continue
-        masked = _blank(src.text[:a]) + chunk
         try:
-            tree = parser.parse(masked, start="start")
-            decls.extend(AstBuilder(src).transform(tree).decls)
+            tree = parser.parse(chunk, start="start")
         except UnexpectedInput as err:
+            _shift(err, a)
             _report(err, src, sink, a, b)
-            chunk = _as_written_meant(chunk)
-            broken.update(n.strip("`") for n in _DECLARED.findall(chunk))
-            if _GRADE_BY_TOTAL.search(chunk):
-                broken.add(BROKEN_GRADE)
-            broken.add(BROKEN_PART)
-            broken.update(BROKEN_ALERT + n.strip("`") for n in _ALERT_NAME.findall(chunk))
-            if _READS.match(chunk) or a == 0 and not _TOP.match(chunk):  # or text before any declaration
-                broken.add(BROKEN_READS)
+            broken |= _declared_in_broken(_as_written_meant(chunk), a == 0 and not _TOP.match(chunk))
+            continue
+        broken |= _drop_too_deep(tree, src, sink, a)
+        decls.extend(AstBuilder(src, a).transform(tree).decls)
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
+
+
+def _declared_in_broken(chunk: str, before_any: bool = False) -> set[str]:
+    """What a declaration that cannot be used declares (see BROKEN_*), so that semantics does not
+    report the names, weights and tests that rely on it again."""
+    broken = {n.strip("`") for n in _DECLARED.findall(chunk)}
+    if _GRADE_BY_TOTAL.search(chunk):
+        broken.add(BROKEN_GRADE)
+    broken.add(BROKEN_PART)
+    broken.update(BROKEN_ALERT + n.strip("`") for n in _ALERT_NAME.findall(chunk))
+    if _READS.match(chunk) or before_any:  # or text before any declaration
+        broken.add(BROKEN_READS)
+    return broken
+
+
+# Nesting deeper than this is refused (PR107) rather than built: the syntax tree, the checker,
+# the formatter and the generated evaluators all recurse, and Python's stack (1000 frames) ran out
+# at 190–500 levels (a sum of 500 terms, 200 indicator groups in one another); generated Python
+# cannot indent more than 100 levels, which 100 `if … else if …` reached.
+MAX_DEPTH = 150
+MAX_IFS = 64
+
+
+def too_deep(tree, offset: int = 0) -> tuple[int, int, bool] | None:
+    """(start, end, by_ifs) of the outermost part of a Lark tree nested deeper than MAX_DEPTH
+    levels or MAX_IFS `if`s, with positions shifted by `offset`; None when within the limits.
+    Iterative: the tree may be as deep as the parser (which does not recurse) made it."""
+    from lark import Tree
+
+    found = None
+    todo = [(tree, 1, 0)]
+    while todo:
+        node, depth, ifs = todo.pop()
+        if not isinstance(node, Tree):
+            continue
+        ifs += node.data == "if_expr"
+        if depth > MAX_DEPTH or ifs > MAX_IFS:  # the leftmost such part: where the reader starts
+            meta = node.meta
+            if not getattr(meta, "empty", True) and (found is None or meta.start_pos < found[0]):
+                found = (meta.start_pos + offset, meta.end_pos + offset, ifs > MAX_IFS)
+            continue
+        todo.extend((c, depth + 1, ifs) for c in node.children)
+    return found
+
+
+def _drop_too_deep(tree, src: SourceFile, sink: DiagnosticSink, offset: int = 0) -> set[str]:
+    """Report each top-level declaration of `tree` nested too deeply (PR107) and take it out of
+    the tree; returns what those declarations declare (as for one that did not parse)."""
+    from lark import Tree
+
+    broken: set[str] = set()
+    kept = []
+    for decl in tree.children:
+        found = too_deep(decl, offset) if isinstance(decl, Tree) else None
+        if found is None:
+            kept.append(decl)
+            continue
+        report_too_deep(src, sink, *found)
+        a, b = decl.meta.start_pos + offset, decl.meta.end_pos + offset
+        broken |= _declared_in_broken(src.text[a:b])
+    tree.children[:] = kept
+    return broken
+
+
+def report_too_deep(src: SourceFile, sink: DiagnosticSink, start: int, end: int, by_ifs: bool) -> None:
+    line_end = src.text.find("\n", start)
+    end = min(end, line_end) if line_end >= 0 else end
+    if by_ifs:
+        what = Hint(f"把层层嵌套的 if … else if … 改写成 match 或 bands（最多嵌套 {MAX_IFS} 层 if）",
+                    f"rewrite the chain of if … else if … as match or bands (at most {MAX_IFS} nested ifs)")
+    else:
+        what = Hint(f"把表达式拆成几个 let，或减少指标分组的层数（最多 {MAX_DEPTH} 层）",
+                    f"split the expression into a few lets, or nest fewer indicator groups (at most {MAX_DEPTH} levels)")
+    sink.error("PR107", src.span(start, max(end, start + 1)), what)
+
+
+def _shift(err: UnexpectedInput, offset: int) -> None:
+    """Make the positions of an error found in text[offset:] parsed alone those of the file."""
+    if offset == 0:
+        return
+    if getattr(err, "pos_in_stream", None) is not None and err.pos_in_stream >= 0:
+        err.pos_in_stream += offset
+    tok = getattr(err, "token", None)
+    if tok is not None and getattr(tok, "start_pos", None) is not None:
+        tok.start_pos += offset
+        if tok.end_pos is not None:
+            tok.end_pos += offset
 
 
 # The STRING terminal's two forms (a string never spans lines), to tell an unclosed one.
 _STRING = {'"': re.compile(r'"(?:[^"\\\n]|\\.)*"'), "“": re.compile(r"“[^”\n]*”")}
-
-
-def _blank(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
 
 
 def _report(err: UnexpectedInput, src: SourceFile, sink: DiagnosticSink, a: int = 0, b: int | None = None) -> None:

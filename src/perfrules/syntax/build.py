@@ -40,18 +40,20 @@ def parse_number(text: str) -> tuple[Fraction, bool]:
 
 @v_args(meta=True)
 class AstBuilder(Transformer):
-    def __init__(self, src: SourceFile):
+    def __init__(self, src: SourceFile, offset: int = 0):
+        """`offset`: where in `src` the parsed text starts (a message's {expr}, parsed alone)."""
         super().__init__()
         self.src = src
+        self.offset = offset
 
     # ---- helpers
     def _span(self, meta) -> Span:
         if getattr(meta, "empty", True):
             return self.src.span(0, 0)
-        return self.src.span(meta.start_pos, meta.end_pos)
+        return self.src.span(meta.start_pos + self.offset, meta.end_pos + self.offset)
 
     def _tok_span(self, tok: Token) -> Span:
-        return self.src.span(tok.start_pos, tok.end_pos)
+        return self.src.span(tok.start_pos + self.offset, tok.end_pos + self.offset)
 
     def _str(self, tok: Token) -> A.Str:
         return A.Str(self._tok_span(tok), _unquote(str(tok)))
@@ -166,7 +168,7 @@ class AstBuilder(Transformer):
     def _pattern(self, p) -> A.Pattern:
         if p == "otherwise":
             # the span of `otherwise` is not kept by Lark; the case span serves
-            return A.Pattern(self.src.span(0, 0))
+            return A.Pattern(self.src.span(self.offset, self.offset))
         if isinstance(p, A.Name):
             return A.Pattern(p.span, name=p)
         return A.Pattern(p.span, literal=p)

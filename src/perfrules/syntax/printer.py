@@ -104,6 +104,10 @@ def _parse(src: SourceFile):
     recorder.state.tokens, recorder.state.comments = [], []
     try:
         tree = lark.parse(src.text)
+        from . import too_deep
+
+        if too_deep(tree) is not None:  # parse_module reports it (PR107); the printer would recurse
+            raise UnexpectedInput()
     except UnexpectedInput:
         from ..diagnostics import DiagnosticSink
         from . import parse_module
