@@ -34,6 +34,58 @@ def _lang_of(value: str) -> str:
     return "en"  # another language: English is the more widely read fallback
 
 
+# argparse's own messages (a missing or unknown option, a bad choice) in Chinese: the language
+# asked for on the command line, else default_lang(); set by main() before parsing
+_ARGPARSE_ZH = (
+    (r"^the following arguments are required: (.*)$", r"缺少参数：\1"),
+    (r"^unrecognized arguments: (.*)$", r"无法识别的参数：\1"),
+    (r"^argument (.*?): invalid choice: (.*) \(choose from (.*)\)$", r"参数 \1 的值 \2 无效（可选：\3）"),
+    (r"^argument (.*?): expected one argument$", r"参数 \1 后面要写一个值"),
+    (r"^argument (.*?): expected at least one argument$", r"参数 \1 后面至少要写一个值"),
+    (r"^argument (.*?): invalid (.*) value: (.*)$", r"参数 \1 的值 \3 无效（应为 \2）"),
+    (r"^argument (.*?): not allowed with argument (.*)$", r"参数 \1 不能与 \2 同时使用"),
+    (r"^ambiguous option: (.*) could match (.*)$", r"选项 \1 不明确，可能是 \2"),
+)
+_cli_lang = "zh"
+
+
+def _lang_in(argv: list[str]) -> str:
+    for i, a in enumerate(argv):
+        if a.startswith("--lang="):
+            value = a.split("=", 1)[1]
+        elif a == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        else:
+            continue
+        if value in ("zh", "en"):
+            return value
+    return default_lang()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in the user's language, named by the subcommand at fault."""
+
+    def error(self, message: str):
+        import re
+
+        wrong = re.match(r"^argument .*?: invalid choice: '(.*)' \(choose from (.*)\)$", message)
+        close = []
+        if wrong:  # `perfrules evl`: did you mean eval?
+            import difflib
+
+            close = difflib.get_close_matches(wrong[1], re.findall(r"'([^']*)'", wrong[2]), n=1)
+        if _cli_lang != "zh":
+            super().error(message + (f"; did you mean {close[0]}?" if close else ""))
+        for pattern, zh in _ARGPARSE_ZH:
+            if re.match(pattern, message):
+                message = re.sub(pattern, zh, message)
+                break
+        if close:
+            message += f"；是否想写 {close[0]}？"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib import import_module
 
@@ -41,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--lang", choices=("zh", "en"), default=None,
                         help="language of messages and reports (default: from the locale, PERFRULES_LANG)")
     common.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="perfrules",
         description="Rule language, checker and evaluator for 部门整体绩效 indicator systems.",
         epilog="Run `perfrules COMMAND --help` for a command's options. Docs: docs/ in the repository.",
@@ -49,18 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     parser.add_argument("--version", action="version", version=f"perfrules {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = {}
     for name in COMMANDS:
         module = import_module(f"perfrules.commands.{name}")
         p = sub.add_parser(name, parents=[common], help=module.HELP, description=module.__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.configure(p)
         p.set_defaults(run=module.run)
+        parser.commands[name] = p
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _cli_lang
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _cli_lang = _lang_in(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported by the subcommand they were given to (`perfrules check: …`)
+        at_fault = parser.commands.get(getattr(args, "command", None), parser)
+        at_fault.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

@@ -571,3 +571,24 @@ def test_a_full_disk_names_the_output_in_the_users_language(tmp_path, capsys, mo
     no_traceback(code, out, err)
     assert expected in err and str(out_path) in err, err
     assert "[Errno" not in err
+
+
+def test_argument_errors_in_the_users_language_named_by_the_subcommand(capsys):
+    # argparse's messages were English under --lang zh, and an unknown option after a
+    # subcommand was blamed on `perfrules`, not on the subcommand
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--lang", "zh", "--bogus", "x.rules"])
+    assert exc.value.code == 2
+    assert "perfrules check：错误：无法识别的参数：--bogus" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["check", "--lang", "en", "--bogus", "x.rules"])
+    assert "perfrules check: error: unrecognized arguments: --bogus" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["eval", "x.rules", "--lang=zh"])
+    assert "perfrules eval：错误：缺少参数：--data" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["eval", "x.rules", "--data", "d.csv", "--columns", "totl", "--lang", "en"])
+    assert "invalid choice: 'totl'" in capsys.readouterr().err  # (and did you mean total?)
+    with pytest.raises(SystemExit):
+        main(["evl", "--lang", "zh"])
+    assert "是否想写 eval？" in capsys.readouterr().err
