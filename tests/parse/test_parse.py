@@ -219,6 +219,18 @@ def test_caret_under_a_name_after_tabs():
     assert caret == "  |" + " " * (display_width(shown[: shown.index("预箅")]) - 3) + "^^^^"
 
 
+def test_control_and_invisible_characters_are_shown_visibly_under_a_diagnostic():
+    # a binary file's bytes went to the terminal as they were (a zip's \x03\x04 …), and a
+    # zero-width space in a name was invisible, with the caret one column off after it
+    text = "input 支出: amount\nindicator 执行 weight 100 {\n  value \u200b支出\x03 / 预箅\n  score full\n}\n"
+    src, comp = compile_text(text)
+    d = comp.diagnostics[0]
+    assert (d.code, d.span.line, d.span.column) == ("PR101", 3, 9)  # the zero-width space
+    lines = render_text(d, comp.sources, "en").splitlines()
+    assert lines[3:5] == ["3 |   value \ufffd支出\ufffd / 预箅", "  |         ^"]
+    assert all(ch.isprintable() for line in lines for ch in line)
+
+
 def test_gb18030_rule_file(tmp_path):
     path = tmp_path / "gbk.rules"
     path.write_bytes("input 支出: amount\nindicator 执行 weight 100 {\n  value 支出\n  score ratio(target: 10)\n}\n".encode("gb18030"))

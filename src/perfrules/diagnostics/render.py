@@ -1,6 +1,8 @@
 """Renderers: caret text for people, JSON-ready dicts for tools."""
 from __future__ import annotations
 
+import unicodedata
+
 from ..source import SourceFile, display_width
 from .codes import CODES
 from .model import Diagnostic
@@ -52,7 +54,14 @@ def _excerpt(src: SourceFile, line: int, col: int, end_line: int, end_col: int, 
 
 
 def _untab(text: str) -> str:
-    return text.replace("\t", "    ")
+    """A source line as shown under a diagnostic: a tab as four spaces; a control, format or
+    surrogate character (a binary file's bytes, a zero-width space, a stray BOM) as U+FFFD, one
+    column wide, so that nothing drives the terminal and the caret stays under its column."""
+    text = text.replace("\t", "    ")
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+                   else "\ufffd" for ch in text)
 
 
 def render_all(diags: list[Diagnostic], sources: dict[str, SourceFile], lang: str = "zh", color: bool = False) -> str:
