@@ -65,6 +65,8 @@ class SourceFile:
             text = data.decode("utf-8-sig", errors="replace")
             if not mostly_utf8(text):
                 text = data.decode("gb18030", errors="replace")
+        if "\r" in text and "\r\n" not in text:  # classic Mac line ends (CR alone): lines, not PR101
+            text = text.replace("\r", "\n")
         return cls(str(path), text)
 
     def position(self, offset: int) -> tuple[int, int]:

@@ -238,6 +238,20 @@ def test_gb18030_rule_file(tmp_path):
     assert str(rules.evaluate_one({"支出": "5"}).total) == "50.00"
 
 
+def test_classic_mac_line_ends(tmp_path):
+    # CR alone ended no line: PR101 "unexpected character '\\r'" at 1:21 for a whole valid file
+    path = tmp_path / "cr.rules"
+    path.write_bytes("input 支出: amount\rindicator 执行 weight 100 {\r  value 支出\r  score ratio(target: 10)\r}\r"
+                     .encode("utf-8"))
+    rules = perfrules.load(path)
+    assert str(rules.evaluate_one({"支出": "5"}).total) == "50.00"
+    bad = tmp_path / "bad.rules"
+    bad.write_bytes("input 支出: amount\rindicator 执行 weight 100 {\r  value 支处\r}\r".encode("utf-8"))
+    with pytest.raises(perfrules.CompileError) as err:
+        perfrules.load(bad)
+    assert any(d.code == "PR201" and d.span.line == 3 for d in err.value.diagnostics)
+
+
 def test_utf8_file_with_a_broken_byte_is_reported_where_the_byte_is(tmp_path):
     # one byte of a character cut off: the file was read as GB18030, every Chinese name turned
     # to mojibake and the errors pointed elsewhere (a PR101 on line 2 for a byte on line 4)
