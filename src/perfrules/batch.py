@@ -807,6 +807,8 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
         by_input = resolve(ruleset, src.columns, mapping, id_column, source=src)
+        if summary is not None and as_of is None and date_key(src.columns) is not None:
+            summary.own_dates = True
         check_fits(output, getattr(src, "rows_total", None), fmt=out_fmt)
         b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend, columns=columns)
         if ruleset.has_population:

@@ -41,6 +41,7 @@ class Summary:
     # without one: in --summary-json, where "alerts": {} would otherwise read as "none fired"
     as_of: str | None = None
     alerts_not_judged: list = field(default_factory=list)
+    own_dates: bool = False  # the data gave each record its own evaluation date (no --as-of)
 
     def grades_in_order(self, rulesets) -> "Summary":
         """Show grades in the order `grade by total` lists them (优 1，良 2，中 1), not by code point."""
@@ -132,6 +133,8 @@ def _results(ruleset, source, by_input, id_column, as_of, backend, summary=None)
     from .models import RecordError
 
     own_date = date_key(source.columns) if as_of is None else None  # (as evaluate_one reads it)
+    if summary is not None and own_date is not None:
+        summary.own_dates = True
     with source:
         records, pop = source, None
         if ruleset.has_population:

@@ -64,6 +64,13 @@ def test_every_backend_and_the_terminal_table_agree(tmp_path, records, capsys):
     assert outs[0] == outs[1] == outs[2]
     err = capsys.readouterr().err
     assert "not judged" not in err  # the data has its dates: no note that alerts went unjudged
+    summary = tmp_path / "s.json"
+    assert main(["eval", str(MONITORING), "--data", str(data), "-o", str(tmp_path / "o.parquet"),
+                 "--summary-json", str(summary)]) == 0
+    capsys.readouterr()
+    import json
+
+    assert json.loads(summary.read_text(encoding="utf-8"))["alerts_not_judged"] == []
     rows = list(csv.DictReader(tmp_path.joinpath("o_columnar.csv").open(encoding="utf-8-sig")))
     bad = [r for r in rows if r["status"] != "ok"]
     assert len(bad) == 2 and all("评价时点" in r["error"] for r in bad)

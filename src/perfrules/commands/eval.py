@@ -65,46 +65,39 @@ def _say(lang: str, zh: str, en: str) -> None:
     print(zh if lang == "zh" else en, file=sys.stderr)
 
 
-def _own_dates(args) -> bool:
-    """Whether the data has a column of each record's own evaluation date (as_of / 评价时点),
-    which stands in for --as-of record by record. Only the header is read."""
-    from ..batch import date_key
-    from ..io import open_records
-
-    try:
-        with open_records(args.data, encoding=args.encoding, sheet=args.sheet) as src:
-            return date_key(src.columns) is not None
-    except Exception:  # noqa: BLE001 - the run itself reports an unreadable file
-        return False
-
-
-def _warn_no_as_of(rulesets, as_of, lang: str, args) -> list[str]:
-    """Rules that read the evaluation date, run without --as-of (and without a date column in
-    the data): say so (what depends on it is missing, so totals change silently otherwise).
-    Returns the alerts that read the date, which are not judged (for --summary-json)."""
-    if as_of is not None or not any(rs.program.alerts or rs.scores_use_as_of for rs in rulesets) or _own_dates(args):
-        return []
+def _dated(rulesets, as_of) -> tuple[list, list[str]]:
+    """Without --as-of: (the rulesets whose scores read the evaluation date, the alerts that
+    read it). Said after the run, unless the data carried each record's own date."""
+    if as_of is not None:
+        return [], []
     from .. import ir
 
-    dated: dict[str, None] = {}  # alert names in order, once (routed rulesets share fiscal.rules)
-    noted: dict[str, None] = {}
+    alerts: dict[str, None] = {}  # alert names in order, once (routed rulesets share fiscal.rules)
     for rs in rulesets:
         lets = {st.key: st.expr for st in rs.program.steps if isinstance(st, ir.LetStep)}
-        mine = [a.name for a in rs.program.alerts if ir.mentions_slot(a.cond, "as_of", lets)]
-        dated.update((name, None) for name in mine)
-        if rs.scores_use_as_of:
-            name = rs.id or "规则"
-            _say(lang, f"警告：{name} 用到评价时点（as_of，如序时进度），但没有给出 --as-of：依赖它的指标按缺失处理",
-                 f"warning: {rs.id or 'the rules'} read the evaluation date (as_of, e.g. time progress) but no --as-of "
-                 "was given: what depends on it is missing")
-            continue
-        # an alert on the date (支出进度低于序时进度) is not judged without one: no warning (a
-        # year-end run needs none), but the summary's "0 alerts" must not read as "none fired"
-        noted.update((name, None) for name in mine)
-    if noted:
-        _say(lang, f"说明：预警 {'、'.join(noted)} 用到评价时点（as_of），没有给出 --as-of，未作判断",
-             f"note: alert {', '.join(noted)} reads the evaluation date (as_of); without --as-of it is not judged")
-    return list(dated)
+        alerts.update((a.name, None) for a in rs.program.alerts if ir.mentions_slot(a.cond, "as_of", lets))
+    return [rs for rs in rulesets if rs.scores_use_as_of], list(alerts)
+
+
+def _warn_no_as_of(dated, summary, lang: str) -> None:
+    """Rules that read the evaluation date, run without --as-of or dates in the data: say so
+    (what depends on it is missing, so totals change silently otherwise). An alert on the date
+    (支出进度低于序时进度) is not judged: no warning (a year-end run needs none), but a note, as
+    the summary's "0 alerts" must not read as "none fired"; --summary-json lists them."""
+    scoring, alerts = dated
+    if summary.own_dates:
+        return
+    for rs in scoring:
+        name = rs.id or "规则"
+        _say(lang, f"警告：{name} 用到评价时点（as_of，如序时进度），但没有给出 --as-of：依赖它的指标按缺失处理",
+             f"warning: {rs.id or 'the rules'} read the evaluation date (as_of, e.g. time progress) but no --as-of "
+             "was given: what depends on it is missing")
+    summary.alerts_not_judged = alerts
+    if scoring:  # (its alerts are covered by the warning)
+        alerts = [a for a in alerts if not any(a in {x.name for x in rs.program.alerts} for rs in scoring)]
+    if alerts:
+        _say(lang, f"说明：预警 {'、'.join(alerts)} 用到评价时点（as_of），没有给出 --as-of，未作判断",
+             f"note: alert {', '.join(alerts)} reads the evaluation date (as_of); without --as-of it is not judged")
 
 
 def _warn_unknown_mapping_targets(rulesets, mapping, lang: str) -> None:
@@ -311,7 +304,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                     print(render_all([d for d in ce.diagnostics if d.is_error], ce.sources, lang), file=sys.stderr)
                 _say(lang, f"错误[{err.code}]：{err.zh}", f"error[{err.code}]: {err.en}")
                 return 1 if err.compile_error is not None or err.code == "PR805" else 2
-            summary.alerts_not_judged = _warn_no_as_of(routes.rulesets, as_of, lang, args)
+            dated = _dated(routes.rulesets, as_of)
             _warn_unknown_mapping_targets(routes.rulesets, mapping, lang)
             summary.grades_in_order(routes.rulesets)
             try:
@@ -333,7 +326,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
             except OSError as err:
                 _say(lang, f"无法读取规则文件 {args.rules}：{os_reason(err)}", f"cannot read {args.rules}: {err.strerror}")
                 return 2
-            summary.alerts_not_judged = _warn_no_as_of([rules], as_of, lang, args)
+            dated = _dated([rules], as_of)
             _warn_unknown_mapping_targets([rules], mapping, lang)
             summary.grades_in_order([rules])
             if fmt == "table":
@@ -381,6 +374,7 @@ def _run(args, lang, as_of, routed, fmt, table_out, to_stdout) -> int:
                 fh.seek(0)
             shutil.copyfileobj(fh, sys.stdout.buffer)
         sys.stdout.buffer.flush()
+    _warn_no_as_of(dated, summary, lang)
     print(summary.text(lang), file=sys.stderr)
     if args.summary_json:
         import orjson
