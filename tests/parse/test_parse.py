@@ -238,6 +238,21 @@ def test_gb18030_rule_file(tmp_path):
     assert str(rules.evaluate_one({"支出": "5"}).total) == "50.00"
 
 
+def test_a_very_long_line_is_shown_around_the_mark():
+    # a 100 KB line (generated, or a binary file) was printed whole under the diagnostic
+    name = "本年度一般公共预算财政拨款基本支出和项目支出合计" * 4
+    terms = " + ".join([name] * 50)
+    text = f"input {name}: amount\nlet x = {terms} + 未知 + {terms}\nindicator 甲 weight 100 {{ value x; score full }}\n"
+    src, comp = compile_text(text)
+    (d,) = [d for d in comp.diagnostics if d.code == "PR201"]
+    shown, caret = render_text(d, comp.sources, "en").splitlines()[3:5]
+    assert len(text.splitlines()[1]) > 9_000 and len(shown) < 200
+    assert shown.startswith("2 | …") and shown.endswith("…")
+    at = caret.index("^")
+    assert caret[at:] == "^^^^"
+    assert display_width(shown[: shown.index("未知")]) == at  # the caret stands under 未知
+
+
 def test_classic_mac_line_ends(tmp_path):
     # CR alone ended no line: PR101 "unexpected character '\\r'" at 1:21 for a whole valid file
     path = tmp_path / "cr.rules"

@@ -42,6 +42,14 @@ def _excerpt(src: SourceFile, line: int, col: int, end_line: int, end_col: int, 
     pad = " " * len(gutter)
     last = end_col if end_line == line else len(text) + 1
     last = max(last, col + 1)
+    if len(text) > _LONG_LINE:
+        # a very long line (a generated file, a binary one): the part around the mark, elided
+        start = max(0, col - 1 - _CONTEXT)
+        stop = min(len(text), max(last - 1, col) + _CONTEXT)
+        last = min(last, stop + 1)
+        lead = "…" if start else ""
+        text = lead + text[start:stop] + ("…" if stop < len(text) else "")
+        col, last = col - start + len(lead), last - start + len(lead)
     # A tab is shown as four spaces: printed as is, the terminal takes it to its next tab stop
     # (counted from the gutter) while the caret line counted it as one column, so the caret
     # stood left of what it marks on an indented line.
@@ -51,6 +59,10 @@ def _excerpt(src: SourceFile, line: int, col: int, end_line: int, end_col: int, 
     if color:
         caret = ("\033[1;31m" if is_error else "\033[1;33m") + caret + "\033[0m"
     return [f"{pad} |", f"{gutter} | {_untab(text)}", f"{pad} | {' ' * before}{caret}"]
+
+
+_LONG_LINE = 200  # characters: longer source lines are shown around the mark only
+_CONTEXT = 60
 
 
 def _untab(text: str) -> str:
