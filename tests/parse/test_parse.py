@@ -26,6 +26,39 @@ def test_parser_is_cached():
     assert get_parser() is get_parser()
 
 
+def test_threads_loading_at_once_build_the_parser_once(monkeypatch):
+    # A service whose 16 worker threads load their rule files on their first requests built the
+    # Lark parser 16 times at once (lru_cache does not hold the others back): 11 s instead of
+    # 0.7 s with a cold Lark cache, 1.3 s instead of 0.24 s with a warm one.
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from perfrules.syntax import parser as parser_module
+
+    built = []
+
+    def slow_build(*args, **kwargs):
+        built.append(1)
+        time.sleep(0.05)
+        return object()
+
+    monkeypatch.setattr(parser_module, "_build", slow_build)
+    get_parser.cache_clear()
+    try:
+        start = threading.Barrier(8)
+
+        def first_call(_):
+            start.wait()
+            return get_parser()
+
+        with ThreadPoolExecutor(8) as pool:
+            got = set(map(id, pool.map(first_call, range(8))))
+        assert len(built) == 1 and len(got) == 1
+    finally:
+        get_parser.cache_clear()
+
+
 def compile_text(text: str, path: str = "t.rules"):
     src = SourceFile(path, text)
     return src, compile_source(src)
