@@ -368,3 +368,48 @@ def test_a_test_giving_an_input_of_a_part_that_did_not_parse_is_not_reported_aga
             'test "t" { given { 甲 = 1 } expect { 乙 = 5.00 } }\n')
     src, comp = compile_text(text)
     assert [(d.code, d.span.line) for d in comp.diagnostics if d.is_error] == [("PR102", 2)]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork here")
+def test_a_child_forked_while_a_thread_builds_the_parser_builds_its_own(monkeypatch):
+    # The build lock is held by the building thread, which a forked child does not have: the
+    # child's first load waited for it forever.
+    import os
+    import threading
+    import time
+
+    from perfrules.syntax import parser as parser_module
+
+    building = threading.Event()
+
+    def slow_build(*args, **kwargs):
+        building.set()
+        time.sleep(0.5)
+        return "parser"
+
+    monkeypatch.setattr(parser_module, "_build", slow_build)
+    get_parser.cache_clear()
+    try:
+        t = threading.Thread(target=get_parser)
+        t.start()
+        building.wait(5)
+        pid = os.fork()
+        if pid == 0:  # the child: exits 0 when it got a parser
+            try:
+                os._exit(0 if get_parser() == "parser" else 1)
+            finally:
+                os._exit(2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung on the parser's build lock")
+        t.join()
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        get_parser.cache_clear()

@@ -1,6 +1,7 @@
 """The cached Lark LALR parser and the newline-aware postlexer."""
 from __future__ import annotations
 
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +63,16 @@ def _build(strict: bool = False, start: str | list[str] = "start") -> Lark:
 
 
 _BUILD_LOCK = threading.Lock()
+
+
+def _new_lock() -> None:
+    # a child forked while a thread held the lock (building) has no such thread: a fresh lock
+    global _BUILD_LOCK
+    _BUILD_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock)
 
 
 @lru_cache(maxsize=1)
