@@ -533,6 +533,12 @@ def _arrow(data):
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
     mod = type(data).__module__
+    if mod.startswith(("pandas", "polars")) and type(data).__name__ == "Series":
+        # one record (df.iloc[0]) or one column (df["实际支出"]): not a table
+        hint = ("evaluate_one(series) scores one record, series.to_frame().T makes it a table" if mod.startswith("pandas")
+                else "series.to_frame() makes it a table")
+        raise TypeError(f"expected a pyarrow Table or RecordBatch (or a pandas/polars DataFrame), got a "
+                        f"{mod.split('.')[0]} Series: {hint}")
     if mod.startswith("pandas"):
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         if dup:

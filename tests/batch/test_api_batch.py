@@ -335,3 +335,16 @@ def test_evaluate_batches_of_one_table_or_batch(health, table, one):
     given = part if one == "table" else part.combine_chunks().to_batches()[0]
     got = list(health.evaluate_batches(given))
     assert pa.Table.from_batches(got).equals(health.evaluate_table(part))
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars"])
+def test_a_series_is_refused_saying_what_to_pass(health, kind):
+    # df.iloc[0] (one record) or df["实际支出"] (one column) passed to evaluate_table failed
+    # with AttributeError: 'Series' object has no attribute 'columns' (pandas) or
+    # 'pyarrow.lib.Int64Array' object has no attribute 'num_rows' (Polars)
+    mod = pytest.importorskip(kind)
+    series = mod.Series([1, 2])
+    with pytest.raises(TypeError, match="Series.*to_frame"):
+        health.evaluate_table(series)
+    with pytest.raises(TypeError, match="Series.*to_frame"):
+        list(health.evaluate_batches([series]))
