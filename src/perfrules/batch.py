@@ -415,17 +415,30 @@ class Batcher:
 
 
 _POOLS: dict = {}
-# a forked child inherits the pool objects but not their threads: it must build its own
-os.register_at_fork(after_in_child=_POOLS.clear)
+_POOLS_LOCK = threading.Lock()  # threads scoring at once made a pool each (all but one left running)
+
+
+def _after_fork_in_child() -> None:
+    # a forked child inherits the pool objects but not their threads (nor a lock's holder): it
+    # must build its own
+    global _POOLS_LOCK
+    _POOLS.clear()
+    _POOLS_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _pool(threads: int):
     """A process-wide thread pool for chunk evaluation (created on first use)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     pool = _POOLS.get(threads)
     if pool is None:
-        pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="perfrules-chunk")
+        from concurrent.futures import ThreadPoolExecutor
+
+        with _POOLS_LOCK:
+            pool = _POOLS.get(threads)
+            if pool is None:
+                pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="perfrules-chunk")
     return pool
 
 
@@ -520,6 +533,12 @@ def _arrow(data):
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
     mod = type(data).__module__
+    if mod.startswith(("pandas", "polars")) and type(data).__name__ == "Series":
+        # one record (df.iloc[0]) or one column (df["实际支出"]): not a table
+        hint = ("evaluate_one(series) scores one record, series.to_frame().T makes it a table" if mod.startswith("pandas")
+                else "series.to_frame() makes it a table")
+        raise TypeError(f"expected a pyarrow Table or RecordBatch (or a pandas/polars DataFrame), got a "
+                        f"{mod.split('.')[0]} Series: {hint}")
     if mod.startswith("pandas"):
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         if dup:

@@ -293,6 +293,40 @@ def test_a_forked_worker_builds_its_own_thread_pool(health):
         pool.join()
 
 
+def test_threads_scoring_at_once_share_one_chunk_pool(monkeypatch):
+    # Service threads whose first evaluate_table calls came at once could each make the
+    # process-wide pool of chunk threads (get, then create): all but one were left running.
+    import concurrent.futures
+    import threading
+    import time
+
+    from perfrules import batch
+
+    made = []
+
+    class SlowPool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            made.append(1)
+            time.sleep(0.05)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", SlowPool)
+    monkeypatch.setattr(batch, "_POOLS", {})
+    start = threading.Barrier(8)
+
+    def first(_):
+        start.wait()
+        return batch._pool(3)
+
+    threads = [threading.Thread(target=first, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1
+    batch._POOLS[3].shutdown()
+
+
 @pytest.mark.parametrize("one", ["table", "batch"])
 def test_evaluate_batches_of_one_table_or_batch(health, table, one):
     # Iterating a Table gives its columns: it failed with "expected a pyarrow Table or
@@ -301,3 +335,16 @@ def test_evaluate_batches_of_one_table_or_batch(health, table, one):
     given = part if one == "table" else part.combine_chunks().to_batches()[0]
     got = list(health.evaluate_batches(given))
     assert pa.Table.from_batches(got).equals(health.evaluate_table(part))
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars"])
+def test_a_series_is_refused_saying_what_to_pass(health, kind):
+    # df.iloc[0] (one record) or df["实际支出"] (one column) passed to evaluate_table failed
+    # with AttributeError: 'Series' object has no attribute 'columns' (pandas) or
+    # 'pyarrow.lib.Int64Array' object has no attribute 'num_rows' (Polars)
+    mod = pytest.importorskip(kind)
+    series = mod.Series([1, 2])
+    with pytest.raises(TypeError, match="Series.*to_frame"):
+        health.evaluate_table(series)
+    with pytest.raises(TypeError, match="Series.*to_frame"):
+        list(health.evaluate_batches([series]))

@@ -44,3 +44,29 @@ def test_a_parquet_file_too_long_for_excel_is_refused_before_work(tmp_path, caps
     err = capsys.readouterr().err
     assert "10 条记录" in err and "Excel" in err and "共 0 条记录" not in err
     assert not out.exists()
+
+
+DATED = """
+input 开工日期: date
+input 支出: amount
+indicator 进度 weight 100 { value 支出; score ratio(target: time_progress(开工日期) * 100) }
+output 开工月 = month(开工日期)
+"""
+
+
+@pytest.mark.parametrize("columns", ["all", "total"])
+def test_a_table_without_rows_whose_rules_read_a_date_input(columns):
+    # month(), year() and time_progress() of a date column failed on a chunk of no rows with
+    # "ValueError: max() arg is an empty sequence": a service scoring an empty DataFrame (or a
+    # stream with an empty batch) got an exception instead of an empty result.
+    import pyarrow as pa
+
+    import perfrules
+
+    rules = perfrules.compile(DATED)
+    empty = pa.table({"开工日期": pa.array([], pa.string()), "支出": pa.array([], pa.string())})
+    assert rules.evaluate_table(empty, columns=columns).num_rows == 0
+    one = pa.table({"开工日期": ["2024-03-05"], "支出": ["50"]})
+    parts = list(rules.evaluate_batches([one, empty, one], columns=columns))
+    assert [p.num_rows for p in parts] == [1, 0, 1]
+    assert parts[2].column(1).to_pylist() == [2]  # the second record

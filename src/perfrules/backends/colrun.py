@@ -412,8 +412,9 @@ class ChunkRun:
         vals = [cn.const(fn(date.fromordinal(max(int(u), 1)))) for u in uniq]
         f = np.array([v.f for v in vals])[inv]
         dps = [v.dp for v in vals]
-        return Num(f, 0.0, max(v.r for v in vals), max(v.d for v in vals), d.m,
-                   dp=None if None in dps else max(dps))
+        # (a chunk of no rows has no dates: max() of nothing was a ValueError)
+        return Num(f, 0.0, max((v.r for v in vals), default=0.0), max((v.d for v in vals), default=1.0), d.m,
+                   dp=None if None in dps else max(dps, default=0))
 
     # ---- match and the lowered forms
     def _Match(self, e: ir.Match):

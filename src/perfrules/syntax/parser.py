@@ -1,6 +1,8 @@
 """The cached Lark LALR parser and the newline-aware postlexer."""
 from __future__ import annotations
 
+import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,10 +62,35 @@ def _build(strict: bool = False, start: str | list[str] = "start") -> Lark:
     )
 
 
+_BUILD_LOCK = threading.Lock()
+
+
+def _new_lock() -> None:
+    # a child forked while a thread held the lock (building) has no such thread: a fresh lock
+    global _BUILD_LOCK
+    _BUILD_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock)
+
+
 @lru_cache(maxsize=1)
-def get_parser() -> Lark:
-    """The parser, built once per process (building costs ~tens of ms)."""
+def _built() -> Lark:
     return _build(start=["start", "expr"])
+
+
+def get_parser() -> Lark:
+    """The parser, built once per process (~0.4 s; ~15 ms from Lark's cache file). Threads
+    loading rule files at once wait for the one building it: lru_cache alone let each of them
+    build its own (16 threads: 16 builds, 11 s)."""
+    if _built.cache_info().currsize:
+        return _built()
+    with _BUILD_LOCK:
+        return _built()
+
+
+get_parser.cache_clear = _built.cache_clear  # type: ignore[attr-defined]
 
 
 def build_strict() -> Lark:
