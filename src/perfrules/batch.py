@@ -540,6 +540,11 @@ def _arrow(data):
         raise TypeError(f"expected a pyarrow Table or RecordBatch (or a pandas/polars DataFrame), got a "
                         f"{mod.split('.')[0]} Series: {hint}")
     if mod.startswith("pandas"):
+        if getattr(data.columns, "nlevels", 1) > 1:  # (pd.read_excel(header=[0, 1]) of a two-row header)
+            raise DataProblem("PR802", "数据的列是两级或多级表头（MultiIndex）：请先合并为一级，"
+                                       "如 df.columns = ['_'.join(map(str, c)) for c in df.columns]",
+                              "the data's columns have several header levels (a MultiIndex): flatten them first, "
+                              "e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]")
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         if dup:
             raise DataProblem("PR802", f"数据里有重名的列：{'、'.join(dup)}", f"the data has duplicate columns: {', '.join(dup)}")

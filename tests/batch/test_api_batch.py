@@ -348,3 +348,13 @@ def test_a_series_is_refused_saying_what_to_pass(health, kind):
         health.evaluate_table(series)
     with pytest.raises(TypeError, match="Series.*to_frame"):
         list(health.evaluate_batches([series]))
+
+
+def test_multiindex_columns_are_refused_saying_how_to_flatten(health):
+    # pd.read_excel(header=[0, 1]) of a two-row header: every input was reported missing,
+    # without the cause
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("预算", "年初预算数"), ("预算", "调整后预算数")]))
+    with pytest.raises(DataProblem, match="MultiIndex") as err:
+        health.evaluate_table(df)
+    assert "df.columns" in err.value.zh
