@@ -56,6 +56,8 @@ class SourceFile:
     def read(cls, path: str | Path) -> "SourceFile":
         data = Path(path).read_bytes()
         try:
+            if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Notepad's "Unicode": UTF-16 with its BOM
+                return cls._lines(str(path), data.decode("utf-16"))
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             # A UTF-8 file with a few broken bytes (a bad copy, a cut multi-byte character) keeps
@@ -65,9 +67,13 @@ class SourceFile:
             text = data.decode("utf-8-sig", errors="replace")
             if not mostly_utf8(text):
                 text = data.decode("gb18030", errors="replace")
+        return cls._lines(str(path), text)
+
+    @classmethod
+    def _lines(cls, path: str, text: str) -> "SourceFile":
         if "\r" in text and "\r\n" not in text:  # classic Mac line ends (CR alone): lines, not PR101
             text = text.replace("\r", "\n")
-        return cls(str(path), text)
+        return cls(path, text)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""

@@ -286,6 +286,33 @@ def test_a_very_long_line_is_shown_around_the_mark():
     assert display_width(shown[: shown.index("未知")]) == at  # the caret stands under 未知
 
 
+def test_a_binary_file_is_one_error_saying_it_is_not_a_rule_file(tmp_path):
+    # a workbook or an archive given as the rule file: "unexpected 'PK'" and a cascade of
+    # errors, its bytes printed to the terminal
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>" * 50)
+    path = tmp_path / "book.rules"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(perfrules.CompileError) as err:
+        perfrules.load(path)
+    (d,) = err.value.diagnostics
+    assert d.code == "PR101" and d.span.line == 1
+    assert "not a rule file" in d.hint_text("en") and "二进制" in d.hint_text("zh")
+    assert "\x00" not in render_text(d, err.value.sources, "zh")
+
+
+def test_a_utf16_rule_file(tmp_path):
+    # Notepad's "Unicode" (UTF-16 with a BOM) read as text, not as a binary file
+    path = tmp_path / "u16.rules"
+    path.write_bytes("input 支出: amount\r\nindicator 执行 weight 100 {\r\n  value 支出\r\n  score ratio(target: 10)\r\n}\r\n"
+                     .encode("utf-16"))
+    assert str(perfrules.load(path).evaluate_one({"支出": "5"}).total) == "50.00"
+
+
 def test_classic_mac_line_ends(tmp_path):
     # CR alone ended no line: PR101 "unexpected character '\\r'" at 1:21 for a whole valid file
     path = tmp_path / "cr.rules"

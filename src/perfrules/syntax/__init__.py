@@ -119,6 +119,14 @@ def _expected_args(terms) -> dict:
 def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set[str]]:
     """Parse one file. Returns the module built from every declaration that parsed, and the
     names declared in the parts that did not (so that semantics does not cascade errors)."""
+    binary = _binary_at(src.text)
+    if binary is not None:  # a workbook, an archive, an image given as a rule file: one error, not hundreds
+        sink.error("PR101", src.span(binary, binary + 1),
+                   Hint("这不是规则文件：文件里有二进制内容（像是 Excel 工作簿、压缩包或图片）；规则文件是纯文本（.rules）",
+                        "this is not a rule file: it holds binary content (an Excel workbook, an archive or an "
+                        "image?); rule files are plain text (.rules)"),
+                   char=repr(src.text[binary]))
+        return ast.Module(src.span(0, len(src.text)), ()), {BROKEN_PART}
     parser = get_parser()
     try:
         tree = parser.parse(src.text, start="start")
@@ -149,6 +157,16 @@ def parse_module(src: SourceFile, sink: DiagnosticSink) -> tuple[ast.Module, set
         broken |= _drop_too_deep(tree, src, sink, a)
         decls.extend(AstBuilder(src, a).transform(tree).decls)
     return ast.Module(src.span(0, len(src.text)), tuple(decls)), broken
+
+
+def _binary_at(text: str) -> int | None:
+    """Where a file that is not text shows it (its first NUL or other control character), when
+    its head has a NUL or over 5 % control characters (8 at least); None for a text file."""
+    head = text[:4096]
+    controls = [i for i, ch in enumerate(head) if (ch < " " and ch not in "\t\n\r\f") or ch == "\x7f"]
+    if "\x00" in head or (len(controls) >= 8 and len(controls) * 20 > len(head)):
+        return controls[0] if controls else head.index("\x00")
+    return None
 
 
 def _declared_in_broken(chunk: str, before_any: bool = False) -> set[str]:
