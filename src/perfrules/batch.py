@@ -480,16 +480,12 @@ def _distinct(col) -> tuple[np.ndarray, list]:
 
 
 def _record_day(raw):
-    """A record's own date cell: its date, None when blank, _BAD_DATE when it is none."""
-    from .api import _as_date
-    from .io.cells import CellError, is_blank
+    """A record's own date cell, as evaluate_one reads it: its date, None when blank,
+    _BAD_DATE when it is none."""
+    from .api import _record_date
 
-    if raw is None or is_blank(raw):
-        return None
-    try:
-        return _as_date(raw)
-    except (CellError, ValueError, TypeError):
-        return _BAD_DATE
+    day, bad = _record_date({DATE_KEYS[0]: raw}, raw)
+    return _BAD_DATE if bad is not None else day
 
 
 def _take(chunk, idx: list):
@@ -831,8 +827,8 @@ def run_file(ruleset, data, output, *, fmt=None, out_fmt=None, encoding=None, sh
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
         by_input = resolve(ruleset, src.columns, mapping, id_column, source=src)
-        if summary is not None and as_of is None and date_key(src.columns) is not None:
-            summary.own_dates = True
+        if summary is not None:
+            summary.dates_from(src.columns, as_of)
         check_fits(output, getattr(src, "rows_total", None), fmt=out_fmt)
         b = Batcher(ruleset, by_input, as_of=as_of, lang=lang, id_column=id_column, backend=backend, columns=columns)
         if ruleset.has_population:

@@ -43,6 +43,11 @@ class Summary:
     alerts_not_judged: list = field(default_factory=list)
     own_dates: bool = False  # the data gave each record its own evaluation date (no --as-of)
 
+    def dates_from(self, columns, as_of) -> None:
+        """Note whether the data gives each record its own evaluation date (no --as-of given)."""
+        if as_of is None and date_key(columns) is not None:
+            self.own_dates = True
+
     def grades_in_order(self, rulesets) -> "Summary":
         """Show grades in the order `grade by total` lists them (优 1，良 2，中 1), not by code point."""
         for rs in rulesets:
@@ -133,8 +138,8 @@ def _results(ruleset, source, by_input, id_column, as_of, backend, summary=None)
     from .models import RecordError
 
     own_date = date_key(source.columns) if as_of is None else None  # (as evaluate_one reads it)
-    if summary is not None and own_date is not None:
-        summary.own_dates = True
+    if summary is not None:
+        summary.dates_from(source.columns, as_of)
     with source:
         records, pop = source, None
         if ruleset.has_population:

@@ -341,15 +341,15 @@ def run_routed(routes: Routes, data, output, *, unit_column=None, fmt=None, out_
                summary=None, progress=None, warn=None, columns: str = "all"):
     """Score a many-department data file into one output file, streaming (see the module doc)."""
     from . import flat
-    from .batch import date_key, open_data
+    from .batch import open_data
     from .io.batch_writers import write_batches
 
     src = open_data(data, fmt=fmt, encoding=encoding, sheet=sheet)
     with src:
         router = Router(routes, src.columns, unit_column=unit_column, mapping=mapping, id_column=id_column,
                         as_of=as_of, lang=lang, backend=backend, result_columns=columns, repeats=src.repeats)
-        if summary is not None and as_of is None and date_key(src.columns) is not None:
-            summary.own_dates = True
+        if summary is not None:
+            summary.dates_from(src.columns, as_of)
         router.phase1(src)
 
         def results():

@@ -65,18 +65,23 @@ def _say(lang: str, zh: str, en: str) -> None:
     print(zh if lang == "zh" else en, file=sys.stderr)
 
 
-def _dated(rulesets, as_of) -> tuple[list, list[str]]:
-    """Without --as-of: (the rulesets whose scores read the evaluation date, the alerts that
-    read it). Said after the run, unless the data carried each record's own date."""
+def _dated(rulesets, as_of) -> tuple[list, list[str], list[str]]:
+    """Without --as-of: (the rulesets whose scores read the evaluation date, every alert that
+    reads it, those of the other rulesets). Said after the run, unless the data carried each
+    record's own date."""
     if as_of is not None:
-        return [], []
+        return [], [], []
     from .. import ir
 
-    alerts: dict[str, None] = {}  # alert names in order, once (routed rulesets share fiscal.rules)
+    every: dict[str, None] = {}  # alert names in order, once (routed rulesets share fiscal.rules)
+    noted: dict[str, None] = {}  # (a ruleset scoring with the date is warned of as a whole)
     for rs in rulesets:
         lets = {st.key: st.expr for st in rs.program.steps if isinstance(st, ir.LetStep)}
-        alerts.update((a.name, None) for a in rs.program.alerts if ir.mentions_slot(a.cond, "as_of", lets))
-    return [rs for rs in rulesets if rs.scores_use_as_of], list(alerts)
+        mine = [(a.name, None) for a in rs.program.alerts if ir.mentions_slot(a.cond, "as_of", lets)]
+        every.update(mine)
+        if not rs.scores_use_as_of:
+            noted.update(mine)
+    return [rs for rs in rulesets if rs.scores_use_as_of], list(every), list(noted)
 
 
 def _warn_no_as_of(dated, summary, lang: str) -> None:
@@ -84,7 +89,7 @@ def _warn_no_as_of(dated, summary, lang: str) -> None:
     (what depends on it is missing, so totals change silently otherwise). An alert on the date
     (支出进度低于序时进度) is not judged: no warning (a year-end run needs none), but a note, as
     the summary's "0 alerts" must not read as "none fired"; --summary-json lists them."""
-    scoring, alerts = dated
+    scoring, every, noted = dated
     if summary.own_dates:
         return
     for rs in scoring:
@@ -92,12 +97,10 @@ def _warn_no_as_of(dated, summary, lang: str) -> None:
         _say(lang, f"警告：{name} 用到评价时点（as_of，如序时进度），但没有给出 --as-of：依赖它的指标按缺失处理",
              f"warning: {rs.id or 'the rules'} read the evaluation date (as_of, e.g. time progress) but no --as-of "
              "was given: what depends on it is missing")
-    summary.alerts_not_judged = alerts
-    if scoring:  # (its alerts are covered by the warning)
-        alerts = [a for a in alerts if not any(a in {x.name for x in rs.program.alerts} for rs in scoring)]
-    if alerts:
-        _say(lang, f"说明：预警 {'、'.join(alerts)} 用到评价时点（as_of），没有给出 --as-of，未作判断",
-             f"note: alert {', '.join(alerts)} reads the evaluation date (as_of); without --as-of it is not judged")
+    summary.alerts_not_judged = every
+    if noted:
+        _say(lang, f"说明：预警 {'、'.join(noted)} 用到评价时点（as_of），没有给出 --as-of，未作判断",
+             f"note: alert {', '.join(noted)} reads the evaluation date (as_of); without --as-of it is not judged")
 
 
 def _warn_unknown_mapping_targets(rulesets, mapping, lang: str) -> None:
